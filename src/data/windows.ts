@@ -1,0 +1,53 @@
+import { ActpatError } from "../util/errors.ts";
+import { Pcg32, STREAMS } from "./prng.ts";
+import type { TokenEncoder } from "./token_encoder.ts";
+
+/** A corpus tokenized once and cut into windows of `seqLen` tokens starting at `starts`. */
+export interface CorpusWindows {
+  /** Token ids of the whole joined corpus (BOS first). */
+  ids: Int32Array;
+  seqLen: number;
+  starts: number[];
+}
+
+/**
+ * Perplexity windows (Wanda/SparseGPT `eval_ppl_wikitext`): rows joined with "\n\n", tokenized once (BOS
+ * first, as `tokenizer(text)`), cut into ⌊n / seqLen⌋ non-overlapping windows; the tail is dropped.
+ */
+export function perplexityWindows(rows: readonly string[], tokenizer: TokenEncoder, seqLen: number): CorpusWindows {
+  checkSeqLen(seqLen);
+  const ids = Int32Array.from(tokenizer.encode(rows.join("\n\n"), { addBos: true }));
+  const count = Math.floor(ids.length / seqLen);
+  if (count === 0) {
+    throw new ActpatError("cut perplexity windows", `the corpus has ${ids.length} tokens, fewer than seqLen ${seqLen}`);
+  }
+  return { ids, seqLen, starts: Array.from({ length: count }, (_, i) => i * seqLen) };
+}
+
+/**
+ * Random windows of one token stream (Wanda `get_wikitext2` train loader; the paper's `wikitext2` examples,
+ * rows joined with " "): start uniform in [0, n - seqLen - 1], PCG32(seed, STREAMS.windows).
+ */
+export function randomWindows(
+  ids: Int32Array,
+  options: { nsamples: number; seqLen: number; seed: number },
+): CorpusWindows {
+  checkSeqLen(options.seqLen);
+  if (ids.length <= options.seqLen) {
+    throw new ActpatError("cut random windows", `${ids.length} tokens leave no window of ${options.seqLen}`);
+  }
+  const rng = new Pcg32(options.seed, STREAMS.windows);
+  const starts = Array.from({ length: options.nsamples }, () => rng.randint(0, ids.length - options.seqLen - 1));
+  return { ids, seqLen: options.seqLen, starts };
+}
+
+/** The tokens of window `i`. */
+export function windowTokens(w: CorpusWindows, i: number): Int32Array {
+  return w.ids.subarray(w.starts[i], w.starts[i] + w.seqLen);
+}
+
+function checkSeqLen(seqLen: number): void {
+  if (!Number.isInteger(seqLen) || seqLen < 1) {
+    throw new ActpatError("cut windows", `seqLen ${seqLen} is not a positive integer`);
+  }
+}

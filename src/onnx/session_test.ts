@@ -1,0 +1,50 @@
+import { deepStrictEqual as assertEquals } from "node:assert";
+import { Graph } from "./graph.ts";
+import * as op from "./ops.ts";
+import { serializeGraph } from "./serialize.ts";
+import { createSession, epUnavailableReason, hostTensor, parseEp, runSession } from "./session.ts";
+import { assertRejectsMsg, assertThrowsMsg } from "./_test_util.ts";
+
+function tiny(): Uint8Array {
+  const g = new Graph("t");
+  g.output(op.mul(g.input("x", "float32", ["N"]), 3), "y");
+  return serializeGraph(g);
+}
+
+Deno.test("parseEp accepts the providers, defaults to cpu and names a bad flag", () => {
+  assertEquals(parseEp(undefined), "cpu");
+  assertEquals(parseEp("WebGPU"), "webgpu");
+  assertEquals(parseEp("cuda"), "cuda");
+  assertThrowsMsg(
+    () => parseEp("tpu"),
+    'Cannot parse --ep: "tpu" is not an execution provider; use one of cpu, webgpu, cuda',
+  );
+});
+
+Deno.test("an unavailable provider gives an error that says how to get it", async () => {
+  // This onnxruntime-node install has no CUDA provider library (it cannot be installed here).
+  if (epUnavailableReason("cuda") === undefined) return;
+  await assertRejectsMsg(
+    () => createSession(tiny(), { ep: "cuda" }),
+    'Cannot create session: execution provider "cuda" is not available in this onnxruntime-node build',
+  );
+  await assertRejectsMsg(() => createSession(tiny(), { ep: "cuda" }), "CUDA 12");
+});
+
+Deno.test("createSession validates threads; runSession round-trips typed arrays", async () => {
+  await assertRejectsMsg(() => createSession(tiny(), { threads: 0 }), "thread count 0");
+  await assertRejectsMsg(
+    () => createSession("/nonexistent/model.onnx"),
+    "model file /nonexistent/model.onnx",
+  );
+  const s = await createSession(tiny(), { threads: 2 });
+  const out = await runSession(s, { x: hostTensor("float32", [3], Float32Array.from([1, 2, 3])) });
+  assertEquals(out.y.dims, [3]);
+  assertEquals(Array.from(out.y.data as Float32Array), [3, 6, 9]);
+  assertThrowsMsg(() => hostTensor("float32", [2], new Float32Array(3)), "need 2 elements");
+  await assertRejectsMsg(
+    () => runSession(s, { x: hostTensor("float32", [1, 1], new Float32Array(1)) }),
+    "Cannot run session",
+  );
+  await s.release();
+});

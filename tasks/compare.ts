@@ -1,0 +1,53 @@
+/**
+ * `deno task compare RUN_A RUN_B [--tolerances FILE] [--out DIR] [--max-lines N]`: compares every CSV of two
+ * run directories (A is the reference), prints what moved, writes `compare.csv` into RUN_B (or DIR), and exits
+ * 1 when a value moved beyond tolerance or a row or column of A is missing from B.
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { ActpatError, runMain } from "../src/util/errors.ts";
+import { compareRuns, formatSummary, writeCompareCsv } from "../src/results/compare.ts";
+import { DEFAULT_TOLERANCES_PATH, loadTolerances } from "../src/results/tolerances.ts";
+
+const USAGE = "usage: deno task compare RUN_A RUN_B [--tolerances FILE] [--out DIR] [--max-lines N]";
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        tolerances: { type: "string" },
+        out: { type: "string" },
+        "max-lines": { type: "string", default: "10" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new ActpatError("compare runs", `${(err as Error).message} (${USAGE})`);
+  }
+}
+
+await runMain(async () => {
+  const { values, positionals } = parse(Deno.args);
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (positionals.length !== 2) {
+    throw new ActpatError("compare runs", `expected RUN_A and RUN_B, got ${positionals.length} arguments (${USAGE})`);
+  }
+  const maxLines = Number(values["max-lines"]);
+  if (!Number.isInteger(maxLines) || maxLines < 0) {
+    throw new ActpatError("compare runs", `--max-lines must be a non-negative integer, got "${values["max-lines"]}"`);
+  }
+  const [runA, runB] = positionals;
+  const tolerances = await loadTolerances(values.tolerances ?? DEFAULT_TOLERANCES_PATH);
+  const result = await compareRuns(runA, runB, tolerances);
+  console.log(formatSummary(result, maxLines));
+  const out = join(values.out ?? runB, "compare.csv");
+  await writeCompareCsv(out, result);
+  console.log(`wrote ${out}`);
+  if (result.failed) Deno.exit(1);
+});
