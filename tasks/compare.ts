@@ -36,11 +36,17 @@ await runMain(async () => {
     return;
   }
   if (positionals.length !== 2) {
-    throw new ActpatError("compare runs", `expected RUN_A and RUN_B, got ${positionals.length} arguments (${USAGE})`);
+    throw new ActpatError(
+      "compare runs",
+      `expected RUN_A and RUN_B, got ${positionals.length} arguments (${USAGE})`,
+    );
   }
   const maxLines = Number(values["max-lines"]);
   if (!Number.isInteger(maxLines) || maxLines < 0) {
-    throw new ActpatError("compare runs", `--max-lines must be a non-negative integer, got "${values["max-lines"]}"`);
+    throw new ActpatError(
+      "compare runs",
+      `--max-lines must be a non-negative integer, got "${values["max-lines"]}"`,
+    );
   }
   const [runA, runB] = positionals;
   const tolerances = await loadTolerances(values.tolerances ?? DEFAULT_TOLERANCES_PATH);

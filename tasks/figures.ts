@@ -26,7 +26,10 @@ await runMain(async () => {
     return;
   }
   if (positionals.length !== 1) {
-    throw new ActpatError("render figures", `expected one RUN_DIR, got ${positionals.length} arguments (${USAGE})`);
+    throw new ActpatError(
+      "render figures",
+      `expected one RUN_DIR, got ${positionals.length} arguments (${USAGE})`,
+    );
   }
   const out = await renderReport(positionals[0], { pdf: !values["no-pdf"] });
   for (const path of out.svgs) console.log(`wrote ${path}`);

@@ -20,3 +20,4 @@ export * from "./serialize.ts";
 export * from "./describe.ts";
 export * from "./graph_cache.ts";
 export * from "./session.ts";
+export * from "./autodiff/mod.ts";

@@ -26,8 +26,10 @@ export function markLabels(svg: string, type: string): string[] {
 
 /** `{layer: "0", similarity: "0.5"}` from an aria-label `layer: 0; similarity: 0.5`. */
 export function parseLabel(label: string): Record<string, string> {
-  return Object.fromEntries(label.split("; ").map((kv) => {
-    const i = kv.indexOf(": ");
-    return [kv.slice(0, i), kv.slice(i + 2)];
-  }));
+  return Object.fromEntries(
+    label.split("; ").map((kv) => {
+      const i = kv.indexOf(": ");
+      return [kv.slice(0, i), kv.slice(i + 2)];
+    }),
+  );
 }

@@ -75,7 +75,9 @@ export function titlePage(
       : d.files.length === 0
       ? [`<tr><td>${escapeHtml(d.name)}</td><td colspan="2">no files recorded</td></tr>`]
       : d.files.map((f) =>
-        `<tr><td>${escapeHtml(d.name)}</td><td>${escapeHtml(f.path)}</td><td>${mono(f.sha256 ?? "not recorded")}</td></tr>`
+        `<tr><td>${escapeHtml(d.name)}</td><td>${escapeHtml(f.path)}</td><td>${
+          mono(f.sha256 ?? "not recorded")
+        }</td></tr>`
       )
   );
   const datasets = datasetRows.length > 0

@@ -76,9 +76,13 @@ export async function printPdf(html: string, path: string, options: PrintOptions
         timeout,
       });
     } catch (err) {
-      throw new ActpatError("render report.pdf", `${executablePath} did not start: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new ActpatError(
+        "render report.pdf",
+        `${executablePath} did not start: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
     try {
       const page = await browser.newPage();

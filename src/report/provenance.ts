@@ -63,7 +63,10 @@ function files(x: unknown): FileSum[] {
     });
   }
   if (isObject(x)) {
-    return Object.entries(x).map(([path, v]) => ({ path, sha256: scalar(v) ?? (isObject(v) ? first(v, SUM_KEYS) : undefined) }));
+    return Object.entries(x).map(([path, v]) => ({
+      path,
+      sha256: scalar(v) ?? (isObject(v) ? first(v, SUM_KEYS) : undefined),
+    }));
   }
   return [];
 }
@@ -77,7 +80,11 @@ function dataset(name: string, v: unknown): DatasetInfo {
     : undefined;
   return {
     name: first(v, ["name", "id"]) ?? name,
-    files: fileList.length > 0 ? fileList : single ? [{ path: first(v, PATH_KEYS) ?? name, sha256: single }] : [],
+    files: fileList.length > 0
+      ? fileList
+      : single
+      ? [{ path: first(v, PATH_KEYS) ?? name, sha256: single }]
+      : [],
     missing,
   };
 }
@@ -102,7 +109,8 @@ export function extractProvenance(manifest: unknown): Provenance {
   );
   const command = Array.isArray(m.command) ? m.command.join(" ") : scalar(m.command);
   return {
-    model: scalar(m.model) ?? first(model, ["ref", "id", "repo", "name"]) ?? first(m, ["modelRef", "model_ref"]) ??
+    model: scalar(m.model) ?? first(model, ["ref", "id", "repo", "name"]) ??
+      first(m, ["modelRef", "model_ref"]) ??
       first(config, ["model"]),
     revision: first(model, ["revision"]) ?? first(m, ["revision"]),
     weights: files(model?.files ?? model?.weights ?? m.weights ?? []),

@@ -43,7 +43,8 @@ const SECTIONS: SectionDef[] = [
     blocks: [{
       file: "density.csv",
       figure: densityFigure,
-      caption: "Parameters with mean attribution |w ∂y/∂w| above γ, summed over the 7 linear weights of each layer.",
+      caption:
+        "Parameters with mean attribution |w ∂y/∂w| above γ, summed over the 7 linear weights of each layer.",
     }],
   },
   {
@@ -53,7 +54,8 @@ const SECTIONS: SectionDef[] = [
       {
         file: "similarity.csv",
         figure: similarityFigure,
-        caption: "Per layer, Σ|v_a v_b| / (‖v_a‖‖v_b‖) over sample pairs from the same dataset and from different ones.",
+        caption:
+          "Per layer, Σ|v_a v_b| / (‖v_a‖‖v_b‖) over sample pairs from the same dataset and from different ones.",
       },
       {
         file: "similarity_summary.csv",
@@ -78,24 +80,37 @@ const SECTIONS: SectionDef[] = [
     blocks: [{
       file: "table1.csv",
       table: table1Html,
-      caption: "Dense, magnitude, uniform Wanda, activation-layerwise Wanda and OWL+Wanda (perplexity; accuracy ± stderr).",
+      caption:
+        "Dense, magnitude, uniform Wanda, activation-layerwise Wanda and OWL+Wanda (perplexity; accuracy ± stderr).",
     }],
   },
   {
     title: "Layerwise sparsity of the pruned model",
     stages: ["prune", "table1"],
-    blocks: [{ file: "sparsity.csv", figure: sparsityFigure, caption: "Target and achieved sparsity per layer." }],
+    blocks: [{
+      file: "sparsity.csv",
+      figure: sparsityFigure,
+      caption: "Target and achieved sparsity per layer.",
+    }],
   },
   {
     title: "Evaluation",
     stages: ["eval"],
-    blocks: [{ file: "eval.csv", table: rawTable, caption: "Perplexity and zero-shot accuracy of the model." }],
+    blocks: [{
+      file: "eval.csv",
+      table: rawTable,
+      caption: "Perplexity and zero-shot accuracy of the model.",
+    }],
   },
   {
     title: "Table 2 — Cross-task calibration transfer",
     stages: ["transfer"],
     blocks: [
-      { file: "transfer.csv", figure: transferFigure, caption: "Rows: calibration set used for pruning; columns: task." },
+      {
+        file: "transfer.csv",
+        figure: transferFigure,
+        caption: "Rows: calibration set used for pruning; columns: task.",
+      },
       { file: "transfer.csv", table: transferHtml, caption: "All metrics of the transfer matrix." },
     ],
   },
@@ -127,7 +142,8 @@ const SECTIONS: SectionDef[] = [
     blocks: [{
       file: "intervention.csv",
       table: interventionHtml,
-      caption: "Perplexity with the massive activations set to zero or to their mean, against the untouched model.",
+      caption:
+        "Perplexity with the massive activations set to zero or to their mean, against the untouched model.",
     }],
   },
 ];
@@ -166,7 +182,10 @@ async function renderSection(
   if (present.length === 0) {
     const reason = notRun(run, def, def.blocks[0].file);
     notRunOut.push(`${def.title}: ${reason}`);
-    return { html: `${head}<p class="not-run">Not run: ${escapeHtml(reason)}</p></section>`, status: `not run: ${reason}` };
+    return {
+      html: `${head}<p class="not-run">Not run: ${escapeHtml(reason)}</p></section>`,
+      status: `not run: ${reason}`,
+    };
   }
   const parts: string[] = [];
   const problems: string[] = [];
@@ -188,7 +207,7 @@ async function renderSection(
         const figure = block.figure(table);
         const svg = await renderSvg(figure.spec, figure.name);
         svgs.set(figure.name, svg);
-        parts.push(`<figure>${figure.name === "sparsity_per_layer.svg" ? "<svg width=\"560\" height=\"260\"></svg>" : svg}<figcaption>${escapeHtml(block.caption)} ${source}</figcaption></figure>`);
+        parts.push(`<figure>${svg}<figcaption>${escapeHtml(block.caption)} ${source}</figcaption></figure>`);
       } else {
         parts.push(`<p class="note">${escapeHtml(block.caption)} ${source}</p>${block.table(table)}`);
       }
@@ -199,7 +218,10 @@ async function renderSection(
     }
   }
   const status = problems.length > 0 ? `drawn with problems: ${problems.join("; ")}` : "drawn";
-  return { html: `${head}\n${parts.join("\n")}\n</section>`, status: missing.size > 0 ? `${status}, partly not run` : status };
+  return {
+    html: `${head}\n${parts.join("\n")}\n</section>`,
+    status: missing.size > 0 ? `${status}, partly not run` : status,
+  };
 }
 
 /** Renders the figures (SVG) and report (HTML, PDF) of the run directory `runDir` into it. */

@@ -74,7 +74,9 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
   assert.equal(markLabels(await svg("figure1_density.svg"), "symbol").length, 20);
   assert.equal(markLabels(await svg("transfer_heatmap.svg"), "rect").length, 35);
 
-  const pages = (await run("pdftotext", ["-layout", out.pdf!, "-"])).split("\f").filter((p) => p.trim() !== "");
+  const pages = (await run("pdftotext", ["-layout", out.pdf!, "-"])).split("\f").filter((p) =>
+    p.trim() !== ""
+  );
   assert.equal(pages.length, 11, "title page + 10 sections, each on its own page");
   const title = pages[0];
   for (
@@ -92,7 +94,9 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
   const evalPage = pages.findIndex((p) => p.includes("Evaluation") && p.includes("Not run"));
   assert.ok(evalPage > 0, "the Evaluation section says it was not run");
   assert.ok(pages[evalPage].includes("Not run: no evaluation tasks in the config"));
-  const massivePage = pages.find((p) => p.includes("Massive activations per layer") || p.startsWith("Massive"))!;
+  const massivePage = pages.find((p) =>
+    p.includes("Massive activations per layer") || p.startsWith("Massive")
+  )!;
   assert.ok(
     pages.some((p) => p.includes("Not run (massive_locations.csv): massive_locations.csv is absent")),
     massivePage,
@@ -108,7 +112,10 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
   for (const section of FIGURE_SECTIONS) {
     const i = pages.findIndex((p) => p.trimStart().startsWith(section));
     assert.ok(i > 0, `no page for ${section}`);
-    assert.ok(inks[i] > Math.max(1000, 3 * control), `${section}: page ${i + 1} ink ${inks[i]}, control ${control}`);
+    assert.ok(
+      inks[i] > Math.max(1000, 3 * control),
+      `${section}: page ${i + 1} ink ${inks[i]}, control ${control}`,
+    );
   }
 });
 
@@ -137,7 +144,10 @@ Deno.test("a CSV the figure cannot use is reported and shown raw, not dropped", 
 });
 
 Deno.test("Chromium lookup: PUPPETEER_EXECUTABLE_PATH first, then /usr/bin/chromium, else how to install", () => {
-  assert.throws(() => findChromium("/nonexistent/chrome"), /Cannot render report\.pdf: PUPPETEER_EXECUTABLE_PATH=\/nonexistent\/chrome is not a file/);
+  assert.throws(
+    () => findChromium("/nonexistent/chrome"),
+    /Cannot render report\.pdf: PUPPETEER_EXECUTABLE_PATH=\/nonexistent\/chrome is not a file/,
+  );
   assert.throws(
     () => findChromium(undefined, "/nonexistent/chromium"),
     {

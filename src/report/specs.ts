@@ -24,7 +24,10 @@ const TOTAL_MODULES = new Set(["", "all", "total", "layer", "*"]);
 function requireColumns(table: RunTable, file: string, figure: string, columns: string[]): void {
   const missing = columns.filter((c) => !table.header.includes(c));
   if (missing.length > 0) {
-    throw new ActpatError(`draw ${figure}`, `${file} has no column ${missing.join(", ")} (has ${table.header.join(", ")})`);
+    throw new ActpatError(
+      `draw ${figure}`,
+      `${file} has no column ${missing.join(", ")} (has ${table.header.join(", ")})`,
+    );
   }
 }
 
@@ -33,7 +36,9 @@ function distinct(rows: Row[], column: string): string[] {
 }
 
 function finite(value: number, file: string, column: string, figure: string): number {
-  if (!Number.isFinite(value)) throw new ActpatError(`draw ${figure}`, `${file}: ${column} holds a non-number`);
+  if (!Number.isFinite(value)) {
+    throw new ActpatError(`draw ${figure}`, `${file}: ${column} holds a non-number`);
+  }
   return value;
 }
 
@@ -154,11 +159,16 @@ export function matrixCells(
 ): { cells: Cell[]; rowKey: string; metric?: string; valueColumn: string } {
   const figure = `${file} matrix`;
   const rowKey = keys.row.find((k) => table.header.includes(k));
-  if (!rowKey) throw new ActpatError(`draw ${figure}`, `${file} has none of the columns ${keys.row.join(", ")}`);
+  if (!rowKey) {
+    throw new ActpatError(`draw ${figure}`, `${file} has none of the columns ${keys.row.join(", ")}`);
+  }
   if (table.header.includes(keys.col)) {
     const valueColumn = LONG_VALUE_COLUMNS.find((c) => table.header.includes(c));
     if (!valueColumn) {
-      throw new ActpatError(`draw ${figure}`, `${file} has no value column (one of ${LONG_VALUE_COLUMNS.join(", ")})`);
+      throw new ActpatError(
+        `draw ${figure}`,
+        `${file} has no value column (one of ${LONG_VALUE_COLUMNS.join(", ")})`,
+      );
     }
     let rows = table.rows;
     let metric: string | undefined;
@@ -220,7 +230,10 @@ export function heatmapSpec(
 
 /** Dataset-relevance heatmap: mean deep-layer similarity for each pair of datasets. */
 export function relevanceFigure(table: RunTable): Figure {
-  const { cells, valueColumn } = matrixCells(table, "relevance.csv", { row: ["dataset_a", "dataset"], col: "dataset_b" });
+  const { cells, valueColumn } = matrixCells(table, "relevance.csv", {
+    row: ["dataset_a", "dataset"],
+    col: "dataset_b",
+  });
   return {
     name: "relevance_heatmap.svg",
     title: "Dataset relevance",

@@ -14,7 +14,11 @@ import {
 import { renderSvg } from "./svg.ts";
 
 function runTable(path: string, t: Table): RunTable {
-  return { path, header: t.header, rows: t.rows.map((r) => Object.fromEntries(t.header.map((h, i) => [h, r[i]]))) };
+  return {
+    path,
+    header: t.header,
+    rows: t.rows.map((r) => Object.fromEntries(t.header.map((h, i) => [h, r[i]]))),
+  };
 }
 
 const fixture = fixtureTables();
@@ -64,7 +68,10 @@ Deno.test("similarity boxplots: one box per layer and domain, median of the pool
     // 12 pooled values (2 dataset pairs × 6 samples): the median is the mean of the middle two.
     assert.equal(values.length, 12);
     const median = (values[5] + values[6]) / 2;
-    assert.ok(Math.abs(num(label["Median of similarity"]) - median) < 1e-6, `${label["Median of similarity"]} vs ${median}`);
+    assert.ok(
+      Math.abs(num(label["Median of similarity"]) - median) < 1e-6,
+      `${label["Median of similarity"]} vs ${median}`,
+    );
     assert.equal(num(label["Min of similarity"]), values[0]);
     assert.equal(num(label["Max of similarity"]), values[11]);
   }
@@ -87,7 +94,8 @@ Deno.test("relevance heatmap: one cell per dataset pair, long and wide layouts g
     })),
   };
   const svgWide = await renderSvg(relevanceFigure(wide).spec);
-  const values = (svg: string) => markLabels(svg, "rect").map((l) => num(parseLabel(l).relevance ?? parseLabel(l).value));
+  const values = (svg: string) =>
+    markLabels(svg, "rect").map((l) => num(parseLabel(l).relevance ?? parseLabel(l).value));
   assert.deepEqual(values(svgWide), long.rows.map((r) => Number(r.relevance)));
   assert.deepEqual(values(svgLong), long.rows.map((r) => Number(r.relevance)));
 });
@@ -95,7 +103,10 @@ Deno.test("relevance heatmap: one cell per dataset pair, long and wide layouts g
 Deno.test("transfer heatmap: calibration × task cells of the acc metric", async () => {
   const t = table("transfer.csv");
   // A second metric must not double the cells: the figure shows acc, the table all metrics.
-  const withNorm = { ...t, rows: [...t.rows, ...t.rows.map((r) => ({ ...r, metric: "acc_norm", value: "0.9" }))] };
+  const withNorm = {
+    ...t,
+    rows: [...t.rows, ...t.rows.map((r) => ({ ...r, metric: "acc_norm", value: "0.9" }))],
+  };
   const svg = await renderSvg(transferFigure(withNorm).spec);
   const cells = markLabels(svg, "rect").map(parseLabel);
   assert.equal(cells.length, t.rows.length);
@@ -118,7 +129,9 @@ Deno.test("sparsity: target and achieved per layer, mean over modules", async ()
   const svg = await renderSvg(sparsityFigure(table("sparsity.csv")).spec);
   const points = markLabels(svg, "symbol").map(parseLabel);
   assert.equal(points.length, 2 * FIXTURE_LAYERS);
-  for (const p of points) assert.ok(Math.abs(num(p["sparsity (mean over modules)"]) - (0.5 + 0.05 * (Number(p.layer) - 2))) < 1e-9);
+  for (const p of points) {
+    assert.ok(Math.abs(num(p["sparsity (mean over modules)"]) - (0.5 + 0.05 * (Number(p.layer) - 2))) < 1e-9);
+  }
 });
 
 Deno.test("a figure whose CSV lacks a column names the file and the column", () => {

@@ -66,13 +66,20 @@ export function table1Html(table: RunTable): string {
   const rows = rowKeys.length > 0 ? rowKeys : candidates.filter((c) => table.header.includes(c)).slice(0, 1);
   const cols = table.header.includes("metric") ? ["task", "metric"] : ["task"];
   if (rows.length === 0) return rawTable(table);
-  return pivotTable(table, { rows, cols, value, stderr: table.header.includes("stderr") ? "stderr" : undefined });
+  return pivotTable(table, {
+    rows,
+    cols,
+    value,
+    stderr: table.header.includes("stderr") ? "stderr" : undefined,
+  });
 }
 
 /** The transfer matrix as a table: calibration set × task (and metric, when several). */
 export function transferHtml(table: RunTable): string {
   const value = valueColumn(table);
-  if (!table.header.includes("calibration") || !table.header.includes("task") || !value) return rawTable(table);
+  if (!table.header.includes("calibration") || !table.header.includes("task") || !value) {
+    return rawTable(table);
+  }
   const cols = varying(table.rows, ["task", "metric"], table.header);
   return pivotTable(table, {
     rows: ["calibration"],
@@ -85,5 +92,10 @@ export function transferHtml(table: RunTable): string {
 /** The intervention table: setting × corpus perplexity. */
 export function interventionHtml(table: RunTable): string {
   if (!["setting", "corpus", "ppl"].every((c) => table.header.includes(c))) return rawTable(table);
-  return pivotTable(table, { rows: ["setting"], cols: ["corpus"], value: "ppl", corner: "setting \\ corpus (ppl)" });
+  return pivotTable(table, {
+    rows: ["setting"],
+    cols: ["corpus"],
+    value: "ppl",
+    corner: "setting \\ corpus (ppl)",
+  });
 }

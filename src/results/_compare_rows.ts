@@ -32,7 +32,15 @@ export const CSV_KEYS: Readonly<Record<string, readonly string[]>> = {
  * Columns that name the run itself rather than a measurement. They are neither keys nor compared: comparing
  * two versions of a model (`compare` exists for that) would otherwise flag every row, or match no row at all.
  */
-export const RUN_COLUMNS: readonly string[] = ["model", "model_ref", "revision", "run", "run_id", "date", "timestamp"];
+export const RUN_COLUMNS: readonly string[] = [
+  "model",
+  "model_ref",
+  "revision",
+  "run",
+  "run_id",
+  "date",
+  "timestamp",
+];
 
 export interface KeyedRow {
   key: string;
@@ -52,7 +60,10 @@ export interface RowMatch {
 }
 
 /** `layer=3;module=q_proj` from the key columns' values. */
-export function formatKey(values: Record<string, string>, columns: readonly string[] = Object.keys(values)): string {
+export function formatKey(
+  values: Record<string, string>,
+  columns: readonly string[] = Object.keys(values),
+): string {
   return columns.map((c) => `${c}=${values[c] ?? ""}`).join(";");
 }
 
@@ -113,7 +124,9 @@ export function matchRows(file: string, a: Table | undefined, b: Table | undefin
     }
   }
   const ordered = !(unique(rowsA, keyColumns) && unique(rowsB, keyColumns));
-  if (ordered) notes.push(`keys (${keyColumns.join(", ") || "none"}) not unique; repeated rows matched in order`);
+  if (ordered) {
+    notes.push(`keys (${keyColumns.join(", ") || "none"}) not unique; repeated rows matched in order`);
+  }
 
   const keyedA = keyRows(rowsA, keyColumns, ordered);
   const keyedB = keyRows(rowsB, keyColumns, ordered);

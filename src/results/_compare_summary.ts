@@ -17,7 +17,9 @@ function signed(x: number): string {
 function describeMove(cell: CompareCell): string {
   if (cell.status === "changed") return `${cell.key}  ${cell.column}: "${cell.a}" → "${cell.b}"`;
   const delta = Number(cell.b) - Number(cell.a);
-  const pct = Number(cell.a) === 0 ? "" : `, ${signed(Number(((100 * delta) / Math.abs(Number(cell.a))).toPrecision(3)))}%`;
+  const pct = Number(cell.a) === 0
+    ? ""
+    : `, ${signed(Number(((100 * delta) / Math.abs(Number(cell.a))).toPrecision(3)))}%`;
   return `${cell.key}  ${cell.column}: ${cell.a} → ${cell.b} (Δ ${signed(delta)}${pct}; tolerance ${
     formatNumber(cell.tolerance)
   })`;
@@ -51,13 +53,17 @@ function fileSummary(f: FileComparison, maxLines: number): string[] {
   if (moved.length > maxLines) lines.push(`  … ${moved.length - maxLines} more moved cells in compare.csv`);
   const columns = f.cells.filter((c) => c.status === "missing_column" || c.status === "added_column");
   for (const c of columns) {
-    lines.push(`  ${c.status === "missing_column" ? "column missing in B" : "column added in B"}: ${c.column}`);
+    lines.push(
+      `  ${c.status === "missing_column" ? "column missing in B" : "column added in B"}: ${c.column}`,
+    );
   }
   if (onlyIn) return lines;
   for (const status of ["missing", "added"] as const) {
     const rows = f.cells.filter((c) => c.status === status);
     for (const c of rows.slice(0, maxLines)) lines.push(`  ${status.padEnd(8)} ${c.key}`);
-    if (rows.length > maxLines) lines.push(`  … ${rows.length - maxLines} more ${status} rows in compare.csv`);
+    if (rows.length > maxLines) {
+      lines.push(`  … ${rows.length - maxLines} more ${status} rows in compare.csv`);
+    }
   }
   return lines;
 }
@@ -73,7 +79,10 @@ export function formatSummary(result: RunComparison, maxLines = 10): string {
   if (lines.at(-1) !== "") lines.push("");
   const moved = result.files.reduce((n, f) => n + f.rowsMoved, 0);
   const missing = result.files.reduce((n, f) => n + f.rowsMissing, 0);
-  const columns = result.files.reduce((n, f) => n + f.cells.filter((c) => c.status === "missing_column").length, 0);
+  const columns = result.files.reduce(
+    (n, f) => n + f.cells.filter((c) => c.status === "missing_column").length,
+    0,
+  );
   lines.push(
     result.failed
       ? `FAIL: ${moved} rows moved beyond tolerance, ${missing} rows missing, ${columns} columns missing`

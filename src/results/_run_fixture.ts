@@ -18,10 +18,21 @@ export const FIXTURE_MODULES: Readonly<Record<string, number>> = {
   up_proj: 64 * 172,
   down_proj: 172 * 64,
 };
-export const FIXTURE_PAIRS = [["boolq", "boolq"], ["boolq", "humaneval"], ["siqa", "c4"], ["siqa", "siqa"]] as const;
+export const FIXTURE_PAIRS = [["boolq", "boolq"], ["boolq", "humaneval"], ["siqa", "c4"], [
+  "siqa",
+  "siqa",
+]] as const;
 export const FIXTURE_PAIR_SAMPLES = 6;
 export const FIXTURE_TASKS = ["boolq", "siqa", "piqa", "hellaswag", "mmlu"] as const;
-export const FIXTURE_CALIBRATIONS = ["boolq", "siqa", "piqa", "hellaswag", "mmlu", "c4", "wikitext2"] as const;
+export const FIXTURE_CALIBRATIONS = [
+  "boolq",
+  "siqa",
+  "piqa",
+  "hellaswag",
+  "mmlu",
+  "c4",
+  "wikitext2",
+] as const;
 const MODEL = "karpathy/tinyllamas/stories260K";
 
 /** mulberry32: a tiny seeded PRNG so fixture values are fixed without depending on src/data. */
@@ -99,9 +110,29 @@ export function fixtureTables(): Record<string, Table> {
   ], ["wanda", "owl", 0.5]] as const;
   const table1: (string | number)[][] = [];
   methods.forEach(([method, allocation, sparsity], m) => {
-    table1.push([MODEL, method, allocation, sparsity, "wikitext2", "ppl", round(20 + 7 * m + rand(), 3), "", 40]);
+    table1.push([
+      MODEL,
+      method,
+      allocation,
+      sparsity,
+      "wikitext2",
+      "ppl",
+      round(20 + 7 * m + rand(), 3),
+      "",
+      40,
+    ]);
     FIXTURE_TASKS.forEach((task) => {
-      table1.push([MODEL, method, allocation, sparsity, task, "acc", round(0.6 - 0.03 * m + 0.05 * rand(), 4), 0.02, 400]);
+      table1.push([
+        MODEL,
+        method,
+        allocation,
+        sparsity,
+        task,
+        "acc",
+        round(0.6 - 0.03 * m + 0.05 * rand(), 4),
+        0.02,
+        400,
+      ]);
     });
   });
 
@@ -113,7 +144,12 @@ export function fixtureTables(): Record<string, Table> {
     }
   }
 
-  const evalRows = [["wikitext2", "ppl", 24.31, ""], ["boolq", "acc", 0.6221, 0.0085], ["piqa", "acc_norm", 0.5811, 0.0115]]
+  const evalRows = [["wikitext2", "ppl", 24.31, ""], ["boolq", "acc", 0.6221, 0.0085], [
+    "piqa",
+    "acc_norm",
+    0.5811,
+    0.0115,
+  ]]
     .map(([task, metric, value, stderr]) => [MODEL, task, metric, value, stderr, 400, "lm-eval", 0]);
 
   const sparsity: (string | number)[][] = [];
@@ -126,7 +162,16 @@ export function fixtureTables(): Record<string, Table> {
   for (const benchmark of ["stsb", "sick"]) {
     for (const method of ["activation", "hidden_mean", "hidden_last"]) {
       for (const layers of ["2-4", "0.5-1.0"]) {
-        sts.push([MODEL, benchmark, "dev", layers, method, round(0.1 + 0.3 * rand(), 4), round(1e-3 * rand(), 6), 64]);
+        sts.push([
+          MODEL,
+          benchmark,
+          "dev",
+          layers,
+          method,
+          round(0.1 + 0.3 * rand(), 4),
+          round(1e-3 * rand(), 6),
+          64,
+        ]);
       }
     }
   }
@@ -145,7 +190,11 @@ export function fixtureTables(): Record<string, Table> {
     massive.push([MODEL, layer, top1, round(top1 * 0.7), round(top1 * 0.2), median, round(top1 / median, 3)]);
   }
   const locations = [2, 3, 4].map((layer) => [MODEL, layer, 0, 37, 0, "<s>", 900 + 100 * layer, 0.03]);
-  const intervention = [["original", "wikitext2", 24.31], ["zero", "wikitext2", 1843.2], ["mean", "wikitext2", 24.35]]
+  const intervention = [["original", "wikitext2", 24.31], ["zero", "wikitext2", 1843.2], [
+    "mean",
+    "wikitext2",
+    24.35,
+  ]]
     .map((r) => [MODEL, ...r]);
 
   return {
@@ -158,7 +207,10 @@ export function fixtureTables(): Record<string, Table> {
       ["model", "dataset_a", "dataset_b", "pair", "example_a", "example_b", "layer", "similarity"],
       similarity,
     ),
-    "similarity_summary.csv": table(["model", "dataset_a", "dataset_b", "layer", "mean", "std", "median"], summary),
+    "similarity_summary.csv": table(
+      ["model", "dataset_a", "dataset_b", "layer", "mean", "std", "median"],
+      summary,
+    ),
     "relevance.csv": table(["model", "dataset_a", "dataset_b", "relevance"], relevance),
     "table1.csv": table(
       ["model", "method", "allocation", "sparsity", "task", "metric", "value", "stderr", "n"],
@@ -189,7 +241,10 @@ export function fixtureManifest(skipped: Record<string, string> = {}): Record<st
       revision: "main",
       files: [{ path: "stories260K.bin", sha256: "a".repeat(64), bytes: 1_070_000 }],
     },
-    datasets: FIXTURE_DATASETS.map((name) => ({ name, files: [{ path: "dev.jsonl", sha256: "b".repeat(64) }] })),
+    datasets: FIXTURE_DATASETS.map((name) => ({
+      name,
+      files: [{ path: "dev.jsonl", sha256: "b".repeat(64) }],
+    })),
     executionProvider: "cpu",
     seed: 0,
     versions: { actpat: "0.1.0", onnxruntime: "1.30.0", deno: "2.9.6" },

@@ -20,7 +20,14 @@ export { formatSummary } from "./_compare_summary.ts";
  * `beyond`, `changed`, `missing` and `missing_column` fail the comparison; additions are reported only, so a
  * run that measures more than its baseline still passes.
  */
-export type CellStatus = "ok" | "beyond" | "changed" | "missing" | "added" | "missing_column" | "added_column";
+export type CellStatus =
+  | "ok"
+  | "beyond"
+  | "changed"
+  | "missing"
+  | "added"
+  | "missing_column"
+  | "added_column";
 
 const FAILING: ReadonlySet<CellStatus> = new Set(["beyond", "changed", "missing", "missing_column"]);
 
@@ -176,7 +183,11 @@ async function assertRunDir(dir: string, flag: string): Promise<void> {
 }
 
 /** Compares every CSV present in either run directory; `runA` is the reference. */
-export async function compareRuns(runA: string, runB: string, tolerances: Tolerances): Promise<RunComparison> {
+export async function compareRuns(
+  runA: string,
+  runB: string,
+  tolerances: Tolerances,
+): Promise<RunComparison> {
   await assertRunDir(runA, "RUN_A");
   await assertRunDir(runB, "RUN_B");
   const [filesA, filesB] = await Promise.all([listRunCsvs(runA), listRunCsvs(runB)]);

@@ -59,7 +59,17 @@ Deno.test("compare: identical runs compare clean and the task exits 0, writing c
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /OK: 14 files match within tolerance/);
   const csv = await readCsvTable(join(b, "compare.csv"));
-  assert.deepEqual(csv.header, ["file", "key", "column", "a", "b", "abs_diff", "rel_diff", "tolerance", "status"]);
+  assert.deepEqual(csv.header, [
+    "file",
+    "key",
+    "column",
+    "a",
+    "b",
+    "abs_diff",
+    "rel_diff",
+    "tolerance",
+    "status",
+  ]);
   assert.ok(csv.rows.length > 0 && csv.rows.every((r) => r[8] === "ok"));
 });
 
@@ -67,8 +77,12 @@ Deno.test("compare: a value beyond tolerance is caught with old → new and its 
   let old = "";
   const [a, b] = await twoRuns((t) => {
     // 5% more active parameters: the density tolerance is 0.1% relative.
-    old = edit(t["density.csv"], { dataset: "siqa", layer: "3", module: "up_proj" }, "active", (v) =>
-      String(Math.round(Number(v) * 1.05)));
+    old = edit(
+      t["density.csv"],
+      { dataset: "siqa", layer: "3", module: "up_proj" },
+      "active",
+      (v) => String(Math.round(Number(v) * 1.05)),
+    );
   });
   const result = await compareRuns(a, b, tolerances);
   assert.equal(result.failed, true);
@@ -96,8 +110,12 @@ Deno.test("compare: a value beyond tolerance is caught with old → new and its 
 Deno.test("compare: a move within tolerance passes; the same move with a tighter tolerance file fails", async () => {
   const [a, b] = await twoRuns((t) => {
     // similarity tolerance is abs 1e-5: move one value by 4e-6.
-    edit(t["similarity.csv"], { dataset_a: "boolq", dataset_b: "humaneval", pair: "2", layer: "1" }, "similarity", (v) =>
-      String(Number(v) + 4e-6));
+    edit(
+      t["similarity.csv"],
+      { dataset_a: "boolq", dataset_b: "humaneval", pair: "2", layer: "1" },
+      "similarity",
+      (v) => String(Number(v) + 4e-6),
+    );
   });
   assert.equal((await compareRuns(a, b, tolerances)).failed, false);
   const strict: Tolerances = { default: { abs: 0, rel: 0, why: "test: exact" }, rules: [] };
@@ -124,7 +142,9 @@ Deno.test("compare: missing rows and files fail, added rows are reported but pas
   assert.equal(result.failed, true);
   const iv = result.files.find((f) => f.file === "intervention.csv")!;
   assert.equal(iv.rowsMissing, 1);
-  assert.deepEqual(iv.cells.filter((c) => c.status === "missing").map((c) => c.key), ["setting=zero;corpus=wikitext2"]);
+  assert.deepEqual(iv.cells.filter((c) => c.status === "missing").map((c) => c.key), [
+    "setting=zero;corpus=wikitext2",
+  ]);
   const massive = result.files.find((f) => f.file === "massive.csv")!;
   assert.equal(massive.rowsAdded, 1);
   assert.equal(massive.cells.some((c) => c.status !== "ok" && c.status !== "added"), false);
@@ -132,9 +152,9 @@ Deno.test("compare: missing rows and files fail, added rows are reported but pas
   assert.equal(sts.rowsMissing, fixtureTables()["sts.csv"].rows.length);
   const summary = formatSummary(result);
   assert.match(summary, /intervention\.csv: 2 rows compared, 0 moved beyond tolerance, 1 missing, 0 added/);
-  assert.match(summary, /missing  setting=zero;corpus=wikitext2/);
+  assert.ok(summary.includes("missing  setting=zero;corpus=wikitext2"), summary);
   assert.match(summary, /sts\.csv \(file only in A\)/);
-  assert.match(summary, /added    layer=5/);
+  assert.ok(summary.includes("added    layer=5"), summary);
 });
 
 Deno.test("compare: the model column names the run and is neither key nor compared", () => {
@@ -149,21 +169,30 @@ Deno.test("compare: the model column names the run and is neither key nor compar
 
 Deno.test("compare: text changes, NaN, column changes and non-unique keys", () => {
   const exact: Tolerances = { default: { abs: 0, rel: 0, why: "exact" }, rules: [] };
-  const a: Table = { header: ["layer", "setting", "x", "gone"], rows: [["0", "s", "NaN", "1"], ["0", "s", "1", "2"]] };
-  const b: Table = { header: ["layer", "setting", "x", "new"], rows: [["0", "s", "NaN", "1"], ["0", "t", "1", "2"]] };
+  const a: Table = {
+    header: ["layer", "setting", "x", "gone"],
+    rows: [["0", "s", "NaN", "1"], ["0", "s", "1", "2"]],
+  };
+  const b: Table = {
+    header: ["layer", "setting", "x", "new"],
+    rows: [["0", "s", "NaN", "1"], ["0", "t", "1", "2"]],
+  };
   const r = compareTables("unknown.csv", a, b, exact);
   assert.deepEqual(r.keyColumns, ["setting"]); // unlisted file: its text columns are the key
   assert.ok(r.notes.some((n) => n.includes("no key table entry")));
   assert.ok(r.notes.some((n) => n.includes("matched in order")));
   const statuses = r.cells.map((c) => `${c.key}|${c.column}:${c.status}`).sort();
-  assert.deepEqual(statuses, [
-    "setting=s#1|layer:ok",
-    "setting=s#1|x:ok", // NaN on both sides is equal
-    "setting=s#2|*:missing",
-    "setting=t#1|*:added",
-    "|gone:missing_column",
-    "|new:added_column",
-  ].sort());
+  assert.deepEqual(
+    statuses,
+    [
+      "setting=s#1|layer:ok",
+      "setting=s#1|x:ok", // NaN on both sides is equal
+      "setting=s#2|*:missing",
+      "setting=t#1|*:added",
+      "|gone:missing_column",
+      "|new:added_column",
+    ].sort(),
+  );
   const text = compareTables(
     "intervention.csv",
     { header: ["setting", "note", "ppl"], rows: [["zero", "foo", "3"]] },

@@ -58,7 +58,10 @@ export async function loadTolerances(path: string | URL = DEFAULT_TOLERANCES_PAT
   const parsed = tolerancesSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ActpatError("read tolerances", `${shown}: ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new ActpatError(
+      "read tolerances",
+      `${shown}: ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+    );
   }
   return parsed.data;
 }

@@ -19,4 +19,4 @@ export {
   scoreMultipleChoice,
   summarise,
 } from "./multiple_choice.ts";
-export { perplexity, type PerplexityResult, windowStarts } from "./perplexity.ts";
+export { perplexity, type PerplexityResult } from "./perplexity.ts";

@@ -3,19 +3,11 @@
  * text is tokenized once and cut into `numel // seqlen` non-overlapping windows (tail dropped); each window
  * is scored on its own (position t predicts token t + 1, so seqlen − 1 NLLs per window), and
  * ppl = exp(mean token NLL). Wanda writes it as exp(Σ_w loss_w·seqlen / (n·seqlen)) with loss_w the window's
- * mean NLL; with equal windows that is the same number.
+ * mean NLL; with equal windows that is the same number. The windows themselves come from
+ * `src/data/windows.ts` (`perplexityWindows`).
  */
 
 import { ActpatError } from "../../util/errors.ts";
-
-/** Start offsets of the non-overlapping windows of `seqLen` tokens in a stream of `numTokens` (tail dropped). */
-export function windowStarts(numTokens: number, seqLen: number): number[] {
-  if (!Number.isInteger(seqLen) || seqLen < 2) {
-    throw new ActpatError("split perplexity windows", `--seq-len must be an integer >= 2, got ${seqLen}`);
-  }
-  const n = Math.floor(numTokens / seqLen);
-  return Array.from({ length: n }, (_, i) => i * seqLen);
-}
 
 /** Perplexity with the totals it came from. */
 export interface PerplexityResult {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { perplexity, windowStarts } from "./perplexity.ts";
+import { perplexity } from "./perplexity.ts";
 
 function assertThrowsMsg(fn: () => unknown, part: string): void {
   assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
@@ -33,11 +33,7 @@ Deno.test("perplexity equals the geometric mean of 1/p", () => {
   assert.ok(Math.abs(r.ppl / prod ** (1 / n) - 1) < 1e-12);
 });
 
-Deno.test("windowStarts drops the tail; errors name the problem", () => {
-  assert.deepEqual(windowStarts(10, 4), [0, 4]);
-  assert.deepEqual(windowStarts(8, 4), [0, 4]);
-  assert.deepEqual(windowStarts(7, 8), []);
-  assertThrowsMsg(() => windowStarts(10, 1), "--seq-len must be an integer >= 2");
+Deno.test("perplexity errors name the problem", () => {
   assertThrowsMsg(() => perplexity([]), "no tokens scored");
   assertThrowsMsg(() => perplexity([[0.1, NaN]]), "window 0, token 1");
 });

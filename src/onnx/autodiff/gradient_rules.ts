@@ -124,7 +124,9 @@ function reduceAxes(ctx: GradContext): number[] {
 function dimOf(v: Value, axis: number): Value {
   const d = v.shape[axis];
   if (typeof d === "number") return v.graph.constant([d], { dtype: "int64" });
-  return v.graph.node("Shape", [v], { start: axis, end: axis + 1 }, { outputs: [{ dtype: "int64", shape: [1] }] })[0];
+  return v.graph.node("Shape", [v], { start: axis, end: axis + 1 }, {
+    outputs: [{ dtype: "int64", shape: [1] }],
+  })[0];
 }
 
 const none: GradRule = () => ({});
@@ -171,11 +173,16 @@ export const GRADIENT_RULES: Record<OpType, GradRule> = {
       // [.., m, k] × [k, n]: fold the batch into rows so the weight gradient is one GEMM, never a per-batch stack.
       1: () =>
         b.rank === 2 && a.rank > 2
-          ? op.matmul(mT(op.reshape(a, [-1, a.shape[a.rank - 1]])), op.reshape(dy, [-1, dy.shape[dy.rank - 1]]))
+          ? op.matmul(
+            mT(op.reshape(a, [-1, a.shape[a.rank - 1]])),
+            op.reshape(dy, [-1, dy.shape[dy.rank - 1]]),
+          )
           : op.matmul(mT(a), dy),
     };
   },
-  ReduceSum: (c) => ({ 0: () => op.expand(keptDy(c, reduceAxes(c)), shapeOf(xi(c, 0)), { outShape: xi(c, 0).shape }) }),
+  ReduceSum: (c) => ({
+    0: () => op.expand(keptDy(c, reduceAxes(c)), shapeOf(xi(c, 0)), { outShape: xi(c, 0).shape }),
+  }),
   ReduceMean: (c) => ({
     0: () => {
       const x = xi(c, 0), axes = reduceAxes(c);
@@ -222,7 +229,10 @@ export const GRADIENT_RULES: Record<OpType, GradRule> = {
           ? c.g.constant(ins.map((v) => v.shape[axis] as number), { dtype: "int64" })
           : op.concat(ins.map((v) => dimOf(v, axis)), 0);
         parts = c.g.node("Split", [c.dy, sizes], { axis }, {
-          outputs: ins.map((v) => ({ dtype: c.dy.dtype, shape: c.dy.shape.map((d, k) => k === axis ? v.shape[axis] : d) })),
+          outputs: ins.map((v) => ({
+            dtype: c.dy.dtype,
+            shape: c.dy.shape.map((d, k) => k === axis ? v.shape[axis] : d),
+          })),
         });
       }
       return parts[i];
@@ -238,7 +248,10 @@ export const GRADIENT_RULES: Record<OpType, GradRule> = {
       const [starts, ends, axes] = [1, 2, 3].map((i) => constInts(c, i, ["starts", "ends", "axes"][i - 1]));
       const steps = c.x[4] ? constInts(c, 4, "steps") : axes.map(() => 1);
       if (steps.some((s) => s !== 1)) {
-        throw new ActpatError(`differentiate Slice (node ${c.node.name})`, "only steps of 1 have a gradient rule");
+        throw new ActpatError(
+          `differentiate Slice (node ${c.node.name})`,
+          "only steps of 1 have a gradient rule",
+        );
       }
       const zero = c.g.constant([0], { dtype: "int64" });
       const before: Value[] = x.shape.map(() => zero), after: Value[] = x.shape.map(() => zero);
@@ -253,7 +266,11 @@ export const GRADIENT_RULES: Record<OpType, GradRule> = {
         } else {
           const dim = dimOf(x, a);
           const norm = (v: number) =>
-            v >= op.SLICE_END ? dim : v < 0 ? op.max(op.add(dim, v), zero) : op.min(c.g.constant([v], { dtype: "int64" }), dim);
+            v >= op.SLICE_END
+              ? dim
+              : v < 0
+              ? op.max(op.add(dim, v), zero)
+              : op.min(c.g.constant([v], { dtype: "int64" }), dim);
           const s = norm(starts[i]), e = op.max(norm(ends[i]), s);
           before[a] = s;
           after[a] = op.sub(dim, e);
@@ -282,7 +299,9 @@ export const GRADIENT_RULES: Record<OpType, GradRule> = {
   }),
   GatherElements: (c) => ({
     0: () =>
-      op.scatterElements(zerosLike(xi(c, 0)), xi(c, 1), c.dy, c.node.attrs.axis as number, { reduction: "add" }),
+      op.scatterElements(zerosLike(xi(c, 0)), xi(c, 1), c.dy, c.node.attrs.axis as number, {
+        reduction: "add",
+      }),
   }),
   Trilu: (c) => ({
     0: () => {

@@ -51,7 +51,10 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
   if (y.graph !== g || wrt.some((w) => w.graph !== g)) fail("y and wrt must belong to the graph");
   if (!isFloat(y.dtype)) fail(`y ${y} is not floating-point`);
   const seed = opts.seed;
-  if (seed && (seed.dtype !== y.dtype || seed.rank !== y.rank || seed.shape.some((d, i) => !dimEq(d, y.shape[i])))) {
+  if (
+    seed &&
+    (seed.dtype !== y.dtype || seed.rank !== y.rank || seed.shape.some((d, i) => !dimEq(d, y.shape[i])))
+  ) {
     fail(`seed ${seed} does not match y ${y}`);
   }
 
@@ -59,7 +62,9 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
   const needs = new Set<Value>(wrt);
   const forward = g.nodes.slice();
   for (const n of forward) {
-    if (n.inputs.some((v) => v && needs.has(v))) for (const o of n.outputs) if (isFloat(o.dtype)) needs.add(o);
+    if (n.inputs.some((v) => v && needs.has(v))) {
+      for (const o of n.outputs) if (isFloat(o.dtype)) needs.add(o);
+    }
   }
 
   return g.scope(opts.scope ?? "grad", () => {
@@ -73,10 +78,14 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
       }
       return pending.get(v)![0];
     };
-    const seedValue = seed ?? g.scope("seed", () =>
-      y.shape.every((d) => typeof d === "number")
-        ? op.constantOfShape(g, y.shape, 1, y.dtype)
-        : op.constantOfShape(g, op.shape(y), 1, y.dtype, { outShape: y.shape }));
+    const seedValue = seed ??
+      g.scope(
+        "seed",
+        () =>
+          y.shape.every((d) => typeof d === "number")
+            ? op.constantOfShape(g, y.shape, 1, y.dtype)
+            : op.constantOfShape(g, op.shape(y), 1, y.dtype, { outShape: y.shape }),
+      );
     if (needs.has(y)) pending.set(y, [seedValue]);
 
     for (let k = forward.length - 1; k >= 0; k--) {
@@ -97,7 +106,9 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
           if (!wanted[i] || !make || !x) return;
           const grad = make();
           if (grad.dtype !== x.dtype) {
-            fail(`gradient for input ${i} (${x.name}) of node ${node.name} has dtype ${grad.dtype}, not ${x.dtype}`);
+            fail(
+              `gradient for input ${i} (${x.name}) of node ${node.name} has dtype ${grad.dtype}, not ${x.dtype}`,
+            );
           }
           const fitted = unbroadcast(grad, x, `node ${node.name} (${node.opType}) input ${i}`);
           const list = pending.get(x) ?? [];
@@ -107,9 +118,16 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
       });
     }
     return wrt.map((w) =>
-      total(w) ?? op.constantOfShape(g, w.shape.every((d) => typeof d === "number") ? w.shape : op.shape(w), 0, w.dtype, {
-        outShape: w.shape,
-      })
+      total(w) ??
+        op.constantOfShape(
+          g,
+          w.shape.every((d) => typeof d === "number") ? w.shape : op.shape(w),
+          0,
+          w.dtype,
+          {
+            outShape: w.shape,
+          },
+        )
     );
   });
 }
@@ -118,4 +136,3 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
 export function hasGradientRule(opType: string): boolean {
   return opType in GRADIENT_RULES;
 }
-

@@ -12,9 +12,15 @@ Deno.test("a missing rule on the path names the op and node; off the path it is 
   const g = new Graph("t");
   const x = g.input("x", "float64", [2]);
   const w = g.input("w", "float64", [2]);
-  const erf = g.scope("act", () => g.node("Erf", [x], {}, { outputs: [{ dtype: "float64", shape: [2] }] })[0]);
+  const erf = g.scope(
+    "act",
+    () => g.node("Erf", [x], {}, { outputs: [{ dtype: "float64", shape: [2] }] })[0],
+  );
   const y = op.add(op.mul(erf, w), w);
-  assertThrowsMsg(() => gradients(g, y, [x]), 'Cannot differentiate: no gradient rule for op "Erf" (node act/Erf)');
+  assertThrowsMsg(
+    () => gradients(g, y, [x]),
+    'Cannot differentiate: no gradient rule for op "Erf" (node act/Erf)',
+  );
   gradients(g, y, [w]); // Erf only feeds a non-differentiated branch
 });
 
@@ -49,7 +55,10 @@ Deno.test("tie conventions: ReduceMax splits equally, Max gives ties to the firs
   g.output(dx, "dx");
   g.output(da, "da");
   g.output(db, "db");
-  const out = await runGraph(g, { x: hostTensor("float64", [4], f64(1, 3, 3, 2)), b: hostTensor("float64", [4], f64(1, 0, 4, 2)) });
+  const out = await runGraph(g, {
+    x: hostTensor("float64", [4], f64(1, 3, 3, 2)),
+    b: hostTensor("float64", [4], f64(1, 0, 4, 2)),
+  });
   assertEquals(Array.from(out.dx.data as Float64Array), [0, 0.5, 0.5, 0]);
   assertEquals(Array.from(out.da.data as Float64Array), [1, 1, 0, 1]);
   assertEquals(Array.from(out.db.data as Float64Array), [0, 0, 1, 0]);

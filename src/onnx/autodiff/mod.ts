@@ -5,5 +5,11 @@
  *
  * @module
  */
-export { gradients, type GradientOptions, hasGradientRule } from "./gradients.ts";
-export { type GradContext, GRADIENT_RULES, type GradMap, type GradRule, type OpType } from "./gradient_rules.ts";
+export { type GradientOptions, gradients, hasGradientRule } from "./gradients.ts";
+export {
+  type GradContext,
+  GRADIENT_RULES,
+  type GradMap,
+  type GradRule,
+  type OpType,
+} from "./gradient_rules.ts";

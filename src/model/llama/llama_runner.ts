@@ -1,0 +1,260 @@
+/**
+ * Runs Llama graphs: builds (or fetches from the graph cache) the graph a call needs, opens one onnxruntime
+ * session per graph through `src/onnx/session.ts`, pads batches on the right and unpads the results.
+ */
+import type { InferenceSession } from "onnxruntime-node";
+import {
+  cachedModel,
+  createSession,
+  type ExecutionProvider,
+  type Graph,
+  type HostTensor,
+  hostTensor,
+  runSession,
+  serializeGraph,
+} from "../../onnx/mod.ts";
+import { ActpatError } from "../../util/errors.ts";
+import type { LlamaConfig } from "../llama_config.ts";
+import type { WeightStore } from "../weights.ts";
+import { allFileBacked, type ComputeDType } from "./_weights.ts";
+import { buildCausalLmGraph, causalLmGraphKey, type CausalLmOptions } from "./causal_lm_graph.ts";
+import { modelTensorNames } from "./_stack.ts";
+import {
+  buildDecoderBlockGraph,
+  buildEmbeddingGraph,
+  type DecoderBlockOptions,
+  decoderBlockGraphKey,
+  embeddingGraphKey,
+  SUMSQ_OUTPUT,
+} from "./decoder_block_graph.ts";
+import { layerTensorNames, type LinearInput } from "./decoder_layer.ts";
+
+/** A loaded checkpoint as far as the graphs care (what `loadModel` returns has at least this). */
+export interface LlamaModel {
+  config: LlamaConfig;
+  weights: WeightStore;
+}
+
+/** How graphs are run. */
+export interface LlamaRunOptions {
+  /** Execution provider (default cpu). */
+  ep?: ExecutionProvider;
+  /** Intra-op threads (default: onnxruntime's choice). */
+  threads?: number;
+  /** Compute dtype (default float32). */
+  dtype?: ComputeDType;
+  /** Graph cache root (default `<ACTPAT_CACHE>/graphs`' root); false builds in memory every time. */
+  cache?: string | false;
+}
+
+/** Protobuf messages cannot exceed 2 GiB; graphs with more inline weight bytes must use files. */
+const MAX_INLINE_BYTES = 2 ** 31 - 2 ** 26;
+
+/**
+ * Opens a session on a graph: from the on-disk graph cache when its weights are all file-backed (the graph
+ * is then small: weights stay external), else serialized in memory (inline weights, small models).
+ */
+export async function openGraphSession(
+  spec: { key: unknown; build: () => Graph; fileBacked: boolean },
+  opts: LlamaRunOptions = {},
+): Promise<InferenceSession> {
+  // onnxruntime's extended fusions rewrite x·σ(x) into QuickGelu, which has no float64 kernel on CPU.
+  const optimization = opts.dtype === "float64" ? "basic" : "all";
+  const sessionOpts = { ep: opts.ep, threads: opts.threads, optimization } as const;
+  if (spec.fileBacked && opts.cache !== false) {
+    const { path } = await cachedModel(spec.key, spec.build, opts.cache ? { root: opts.cache } : {});
+    return await createSession(path, sessionOpts);
+  }
+  const graph = spec.build();
+  const inline = graph.initializers.reduce((s, i) => s + (i.data?.byteLength ?? 0), 0);
+  if (inline > MAX_INLINE_BYTES) {
+    throw new ActpatError(
+      `build graph ${graph.name}`,
+      `${inline} bytes of in-memory weights exceed the 2 GiB ONNX limit; write the weights as safetensors first`,
+    );
+  }
+  return await createSession(serializeGraph(graph), sessionOpts);
+}
+
+/** Right-pads token sequences into int64 [B, T] ids and mask (pad id 0, mask 0). */
+export function padBatch(sequences: readonly (readonly number[])[]): {
+  ids: HostTensor;
+  mask: HostTensor;
+  length: number;
+} {
+  if (sequences.length === 0) throw new ActpatError("run model", "the batch is empty");
+  const T = Math.max(...sequences.map((s) => s.length));
+  if (T === 0) throw new ActpatError("run model", "every sequence in the batch is empty");
+  const B = sequences.length;
+  const ids = new BigInt64Array(B * T);
+  const mask = new BigInt64Array(B * T);
+  sequences.forEach((s, b) => {
+    if (s.length === 0) throw new ActpatError("run model", `sequence ${b} of the batch is empty`);
+    s.forEach((id, t) => {
+      ids[b * T + t] = BigInt(id);
+      mask[b * T + t] = 1n;
+    });
+  });
+  return { ids: hostTensor("int64", [B, T], ids), mask: hostTensor("int64", [B, T], mask), length: T };
+}
+
+function checkIds(config: LlamaConfig, sequences: readonly (readonly number[])[], what: string): void {
+  for (const s of sequences) {
+    for (const id of s) {
+      if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
+        throw new ActpatError("run model", `${what} ${id} is outside the vocabulary [0, ${config.vocabSize})`);
+      }
+    }
+  }
+}
+
+/**
+ * Forward passes of one model. Sessions are opened on first use and kept until {@link LlamaRunner.release}.
+ *
+ * @example
+ * const runner = new LlamaRunner(await loadModel("stories260K"), { ep: "cpu" });
+ * const [next] = await runner.lastLogits([[1, 403, 407, 261, 378]]);
+ */
+export class LlamaRunner {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+
+  constructor(readonly model: LlamaModel, readonly opts: LlamaRunOptions = {}) {}
+
+  private session(
+    name: string,
+    spec: () => { key: unknown; build: () => Graph; fileBacked: boolean },
+  ): Promise<InferenceSession> {
+    let s = this.sessions.get(name);
+    if (!s) {
+      s = openGraphSession(spec(), this.opts);
+      this.sessions.set(name, s);
+      s.catch(() => this.sessions.delete(name));
+    }
+    return s;
+  }
+
+  private causalLm(outputs: CausalLmOptions["outputs"]): Promise<InferenceSession> {
+    const { config, weights } = this.model;
+    const graphOpts: CausalLmOptions = { dtype: this.opts.dtype, outputs };
+    return this.session(`causal_lm:${JSON.stringify(outputs)}`, () => ({
+      key: causalLmGraphKey(config, weights, graphOpts),
+      build: () => buildCausalLmGraph(config, weights, graphOpts),
+      fileBacked: allFileBacked(weights, modelTensorNames(config)),
+    }));
+  }
+
+  /**
+   * Layer 0's input for a batch: `hidden` [B, T, hidden] (float32, float64 for float64 runs) and the
+   * right-padded `mask` [B, T] the decoder blocks take.
+   */
+  async embed(sequences: readonly (readonly number[])[]): Promise<{ hidden: HostTensor; mask: HostTensor }> {
+    const { config, weights } = this.model;
+    checkIds(config, sequences, "token id");
+    const dtype = this.opts.dtype ?? "float32";
+    const session = await this.session("embedding", () => ({
+      key: embeddingGraphKey(config, weights, dtype),
+      build: () => buildEmbeddingGraph(config, weights, dtype),
+      fileBacked: allFileBacked(weights, ["model.embed_tokens.weight"]),
+    }));
+    const { ids, mask } = padBatch(sequences);
+    const out = await runSession(session, { input_ids: ids });
+    return { hidden: out.hidden, mask };
+  }
+
+  /**
+   * Runs decoder layer `layer` on hidden states from {@link LlamaRunner.embed} or the previous layer:
+   * `hidden` is the layer output [B, T, hidden], `sumsq` the Wanda statistics Σ over real tokens of x² per
+   * input column, by distinct linear input (divide by the number of sequences for Wanda's scaler_row).
+   */
+  async decoderBlock(
+    layer: number,
+    hidden: HostTensor,
+    mask: HostTensor,
+    outputs: Pick<DecoderBlockOptions, "hidden" | "statistics"> = {},
+  ): Promise<{ hidden?: HostTensor; sumsq?: Record<LinearInput, Float32Array | Float64Array> }> {
+    const { config, weights } = this.model;
+    const graphOpts: DecoderBlockOptions = { dtype: this.opts.dtype, ...outputs };
+    const session = await this.session(`block:${layer}:${JSON.stringify(outputs)}`, () => ({
+      key: decoderBlockGraphKey(config, weights, layer, graphOpts),
+      build: () => buildDecoderBlockGraph(config, weights, layer, graphOpts),
+      fileBacked: allFileBacked(weights, layerTensorNames(config, layer)),
+    }));
+    const out = await runSession(session, { hidden, attention_mask: mask });
+    const result: { hidden?: HostTensor; sumsq?: Record<LinearInput, Float32Array | Float64Array> } = {};
+    if (out.hidden_out) result.hidden = out.hidden_out;
+    if (outputs.statistics ?? true) {
+      result.sumsq = Object.fromEntries(
+        Object.entries(SUMSQ_OUTPUT).map(([k, name]) => [k, out[name].data as Float32Array | Float64Array]),
+      ) as Record<LinearInput, Float32Array | Float64Array>;
+    }
+    return result;
+  }
+
+  /** Releases the sessions of decoder layer `layer` (their weights leave memory). */
+  async releaseLayer(layer: number): Promise<void> {
+    for (const [name, s] of [...this.sessions]) {
+      if (name.startsWith(`block:${layer}:`)) {
+        this.sessions.delete(name);
+        await (await s).release();
+      }
+    }
+  }
+
+  /**
+   * log p(targets[i][t] | sequences[i][0..t]) for every position of every sequence (targets as long as
+   * their sequence). Sequences of different lengths are padded on the right and unpadded again.
+   */
+  async logProbs(sequences: readonly (readonly number[])[], targets: readonly (readonly number[])[]): Promise<
+    Float64Array[]
+  > {
+    const { config } = this.model;
+    checkIds(config, sequences, "token id");
+    checkIds(config, targets, "target id");
+    targets.forEach((t, i) => {
+      if (t.length !== sequences[i]?.length) {
+        throw new ActpatError("score tokens", `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`);
+      }
+    });
+    const { ids, mask, length } = padBatch(sequences);
+    const tgt = padBatch(targets).ids;
+    const out = await runSession(await this.causalLm({ logProbs: true }), {
+      input_ids: ids,
+      attention_mask: mask,
+      targets: tgt,
+    });
+    const data = out.log_probs.data as Float32Array | Float64Array;
+    return sequences.map((s, b) => Float64Array.from(data.subarray(b * length, b * length + s.length)));
+  }
+
+  /** Next-token logits [T × vocab] (row-major) for every position of every sequence. */
+  async logits(sequences: readonly (readonly number[])[]): Promise<(Float32Array | Float64Array)[]> {
+    const { config } = this.model;
+    checkIds(config, sequences, "token id");
+    const { ids, mask, length } = padBatch(sequences);
+    const out = await runSession(await this.causalLm({ logits: true }), { input_ids: ids, attention_mask: mask });
+    const data = out.logits.data as Float32Array | Float64Array;
+    const V = config.vocabSize;
+    return sequences.map((s, b) => data.slice(b * length * V, (b * length + s.length) * V));
+  }
+
+  /** Logits [vocab] after the last token of each sequence. */
+  async lastLogits(sequences: readonly (readonly number[])[]): Promise<(Float32Array | Float64Array)[]> {
+    const { config } = this.model;
+    checkIds(config, sequences, "token id");
+    const { ids, mask } = padBatch(sequences);
+    const out = await runSession(await this.causalLm({ lastLogits: true }), {
+      input_ids: ids,
+      attention_mask: mask,
+    });
+    const data = out.last_logits.data as Float32Array | Float64Array;
+    const V = config.vocabSize;
+    return sequences.map((_, b) => data.slice(b * V, (b + 1) * V));
+  }
+
+  /** Releases every session. */
+  async release(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s).release();
+  }
+}

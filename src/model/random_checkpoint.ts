@@ -1,0 +1,154 @@
+import { join, normalize } from "node:path";
+import { writeFileAtomic } from "../util/atomic_write.ts";
+import { ActpatError } from "../util/errors.ts";
+import { SeededNormal } from "./_random.ts";
+import type { LlamaConfig } from "./llama_config.ts";
+import { DEFAULT_SHAPE_TOKENIZER, MODEL_SHAPES, type ModelShape, SHAPE_NAMES } from "./model_shapes.ts";
+import { parseConfig } from "./parse_config.ts";
+import { type ResolveOptions, resolveModel } from "./resolve_model.ts";
+import { type TensorChunk, writeSafetensors } from "./safetensors_writer.ts";
+import { loadHfTokenizer } from "./tokenizer.ts";
+import { expectedTensors } from "./validate_weights.ts";
+import type { StorageDType } from "./weights.ts";
+
+/** Output dtypes by flag name. */
+export const CHECKPOINT_DTYPES = {
+  f32: { storage: "F32", torch: "float32" },
+  f16: { storage: "F16", torch: "float16" },
+  bf16: { storage: "BF16", torch: "bfloat16" },
+} as const satisfies Record<string, { storage: StorageDType; torch: LlamaConfig["torchDtype"] }>;
+export type CheckpointDType = keyof typeof CHECKPOINT_DTYPES;
+
+/** Options of {@link writeRandomCheckpoint}. */
+export interface RandomCheckpointOptions {
+  shape: ModelShape;
+  /** Keep only the first N decoder layers (default: all of the shape's). */
+  layers?: number;
+  /** Default: the real model's dtype. */
+  dtype?: CheckpointDType;
+  seed?: number;
+  /** Reference to a folder with tokenizer.json; default per shape ({@link DEFAULT_SHAPE_TOKENIZER}). */
+  tokenizer?: string;
+  resolve?: ResolveOptions;
+  quiet?: boolean;
+}
+
+/** Files copied from the tokenizer folder when present. */
+const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model"];
+/** transformers' initializer_range for these families. */
+const INIT_STD = 0.02;
+/** Values per generated chunk: 4 MiB of float32 keeps memory flat for any tensor size. */
+const CHUNK = 1 << 20;
+
+/**
+ * Writes a Hugging Face checkpoint folder with seeded random weights for a named shape: config.json (the real
+ * model's, with the chosen layers, dtype and the tokenizer's BOS/EOS), model.safetensors (normal(0, 0.02)
+ * linears and embeddings, norms 1, biases 0; streamed), the tokenizer files and `actpat_random.json` saying how
+ * it was made. The folder appears only when complete.
+ * @example await writeRandomCheckpoint("out/tiny", { shape: "tiny", seed: 1 })
+ */
+export async function writeRandomCheckpoint(
+  outDir: string,
+  options: RandomCheckpointOptions,
+): Promise<{ config: LlamaConfig; bytes: number }> {
+  const fail = (detail: string) => new ActpatError(`make checkpoint ${outDir}`, detail);
+  // "out/x/" must not put the temporary folder inside the target.
+  const dir = normalize(outDir).replace(/(.)\/+$/, "$1");
+  const shape = MODEL_SHAPES[options.shape];
+  if (!shape) throw fail(`unknown shape "${options.shape}" (shapes: ${SHAPE_NAMES.join(", ")})`);
+  const dtype = options.dtype ?? dtypeFlagOf(shape.torch_dtype);
+  if (!(dtype in CHECKPOINT_DTYPES)) throw fail(`unknown dtype "${dtype}" (dtypes: f32, f16, bf16)`);
+  const layers = options.layers ?? shape.num_hidden_layers;
+  if (!Number.isInteger(layers) || layers < 1 || layers > shape.num_hidden_layers) {
+    throw fail(`layers must be an integer from 1 to ${shape.num_hidden_layers} for ${options.shape}, got ${layers}`);
+  }
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw fail(`seed must be an integer, got ${seed}`);
+  await refuseNonEmpty(dir, fail);
+
+  const tokenizerRef = options.tokenizer ?? DEFAULT_SHAPE_TOKENIZER[options.shape];
+  const tokDir = await resolveModel(tokenizerRef, { ...options.resolve, tokenizerOnly: true, quiet: options.quiet });
+  if (tokDir.isFile) throw fail(`tokenizer ${tokenizerRef} must be a folder with tokenizer.json`);
+  const tokenizer = await loadHfTokenizer(tokDir.path);
+  const vocabSize = options.shape === "tiny" ? tokenizer.vocabSize : shape.vocab_size;
+  if (tokenizer.vocabSize > vocabSize) {
+    throw fail(`tokenizer ${tokenizerRef} has ${tokenizer.vocabSize} tokens, more than ${options.shape}'s vocabulary of ${vocabSize}`);
+  }
+  const configJson: Record<string, unknown> = {
+    ...shape,
+    num_hidden_layers: layers,
+    vocab_size: vocabSize,
+    torch_dtype: CHECKPOINT_DTYPES[dtype].torch,
+    bos_token_id: tokenizer.bosTokenId,
+    eos_token_id: tokenizer.eosTokenId,
+  };
+  const config = parseConfig(configJson, `shape ${options.shape}`);
+
+  const temp = `${dir}.${Deno.pid}.partial`;
+  await Deno.remove(temp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(temp, { recursive: true });
+  try {
+    await writeFileAtomic(join(temp, "config.json"), JSON.stringify(configJson, null, 2) + "\n");
+    const generation = { bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId };
+    await writeFileAtomic(join(temp, "generation_config.json"), JSON.stringify(generation, null, 2) + "\n");
+    for (const f of TOKENIZER_FILES) {
+      await Deno.copyFile(join(tokDir.path, f), join(temp, f)).catch((err) => {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      });
+    }
+    const storage = CHECKPOINT_DTYPES[dtype].storage;
+    const { bytes } = await writeSafetensors(
+      join(temp, "model.safetensors"),
+      expectedTensors(config).map(({ name, shape }) => ({
+        name,
+        shape,
+        dtype: storage,
+        data: tensorValues(name, shape.reduce((a, b) => a * b, 1), seed),
+      })),
+      { quiet: options.quiet },
+    );
+    const made = {
+      note: "random weights: not a trained model",
+      shape: options.shape,
+      layers,
+      dtype,
+      seed,
+      tokenizer: tokenizerRef,
+      init: `linear weights and embeddings normal(0, ${INIT_STD}) per tensor from sha256(seed, name); norms 1; biases 0`,
+    };
+    await writeFileAtomic(join(temp, "actpat_random.json"), JSON.stringify(made, null, 2) + "\n");
+    await Deno.remove(dir).catch(() => {}); // an empty folder left for us; a non-empty one was refused above
+    await Deno.rename(temp, dir);
+    return { config, bytes };
+  } catch (err) {
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
+
+function dtypeFlagOf(torch: string): CheckpointDType {
+  return (Object.keys(CHECKPOINT_DTYPES) as CheckpointDType[]).find((k) => CHECKPOINT_DTYPES[k].torch === torch) ??
+    "f32";
+}
+
+async function refuseNonEmpty(dir: string, fail: (detail: string) => Error): Promise<void> {
+  try {
+    for await (const _ of Deno.readDir(dir)) throw fail(`${dir} exists and is not empty`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    if (err instanceof Deno.errors.NotADirectory) throw fail(`${dir} exists and is not a folder`);
+    throw err;
+  }
+}
+
+/** Values of one tensor, generated in chunks: norms are 1, biases 0, everything else normal(0, 0.02). */
+function* tensorValues(name: string, count: number, seed: number): Generator<TensorChunk> {
+  const constant = name.endsWith("norm.weight") ? 1 : name.endsWith(".bias") ? 0 : null;
+  const rng = constant === null ? new SeededNormal(seed, name, INIT_STD) : null;
+  for (let done = 0; done < count; done += CHUNK) {
+    const chunk = new Float32Array(Math.min(CHUNK, count - done));
+    if (rng) rng.fill(chunk);
+    else chunk.fill(constant!);
+    yield chunk;
+  }
+}

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { fixtureManifest } from "../results/_run_fixture.ts";
+import { extractProvenance, skipReason } from "./provenance.ts";
+
+Deno.test("provenance: the fixture manifest's model, weights, datasets, EP, versions and dates", () => {
+  const p = extractProvenance(fixtureManifest());
+  assert.equal(p.model, "karpathy/tinyllamas/stories260K");
+  assert.equal(p.revision, "main");
+  assert.deepEqual(p.weights, [{ path: "stories260K.bin", sha256: "a".repeat(64) }]);
+  assert.deepEqual(p.datasets.map((d) => d.name), ["boolq", "humaneval", "siqa", "c4"]);
+  assert.equal(p.datasets[0].files[0].sha256, "b".repeat(64));
+  assert.equal(p.executionProvider, "cpu");
+  assert.deepEqual(p.versions, { actpat: "0.1.0", onnxruntime: "1.30.0", deno: "2.9.6" });
+  assert.deepEqual(p.dates, { created: "2025-01-15T10:00:00Z", finished: "2025-01-15T10:03:12Z" });
+  assert.equal(p.seed, "0");
+});
+
+Deno.test("provenance: record layouts, missing datasets, and nothing invented for an empty manifest", () => {
+  const p = extractProvenance({
+    model: "org/model",
+    weights: { "model.safetensors": "c".repeat(64) },
+    datasets: {
+      hellaswag: { missing: true, reason: "not in the mirror and not downloadable" },
+      boolq: "d".repeat(64),
+    },
+    command: ["deno", "task", "reproduce"],
+    config: { execution_provider: "webgpu" },
+  });
+  assert.equal(p.model, "org/model");
+  assert.deepEqual(p.weights, [{ path: "model.safetensors", sha256: "c".repeat(64) }]);
+  assert.equal(p.datasets[0].missing, "not in the mirror and not downloadable");
+  assert.deepEqual(p.datasets[1], {
+    name: "boolq",
+    files: [{ path: "boolq", sha256: "d".repeat(64) }],
+  });
+  assert.equal(p.command, "deno task reproduce");
+  assert.equal(p.executionProvider, "webgpu");
+  const empty = extractProvenance(undefined);
+  assert.deepEqual(
+    Object.entries(empty).filter(([, v]) => v !== undefined),
+    [["weights", []], ["datasets", []], ["versions", {}], ["dates", {}]],
+  );
+});
+
+Deno.test("skip reasons: stage records keyed by name or listed with a stage field", () => {
+  assert.equal(
+    skipReason(fixtureManifest({ transfer: "hellaswag missing" }), "transfer"),
+    "hellaswag missing",
+  );
+  assert.equal(skipReason(fixtureManifest({ transfer: "hellaswag missing" }), "sts"), undefined);
+  assert.equal(skipReason({ skipped: [{ stage: "sts", reason: "stsb absent" }] }, "sts"), "stsb absent");
+  assert.equal(skipReason({ stages: { density: { status: "done" } } }, "density"), undefined);
+  assert.equal(skipReason(undefined, "density"), undefined);
+});

@@ -1,0 +1,55 @@
+/**
+ * `deno task data --list [--mirror DIR] [--no-count] [--json]`: every registered dataset and split, whether it
+ * is in the mirror (`$ACTPAT_MIRROR`), in the cache, downloadable or unavailable, and for those on disk the
+ * row count next to the official size. Exits 1 when a split on disk has the wrong row count or cannot be read.
+ */
+import { parseArgs } from "node:util";
+import { ActpatError, runMain } from "../src/util/errors.ts";
+import { datasetStatus, formatStatus } from "../src/data/availability.ts";
+import { mirrorRoot } from "../src/data/resolve.ts";
+import { defaultCacheDir } from "../src/util/download.ts";
+
+const USAGE = "usage: deno task data --list [--mirror DIR] [--cache DIR] [--no-count] [--json]";
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      strict: true,
+      options: {
+        list: { type: "boolean" },
+        mirror: { type: "string" },
+        cache: { type: "string" },
+        "no-count": { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new ActpatError("run data", `${(err as Error).message} (${USAGE})`);
+  }
+}
+
+await runMain(async () => {
+  const { values } = parse(Deno.args);
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (!values.list) throw new ActpatError("run data", `nothing to do: pass --list (${USAGE})`);
+  const where = { mirror: values.mirror, cache: values.cache ?? defaultCacheDir() };
+  const lines = await datasetStatus({ ...where, count: !values["no-count"] });
+  if (values.json) console.log(JSON.stringify(lines, null, 2));
+  else {
+    console.log(`mirror: ${mirrorRoot(where) ?? "(none: set ACTPAT_MIRROR or --mirror)"}`);
+    console.log(`cache:  ${where.cache}\n`);
+    console.log(formatStatus(lines));
+  }
+  const bad = lines.filter((l) => l.error || (l.rows !== undefined && l.rows !== l.officialRows));
+  if (bad.length > 0) {
+    throw new ActpatError(
+      "check datasets",
+      bad.map((l) => `${l.dataset}/${l.split}: ${l.error ?? `${l.rows} rows, official ${l.officialRows}`}`).join("; "),
+    );
+  }
+});
