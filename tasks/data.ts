@@ -49,7 +49,8 @@ await runMain(async () => {
   if (bad.length > 0) {
     throw new ActpatError(
       "check datasets",
-      bad.map((l) => `${l.dataset}/${l.split}: ${l.error ?? `${l.rows} rows, official ${l.officialRows}`}`).join("; "),
+      bad.map((l) => `${l.dataset}/${l.split}: ${l.error ?? `${l.rows} rows, official ${l.officialRows}`}`)
+        .join("; "),
     );
   }
 });

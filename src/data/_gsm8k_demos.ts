@@ -65,6 +65,9 @@ export const GSM8K_DEMO_COUNT = DEMOS.length;
  * on every call; we shuffle with PCG32 seeded by `seed` (the example id), so a prompt is reproducible.
  */
 export function gsm8kDemoText(shots: number, seed: number): string {
-  const order = sampleIndices(DEMOS.length, DEMOS.length, new Pcg32(seed, STREAMS.gsm8kDemos)).slice(0, shots);
+  const order = sampleIndices(DEMOS.length, DEMOS.length, new Pcg32(seed, STREAMS.gsm8kDemos)).slice(
+    0,
+    shots,
+  );
   return order.map((i) => `Q: ${DEMOS[i][0]}\nA: ${DEMOS[i][1]} The answer is ${DEMOS[i][2]}.\n\n`).join("");
 }

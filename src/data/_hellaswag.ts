@@ -30,5 +30,6 @@ export function pythonCapitalize(text: string): string {
 
 /** Python's `str.strip()` with no argument: strips Unicode whitespace (as `trim`) plus \x1c-\x1f and \x85. */
 export function pythonStrip(text: string): string {
+  // deno-lint-ignore no-control-regex -- Python counts the separators \x1c-\x1f as whitespace.
   return text.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/g, "");
 }

@@ -21,7 +21,11 @@ export async function writeGzip(path: string, text: string): Promise<void> {
 }
 
 /** Column of a test parquet file: strings, integers (INT64), booleans or lists of strings. */
-export type TestColumn = { name: string; data: unknown[]; type: "STRING" | "INT64" | "BOOLEAN" | "STRING_LIST" };
+export type TestColumn = {
+  name: string;
+  data: unknown[];
+  type: "STRING" | "INT64" | "BOOLEAN" | "STRING_LIST";
+};
 
 /**
  * Writes a parquet file with the column types the hub's exports use (snappy, like pyarrow's default):
@@ -30,10 +34,12 @@ export type TestColumn = { name: string; data: unknown[]; type: "STRING" | "INT6
 export async function writeParquet(path: string, columns: TestColumn[]): Promise<void> {
   const schema: Record<string, unknown>[] = [{ name: "root", num_children: columns.length }];
   for (const c of columns) {
-    if (c.type === "STRING") schema.push({ name: c.name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" });
-    else if (c.type === "INT64") schema.push({ name: c.name, type: "INT64", repetition_type: "OPTIONAL" });
-    else if (c.type === "BOOLEAN") schema.push({ name: c.name, type: "BOOLEAN", repetition_type: "OPTIONAL" });
-    else {
+    if (c.type === "STRING") {
+      schema.push({ name: c.name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" });
+    } else if (c.type === "INT64") schema.push({ name: c.name, type: "INT64", repetition_type: "OPTIONAL" });
+    else if (c.type === "BOOLEAN") {
+      schema.push({ name: c.name, type: "BOOLEAN", repetition_type: "OPTIONAL" });
+    } else {
       schema.push(
         { name: c.name, repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 },
         { name: "list", repetition_type: "REPEATED", num_children: 1 },

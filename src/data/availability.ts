@@ -1,7 +1,7 @@
 import type { DatasetKind } from "./dataset_spec.ts";
 import { loadSplit } from "./load.ts";
 import { DATASETS } from "./registry.ts";
-import { type Availability, splitAvailability, type ResolveOptions } from "./resolve.ts";
+import { type Availability, type ResolveOptions, splitAvailability } from "./resolve.ts";
 
 /** One line of `deno task data --list`. */
 export interface SplitStatus {

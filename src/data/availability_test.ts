@@ -40,7 +40,10 @@ Deno.test("datasetStatus reports a damaged file instead of failing the listing",
   const mirror = await Deno.makeTempDir();
   try {
     await Deno.mkdir(join(mirror, "datasets/gsm8k"), { recursive: true });
-    await Deno.writeTextFile(join(mirror, "datasets/gsm8k/test.jsonl"), '{"question": "q", "answer": "#### 1"}\n');
+    await Deno.writeTextFile(
+      join(mirror, "datasets/gsm8k/test.jsonl"),
+      '{"question": "q", "answer": "#### 1"}\n',
+    );
     const lines = await datasetStatus({ mirror, cache: mirror });
     const line = lines.find((l) => l.dataset === "gsm8k" && l.split === "test")!;
     assert.equal(line.availability, "mirror");

@@ -81,7 +81,10 @@ async function collect<T>(
     }
   } catch (err) {
     if (err instanceof ActpatError) throw err;
-    throw new ActpatError(`read ${path}`, `${gzip ? "not a valid gzip file or " : ""}${(err as Error).message}`);
+    throw new ActpatError(
+      `read ${path}`,
+      `${gzip ? "not a valid gzip file or " : ""}${(err as Error).message}`,
+    );
   }
   if (rest !== "") take(rest);
   return out;

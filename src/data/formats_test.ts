@@ -32,11 +32,17 @@ Deno.test("jsonl.gz: gunzipped and streamed across chunk boundaries", async () =
   try {
     const path = join(dir, "c4.json.gz");
     // 3000 rows of ~100 bytes: several decoder chunks, so lines straddle chunk boundaries.
-    const rows = Array.from({ length: 3000 }, (_, i) => ({ text: `doc ${i} ${"x".repeat(i % 97)}`, url: `u${i}` }));
+    const rows = Array.from(
+      { length: 3000 },
+      (_, i) => ({ text: `doc ${i} ${"x".repeat(i % 97)}`, url: `u${i}` }),
+    );
     await writeGzip(path, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
     assert.deepEqual(await parseDataFile(path, "jsonl.gz"), rows);
     await Deno.writeTextFile(path, "not gzip");
-    await assert.rejects(parseDataFile(path, "jsonl.gz"), /Cannot read .*c4\.json\.gz: not a valid gzip file/);
+    await assert.rejects(
+      parseDataFile(path, "jsonl.gz"),
+      /Cannot read .*c4\.json\.gz: not a valid gzip file/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

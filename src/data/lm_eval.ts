@@ -34,7 +34,10 @@ export async function multipleChoiceRequest(
 ): Promise<MultipleChoiceRequest> {
   const spec = dataset.spec;
   if (spec.kind !== "multiple-choice") {
-    throw new ActpatError(`build a multiple-choice request for "${spec.name}"`, `it is a ${spec.kind} dataset`);
+    throw new ActpatError(
+      `build a multiple-choice request for "${spec.name}"`,
+      `it is a ${spec.kind} dataset`,
+    );
   }
   const task: MultipleChoiceTask<Doc> = spec.task;
   const shots = options.shots ?? 0;

@@ -50,7 +50,11 @@ Deno.test("social_iqa: 'Q: {context} {question}\\nA:', target = label - 1", asyn
     req.context,
     "Q: Tracy didn't go home that evening and resisted Riley's attacks. What does Tracy need to do before this?\nA:",
   );
-  assert.deepEqual(req.continuations, [" make a new plan", " Go home and see Riley", " Find somewhere to go"]);
+  assert.deepEqual(req.continuations, [
+    " make a new plan",
+    " Go home and see Riley",
+    " Find somewhere to go",
+  ]);
   assert.equal(req.target, 2); // dev-labels.lst line 1: "3"
 });
 
@@ -82,13 +86,23 @@ Deno.test("hellaswag: lm-eval's preprocess and ctx_b.capitalize()", async () => 
     ctx_a: "A man is sitting on a roof.",
     ctx_b: "he",
     ctx: "A man is sitting on a roof. he",
-    endings: ["is using wrap to wrap a pair of skis.", "is ripping level tiles off.", "is holding a rubik's cube.", "starts pulling up roofing on a roof."],
+    endings: [
+      "is using wrap to wrap a pair of skis.",
+      "is ripping level tiles off.",
+      "is holding a rubik's cube.",
+      "starts pulling up roofing on a roof.",
+    ],
     source_id: "activitynet~v_-JhWjGDPHMY",
     split: "val",
     split_type: "indomain",
     label: 3,
   });
-  const r2 = await multipleChoiceRequest(real.ds, { dataset: "hellaswag", split: "validation", id: 0, doc: real.doc });
+  const r2 = await multipleChoiceRequest(real.ds, {
+    dataset: "hellaswag",
+    split: "validation",
+    id: 0,
+    doc: real.doc,
+  });
   assert.equal(r2.context, "Roof shingle removal: A man is sitting on a roof. He");
   assert.equal(r2.continuations[3], " starts pulling up roofing on a roof.");
 });
@@ -117,17 +131,27 @@ Deno.test("mmlu 5-shot: the subject's first five dev rows with their answers, '\
   const test = (await ds.split("test")).docs;
   const id = test.findIndex((d) => d.subject === "high_school_us_history");
   const raw = await rawRow("mmlu/test.jsonl", id);
-  const devLines = (await Deno.readTextFile(join(testMirror(), "datasets/mmlu/dev.jsonl"))).trim().split("\n");
+  const devLines = (await Deno.readTextFile(join(testMirror(), "datasets/mmlu/dev.jsonl"))).trim().split(
+    "\n",
+  );
   const dev = devLines.map((l) => JSON.parse(l));
-  const shots = dev.map((d, i) => ({ d, i })).filter(({ d }) => d.subject === "high_school_us_history").slice(0, 5);
+  const shots = dev.map((d, i) => ({ d, i })).filter(({ d }) => d.subject === "high_school_us_history").slice(
+    0,
+    5,
+  );
   const req = await multipleChoiceRequest(ds, await ds.example("test", id), { shots: 5 });
-  const expected = "The following are multiple choice questions (with answers) about high school us history.\n\n" +
+  const expected =
+    "The following are multiple choice questions (with answers) about high school us history.\n\n" +
     shots.map(({ d }) => `${mmluText(d)} ${"ABCD"[d.answer]}\n\n`).join("") + mmluText(raw);
   assert.equal(req.context, expected);
   assert.deepEqual(req.fewshotIds, shots.map(({ i }) => i));
   // A literal anchor: the first abstract algebra dev question as a shot.
   const first = await multipleChoiceRequest(ds, await ds.example("test", 0), { shots: 5 });
-  assert.ok(first.context.includes("\n\nFind all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\nA. 0\nB. 1\nC. 2\nD. 3\nAnswer: B\n\n"));
+  assert.ok(
+    first.context.includes(
+      "\n\nFind all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\nA. 0\nB. 1\nC. 2\nD. 3\nAnswer: B\n\n",
+    ),
+  );
   await assert.rejects(
     multipleChoiceRequest(ds, await ds.example("test", 0), { shots: 6 }),
     /the dev split has only 5 few-shot examples/,

@@ -2,7 +2,7 @@ import { ActpatError } from "../util/errors.ts";
 import type { DatasetSpec, Doc } from "./dataset_spec.ts";
 import { parseDataFile } from "./formats.ts";
 import { DATASETS } from "./registry.ts";
-import { type ResolvedFile, resolveSplitFiles, type ResolveOptions } from "./resolve.ts";
+import { type ResolvedFile, type ResolveOptions, resolveSplitFiles } from "./resolve.ts";
 
 /** Options of {@link loadSplit} and {@link openDataset}. */
 export interface LoadOptions extends ResolveOptions {
@@ -48,7 +48,11 @@ export function splitSpec(spec: DatasetSpec<Doc>, split: string) {
  * the registry's schema and checks the row count against the official size.
  * @example const { docs } = await loadSplit("boolq", "validation");
  */
-export async function loadSplit(name: string, split: string, options: LoadOptions = {}): Promise<LoadedSplit> {
+export async function loadSplit(
+  name: string,
+  split: string,
+  options: LoadOptions = {},
+): Promise<LoadedSplit> {
   const spec = DATASETS.get(name);
   const s = splitSpec(spec, split);
   const { source, files } = await resolveSplitFiles(

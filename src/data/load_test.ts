@@ -38,7 +38,8 @@ Deno.test("mirrored splits load with the official row counts and checked sha256"
       for (const f of loaded.files) {
         assert.equal(f.from, "mirror");
         assert.match(f.sha256, /^[0-9a-f]{64}$/);
-        const known = DATASETS.get(name).splits[split].sources[0].files.find((x) => x.file === f.file)?.sha256;
+        const known = DATASETS.get(name).splits[split].sources[0].files.find((x) => x.file === f.file)
+          ?.sha256;
         assert.equal(f.sha256, known, `${name}/${f.file}`);
       }
     }
@@ -49,10 +50,21 @@ Deno.test("mirrored splits load with the official row counts and checked sha256"
 
 Deno.test("mirrored docs carry the publishers' labels (counts from the mirror's SOURCE.md)", async () => {
   const opts = { mirror: testMirror(), download: false, cache: "/nonexistent" };
-  const count = (xs: unknown[]) => xs.reduce<Record<string, number>>((m, x) => ({ ...m, [String(x)]: (m[String(x)] ?? 0) + 1 }), {});
-  assert.deepEqual(count((await loadSplit("boolq", "validation", opts)).docs.map((d) => d.label)), { 0: 1237, 1: 2033 });
-  assert.deepEqual(count((await loadSplit("piqa", "validation", opts)).docs.map((d) => d.label)), { 0: 910, 1: 928 });
-  assert.deepEqual(count((await loadSplit("siqa", "validation", opts)).docs.map((d) => d.label)), { 1: 643, 2: 654, 3: 657 });
+  const count = (xs: unknown[]) =>
+    xs.reduce<Record<string, number>>((m, x) => ({ ...m, [String(x)]: (m[String(x)] ?? 0) + 1 }), {});
+  assert.deepEqual(count((await loadSplit("boolq", "validation", opts)).docs.map((d) => d.label)), {
+    0: 1237,
+    1: 2033,
+  });
+  assert.deepEqual(count((await loadSplit("piqa", "validation", opts)).docs.map((d) => d.label)), {
+    0: 910,
+    1: 928,
+  });
+  assert.deepEqual(count((await loadSplit("siqa", "validation", opts)).docs.map((d) => d.label)), {
+    1: 643,
+    2: 654,
+    3: 657,
+  });
   const dev = (await loadSplit("mmlu", "dev", opts)).docs;
   assert.equal(new Set(dev.map((d) => d.subject)).size, 57);
   const sick = (await loadSplit("sick", "train", opts)).docs[0];
@@ -78,7 +90,11 @@ Deno.test("mirrored docs carry the publishers' labels (counts from the mirror's 
 });
 
 Deno.test("WikiText-2 test rows equal the hub's: their newline join has the published sha256", async () => {
-  const { docs } = await loadSplit("wikitext2", "test", { mirror: testMirror(), download: false, cache: "/x" });
+  const { docs } = await loadSplit("wikitext2", "test", {
+    mirror: testMirror(),
+    download: false,
+    cache: "/x",
+  });
   const joined = docs.map((d) => d.text as string).join("\n");
   // `"\n".join(load_dataset("wikitext","wikitext-2-raw-v1")["test"]["text"])`: 1,292,013 bytes, sha256 from
   // the mirror's SOURCE.md (github.com/sumanthcherupally/transformer_comparison data/test.txt).
@@ -95,11 +111,27 @@ Deno.test("C4 shards: json lines gz with text/timestamp/url; the row count is ch
   try {
     await Deno.mkdir(join(mirror, "datasets/c4/en"), { recursive: true });
     const rows = [
-      { text: "Beginners BBQ Class Taking Place in Missoula!\nDo you want to get better?", timestamp: "2019-04-25T12:57:54Z", url: "https://example.com/a" },
-      { text: "Discussion in 'Mac OS X Lion (10.7)' started", timestamp: "2019-04-21T10:07:13Z", url: "https://example.com/b" },
+      {
+        text: "Beginners BBQ Class Taking Place in Missoula!\nDo you want to get better?",
+        timestamp: "2019-04-25T12:57:54Z",
+        url: "https://example.com/a",
+      },
+      {
+        text: "Discussion in 'Mac OS X Lion (10.7)' started",
+        timestamp: "2019-04-21T10:07:13Z",
+        url: "https://example.com/b",
+      },
     ];
-    await writeGzip(join(mirror, "datasets/c4/en/c4-train.00000-of-01024.json.gz"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-    const loaded = await loadSplit("c4", "train", { mirror, download: false, cache: mirror, strictRows: false });
+    await writeGzip(
+      join(mirror, "datasets/c4/en/c4-train.00000-of-01024.json.gz"),
+      rows.map((r) => JSON.stringify(r)).join("\n") + "\n",
+    );
+    const loaded = await loadSplit("c4", "train", {
+      mirror,
+      download: false,
+      cache: mirror,
+      strictRows: false,
+    });
     assert.deepEqual(loaded.docs, rows);
     await assert.rejects(
       loadSplit("c4", "train", { mirror, download: false, cache: mirror }),
@@ -164,7 +196,8 @@ Deno.test("HellaSwag: the publisher's jsonl and the hub's parquet (string labels
 Deno.test("MMLU from the hub's parquet (list column) equals the mirror's jsonl rows", async () => {
   const mirror = await tempDir();
   try {
-    const jsonl = (await loadSplit("mmlu", "dev", { mirror: testMirror(), download: false, cache: mirror })).docs;
+    const jsonl =
+      (await loadSplit("mmlu", "dev", { mirror: testMirror(), download: false, cache: mirror })).docs;
     const rows = jsonl.slice(0, 12);
     const dir = join(mirror, "datasets/mmlu/all");
     await Deno.mkdir(dir, { recursive: true });
@@ -187,9 +220,14 @@ Deno.test("WikiText-2 train: a raw file in the publisher's format, or the hub's 
   try {
     const dir = join(mirror, "datasets/wikitext-2-raw-v1");
     await Deno.mkdir(join(dir, "wikitext-2-raw-v1"), { recursive: true });
-    await Deno.writeTextFile(join(dir, "wiki.train.raw"), " \n = Valkyria Chronicles III = \n \n Senjō no Valkyria 3 .\n");
+    await Deno.writeTextFile(
+      join(dir, "wiki.train.raw"),
+      " \n = Valkyria Chronicles III = \n \n Senjō no Valkyria 3 .\n",
+    );
     const opts = { mirror, download: false, cache: mirror, strictRows: false };
-    const expected = ["", " = Valkyria Chronicles III = \n", "", " Senjō no Valkyria 3 .\n"].map((text) => ({ text }));
+    const expected = ["", " = Valkyria Chronicles III = \n", "", " Senjō no Valkyria 3 .\n"].map((text) => ({
+      text,
+    }));
     assert.deepEqual((await loadSplit("wikitext2", "train", opts)).docs, expected);
     await Deno.remove(join(dir, "wiki.train.raw"));
     await writeParquet(join(dir, "wikitext-2-raw-v1/train-00000-of-00001.parquet"), [
@@ -206,7 +244,10 @@ Deno.test("bad input: wrong checksum, invalid row, unknown split, missing datase
   try {
     const boolq = join(mirror, "datasets/boolq");
     await Deno.mkdir(boolq, { recursive: true });
-    await Deno.writeTextFile(join(boolq, "dev.jsonl"), '{"question": "q", "title": "t", "answer": true, "passage": "p"}\n');
+    await Deno.writeTextFile(
+      join(boolq, "dev.jsonl"),
+      '{"question": "q", "title": "t", "answer": true, "passage": "p"}\n',
+    );
     const opts = { mirror, download: false, cache: mirror };
     await assert.rejects(
       loadSplit("boolq", "validation", opts),
@@ -242,5 +283,8 @@ Deno.test("openDataset loads a split once and serves examples by id", async () =
   assert.equal(await ds.split("validation"), a);
   const ex = await ds.example("validation", 1837);
   assert.equal(ex.doc, a.docs[1837]);
-  await assert.rejects(ds.example("validation", 1838), /Cannot find example 1838 of piqa\/validation: ids run from 0 to 1837/);
+  await assert.rejects(
+    ds.example("validation", 1838),
+    /Cannot find example 1838 of piqa\/validation: ids run from 0 to 1837/,
+  );
 });

@@ -18,8 +18,12 @@ const SHOT_SEPARATOR = "\n###\n";
 export async function promptText(dataset: DatasetHandle, example: Example, shots = 0): Promise<string> {
   const spec = dataset.spec;
   const action = `build the prompt of ${spec.name}/${example.split} example ${example.id}`;
-  if (!Number.isInteger(shots) || shots < 0) throw new ActpatError(action, `shots ${shots} is not an integer ≥ 0`);
-  if (spec.kind === "sentence-pair") throw new ActpatError(action, "a sentence-pair dataset has two inputs (pairTexts)");
+  if (!Number.isInteger(shots) || shots < 0) {
+    throw new ActpatError(action, `shots ${shots} is not an integer ≥ 0`);
+  }
+  if (spec.kind === "sentence-pair") {
+    throw new ActpatError(action, "a sentence-pair dataset has two inputs (pairTexts)");
+  }
   if (spec.kind === "perplexity-corpus") {
     if (shots > 0) throw new ActpatError(action, "a corpus has no few-shot form");
     return spec.text(example.doc);
@@ -28,7 +32,9 @@ export async function promptText(dataset: DatasetHandle, example: Example, shots
   if (!paper) throw new ActpatError(action, "the paper gives no prompt for this dataset");
   if (shots === 0) return paper.prompt(example.doc);
   if (spec.name === "gsm8k") {
-    if (shots > GSM8K_DEMO_COUNT) throw new ActpatError(action, `GSM8K has ${GSM8K_DEMO_COUNT} demos, not ${shots}`);
+    if (shots > GSM8K_DEMO_COUNT) {
+      throw new ActpatError(action, `GSM8K has ${GSM8K_DEMO_COUNT} demos, not ${shots}`);
+    }
     return gsm8kDemoText(shots, example.id) + paper.prompt(example.doc);
   }
   if (!paper.answer || !paper.shotSplit) throw new ActpatError(action, "this dataset has no few-shot form");

@@ -37,7 +37,10 @@ Deno.test("paper prompts with shots: earlier examples + answer + '\\n###\\n', th
   const [b0, b1, b2] = await Promise.all([0, 1, 2].map((i) => boolq.example("validation", i)));
   const p = (d: typeof b0.doc) => `${d.passage}\nQuestion: ${d.question}?\nAnswer:`;
   const yn = (d: typeof b0.doc) => (d.label ? "yes" : "no");
-  assert.equal(await promptText(boolq, b0, 2), `${p(b1.doc)}${yn(b1.doc)}\n###\n${p(b2.doc)}${yn(b2.doc)}\n###\n${p(b0.doc)}`);
+  assert.equal(
+    await promptText(boolq, b0, 2),
+    `${p(b1.doc)}${yn(b1.doc)}\n###\n${p(b2.doc)}${yn(b2.doc)}\n###\n${p(b0.doc)}`,
+  );
   assert.equal(await promptText(boolq, b2, 1), `${p(b0.doc)}${yn(b0.doc)}\n###\n${p(b2.doc)}`);
 
   // MMLU shots come from the same subject's dev rows.
@@ -47,7 +50,11 @@ Deno.test("paper prompts with shots: earlier examples + answer + '\\n###\\n', th
   const text = await promptText(mmlu, await mmlu.example("test", id), 2);
   const parts = text.split("\n###\n");
   assert.equal(parts.length, 3);
-  for (const part of parts) assert.ok(part.startsWith("The following are multiple choice questions (with answers) about virology.\n\n"));
+  for (const part of parts) {
+    assert.ok(
+      part.startsWith("The following are multiple choice questions (with answers) about virology.\n\n"),
+    );
+  }
   assert.match(parts[0], /\nAnswer:[ABCD]$/);
 });
 
@@ -66,7 +73,8 @@ Deno.test("gsm8k: 'Q: {question}\\nA: ' after k of the eight CoT demos, reproduc
   const all = await promptText(gsm8k, ex, 8);
   assert.equal(new Set(all.split("\n\n").filter((s) => s.startsWith("Q: There are 15 trees"))).size, 1);
   // Other example ids shuffle differently (seeded by the id): not all eight orders can agree.
-  const firstDemo = async (id: number) => (await promptText(gsm8k, await gsm8k.example("test", id), 1)).split("\n")[0];
+  const firstDemo = async (id: number) =>
+    (await promptText(gsm8k, await gsm8k.example("test", id), 1)).split("\n")[0];
   const firsts = new Set(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(firstDemo)));
   assert.ok(firsts.size > 1);
   await assert.rejects(promptText(gsm8k, ex, 9), /GSM8K has 8 demos, not 9/);
@@ -92,5 +100,8 @@ Deno.test("humaneval prompt, corpora text, sentence pairs", async () => {
   await assert.rejects(promptText(stsb, s0), /a sentence-pair dataset has two inputs/);
   const sick = openDataset("sick", OPTS);
   assert.equal(pairTexts(sick, await sick.example("validation", 0)).score > 0, true);
-  assert.throws(() => pairTexts(he, h0), /Cannot read the sentence pair of humaneval: it is a generation dataset/);
+  assert.throws(
+    () => pairTexts(he, h0),
+    /Cannot read the sentence pair of humaneval: it is a generation dataset/,
+  );
 });

@@ -16,7 +16,12 @@ const PARQUET_BRANCH = "refs%2Fconvert%2Fparquet";
 const LETTERS = ["A", "B", "C", "D"];
 
 /** A hub parquet file, mirrored and cached under its path in the repository. */
-function hubParquet(repo: string, path: string, toDocs: (rows: unknown[]) => unknown[], branch = "main"): SplitSource {
+function hubParquet(
+  repo: string,
+  path: string,
+  toDocs: (rows: unknown[]) => unknown[],
+  branch = "main",
+): SplitSource {
   return {
     origin: "hub",
     files: [{ file: path, format: "parquet", url: `${HF}/${repo}/resolve/${branch}/${path}` }],
@@ -101,7 +106,9 @@ const wikitext2 = defineDataset({
   kind: "perplexity-corpus",
   licence: "CC BY-SA 3.0 / GFDL",
   homepage: "https://huggingface.co/datasets/Salesforce/wikitext",
-  doc: z.object({ text: z.string().describe('one hub row: a file line with its "\\n", or "" for a blank line') }),
+  doc: z.object({
+    text: z.string().describe('one hub row: a file line with its "\\n", or "" for a blank line'),
+  }),
   splits: {
     test: wikitextSplit(
       "wiki.test.raw",
@@ -120,7 +127,11 @@ const wikitext2 = defineDataset({
 // Multiple choice
 
 const boolqFromHub = (rows: unknown[]) =>
-  rows.map((r) => ({ question: record(r).question, passage: record(r).passage, label: record(r).answer ? 1 : 0 }));
+  rows.map((r) => ({
+    question: record(r).question,
+    passage: record(r).passage,
+    label: record(r).answer ? 1 : 0,
+  }));
 const boolqFromPublisher = ([rows]: unknown[][]) =>
   rows.map((r) => ({ ...boolqFromHub([r])[0], title: record(r).title }));
 
@@ -159,7 +170,11 @@ const boolq = defineDataset({
       sources: [
         {
           origin: "publisher",
-          files: [{ file: "train.jsonl", format: "jsonl", url: "https://storage.googleapis.com/boolq/train.jsonl" }],
+          files: [{
+            file: "train.jsonl",
+            format: "jsonl",
+            url: "https://storage.googleapis.com/boolq/train.jsonl",
+          }],
           toDocs: boolqFromPublisher,
         },
         hubParquet("google/boolq", "data/train-00000-of-00001.parquet", boolqFromHub),
@@ -226,7 +241,11 @@ const piqa = defineDataset({
           origin: "publisher",
           files: [
             { file: "train.jsonl", format: "jsonl", url: "https://yonatanbisk.com/piqa/data/train.jsonl" },
-            { file: "train-labels.lst", format: "lines", url: "https://yonatanbisk.com/piqa/data/train-labels.lst" },
+            {
+              file: "train-labels.lst",
+              format: "lines",
+              url: "https://yonatanbisk.com/piqa/data/train-labels.lst",
+            },
           ],
           toDocs: ([rows, labels]) => withLabels(rows, labels, "train-labels.lst"),
         },
@@ -329,7 +348,10 @@ const HELLASWAG_DATA = "https://raw.githubusercontent.com/rowanz/hellaswag/maste
 const hellaswagRows = (rows: unknown[]) =>
   rows.map((r) => {
     const label = record(r).label;
-    return { ...record(r), label: label === "" || label === undefined || label === null ? null : Number(label) };
+    return {
+      ...record(r),
+      label: label === "" || label === undefined || label === null ? null : Number(label),
+    };
   });
 const hellaswagSplit = (publisher: string, hub: string, rows: number) => ({
   rows,
@@ -359,7 +381,9 @@ const hellaswag = defineDataset({
     source_id: z.string(),
     split: z.string(),
     split_type: z.string(),
-    label: z.number().int().min(0).max(3).nullable().describe("gold ending; null on the unlabelled test split"),
+    label: z.number().int().min(0).max(3).nullable().describe(
+      "gold ending; null on the unlabelled test split",
+    ),
   }),
   splits: {
     validation: hellaswagSplit("hellaswag_val.jsonl", "validation", 10042),
@@ -416,13 +440,20 @@ const mmlu = defineDataset({
       "6b16bb40f891984040514cfed326624283c4549609fbe5dd20bab2b8fc2eaf0d",
       807392,
     ),
-    test: mmluSplit("test", 14042, "1df7771a6312b87e920c4ae1e5c0cc205164b20e231a637cd8f39accc51bc5f1", 7370220),
+    test: mmluSplit(
+      "test",
+      14042,
+      "1df7771a6312b87e920c4ae1e5c0cc205164b20e231a637cd8f39accc51bc5f1",
+      7370220,
+    ),
   },
   task: {
     reference: "lm_eval/tasks/mmlu/default/_default_template_yaml @00859825, mmlu_<subject>.yaml",
-    description: (doc) => `The following are multiple choice questions (with answers) about ${mmluSubject(doc)}.\n\n`,
+    description: (doc) =>
+      `The following are multiple choice questions (with answers) about ${mmluSubject(doc)}.\n\n`,
     docToText: (doc) =>
-      `${pythonStrip(doc.question)}\n` + doc.choices.map((c, i) => `${LETTERS[i]}. ${c}\n`).join("") + "Answer:",
+      `${pythonStrip(doc.question)}\n` + doc.choices.map((c, i) => `${LETTERS[i]}. ${c}\n`).join("") +
+      "Answer:",
     docToChoice: () => LETTERS,
     docToTarget: (doc) => doc.answer,
     fewshot: { split: "dev", sameGroup: (a, b) => a.subject === b.subject },
@@ -447,7 +478,13 @@ const GSM8K_DATA = "https://raw.githubusercontent.com/openai/grade-school-math/"
 const gsm8kSplit = (split: string, rows: number, sha256: string, bytes: number) => ({
   rows,
   sources: [
-    publisherAsIs({ file: `${split}.jsonl`, format: "jsonl", url: `${GSM8K_DATA}/${split}.jsonl`, sha256, bytes }),
+    publisherAsIs({
+      file: `${split}.jsonl`,
+      format: "jsonl",
+      url: `${GSM8K_DATA}/${split}.jsonl`,
+      sha256,
+      bytes,
+    }),
     hubParquetAsIs("openai/gsm8k", `main/${split}-00000-of-00001.parquet`),
   ],
 });
@@ -463,8 +500,18 @@ const gsm8k = defineDataset({
     answer: z.string().describe('worked solution with <<calc>> annotations, final answer after "#### "'),
   }),
   splits: {
-    train: gsm8kSplit("train", 7473, "17f347dc51477c50d4efb83959dbb7c56297aba886e5544ee2aaed3024813465", 4166206),
-    test: gsm8kSplit("test", 1319, "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14", 749738),
+    train: gsm8kSplit(
+      "train",
+      7473,
+      "17f347dc51477c50d4efb83959dbb7c56297aba886e5544ee2aaed3024813465",
+      4166206,
+    ),
+    test: gsm8kSplit(
+      "test",
+      1319,
+      "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14",
+      749738,
+    ),
   },
   task: {
     reference: "lm_eval/tasks/gsm8k/gsm8k.yaml @03919286",

@@ -5,7 +5,19 @@ import { DATASETS } from "./registry.ts";
 import { testMirror } from "./_testing.ts";
 import { z } from "zod";
 
-const NAMES = ["c4", "wikitext2", "boolq", "piqa", "siqa", "hellaswag", "mmlu", "gsm8k", "humaneval", "stsb", "sick"];
+const NAMES = [
+  "c4",
+  "wikitext2",
+  "boolq",
+  "piqa",
+  "siqa",
+  "hellaswag",
+  "mmlu",
+  "gsm8k",
+  "humaneval",
+  "stsb",
+  "sick",
+];
 
 Deno.test("the registry lists the eleven datasets", () => {
   assert.deepEqual(DATASETS.names(), NAMES);
@@ -18,7 +30,9 @@ Deno.test("an unknown dataset throws with 'did you mean' and the known names", (
   );
   assert.throws(() => DATASETS.get("wikitext"), /did you mean "wikitext2"\?/);
   // Nothing near: no suggestion, just the list.
-  assert.throws(() => DATASETS.get("imagenet"), { message: `Cannot find dataset "imagenet": (known: ${NAMES.join(", ")})` });
+  assert.throws(() => DATASETS.get("imagenet"), {
+    message: `Cannot find dataset "imagenet": (known: ${NAMES.join(", ")})`,
+  });
 });
 
 Deno.test("a duplicate dataset name throws when the registry is built", () => {
@@ -32,7 +46,9 @@ Deno.test("a duplicate dataset name throws when the registry is built", () => {
     splits: {},
     text: (d) => d.text,
   });
-  assert.throws(() => new DatasetRegistry([spec, spec]), { message: 'Cannot register dataset: "x" is registered twice' });
+  assert.throws(() => new DatasetRegistry([spec, spec]), {
+    message: 'Cannot register dataset: "x" is registered twice',
+  });
 });
 
 Deno.test("every entry is complete for its kind", () => {

@@ -118,7 +118,10 @@ export async function resolveSplitFiles(
       // A cached download is re-fetched by downloadToCache when its digest disagrees with the registry.
       files.push(
         f.url
-          ? { ...fromDownload(f, await downloadToCache(f.url, paths[i], download(f, options))), from: "cache" }
+          ? {
+            ...fromDownload(f, await downloadToCache(f.url, paths[i], download(f, options))),
+            from: "cache",
+          }
           : await hashChecked(action, f, paths[i], "cache"),
       );
     }
@@ -150,7 +153,9 @@ export async function resolveSplitFiles(
     : "ACTPAT_MIRROR is not set";
   throw new ActpatError(
     action,
-    `split "${split}" is not in the mirror (${where}) nor the cache and download failed (${failures.join("; ")})`,
+    `split "${split}" is not in the mirror (${where}) nor the cache and download failed (${
+      failures.join("; ")
+    })`,
   );
 }
 
@@ -175,7 +180,10 @@ async function hashChecked(
 ): Promise<ResolvedFile> {
   const sha256 = await sha256File(path);
   if (f.sha256 && sha256 !== f.sha256) {
-    throw new ActpatError(action, `${path} has sha256 ${sha256}, expected ${f.sha256} (a different or damaged file)`);
+    throw new ActpatError(
+      action,
+      `${path} has sha256 ${sha256}, expected ${f.sha256} (a different or damaged file)`,
+    );
   }
   const bytes = (await Deno.stat(path)).size;
   return { file: f.file, path, sha256, bytes, from, ...(f.url ? { url: f.url } : {}) };

@@ -46,7 +46,10 @@ Deno.test("download failures are reported; the next source is tried", async () =
       resolveSplitFiles(location, [missing, wrongSha], { mirror: null, cache, quiet: true }),
       (err: Error) => {
         assert.match(err.message, /^Cannot load dataset "boolq": split "validation" is not in the mirror/);
-        assert.match(err.message, /download http:\/\/127\.0\.0\.1:\d+\/datasets\/boolq\/missing\.jsonl: not found \(HTTP 404\)/);
+        assert.match(
+          err.message,
+          /download http:\/\/127\.0\.0\.1:\d+\/datasets\/boolq\/missing\.jsonl: not found \(HTTP 404\)/,
+        );
         assert.match(err.message, /sha256 mismatch \(expected 0{64}, got ebc29ea3/);
         return true;
       },

@@ -32,7 +32,10 @@ Deno.test("sampleExamples: seeded, distinct, the exact ids returned with their d
   assert.deepEqual((await sampleExamples(ds, "validation", 64, 1)).ids, a.ids);
   assert.notDeepEqual((await sampleExamples(ds, "validation", 64, 2)).ids, a.ids);
   assert.deepEqual((await sampleExamples(ds, "validation", 8, 1)).ids, a.ids.slice(0, 8));
-  await assert.rejects(sampleExamples(ds, "validation", 1839, 1), /Cannot sample 1839 examples of piqa\/validation: the split has 1838 rows/);
+  await assert.rejects(
+    sampleExamples(ds, "validation", 1839, 1),
+    /Cannot sample 1839 examples of piqa\/validation: the split has 1838 rows/,
+  );
 });
 
 Deno.test("calibrationWindows: Wanda's get_c4 draws, replayed independently", () => {

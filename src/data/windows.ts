@@ -14,12 +14,19 @@ export interface CorpusWindows {
  * Perplexity windows (Wanda/SparseGPT `eval_ppl_wikitext`): rows joined with "\n\n", tokenized once (BOS
  * first, as `tokenizer(text)`), cut into ⌊n / seqLen⌋ non-overlapping windows; the tail is dropped.
  */
-export function perplexityWindows(rows: readonly string[], tokenizer: TokenEncoder, seqLen: number): CorpusWindows {
+export function perplexityWindows(
+  rows: readonly string[],
+  tokenizer: TokenEncoder,
+  seqLen: number,
+): CorpusWindows {
   checkSeqLen(seqLen);
   const ids = Int32Array.from(tokenizer.encode(rows.join("\n\n"), { addBos: true }));
   const count = Math.floor(ids.length / seqLen);
   if (count === 0) {
-    throw new ActpatError("cut perplexity windows", `the corpus has ${ids.length} tokens, fewer than seqLen ${seqLen}`);
+    throw new ActpatError(
+      "cut perplexity windows",
+      `the corpus has ${ids.length} tokens, fewer than seqLen ${seqLen}`,
+    );
   }
   return { ids, seqLen, starts: Array.from({ length: count }, (_, i) => i * seqLen) };
 }
@@ -37,7 +44,10 @@ export function randomWindows(
     throw new ActpatError("cut random windows", `${ids.length} tokens leave no window of ${options.seqLen}`);
   }
   const rng = new Pcg32(options.seed, STREAMS.windows);
-  const starts = Array.from({ length: options.nsamples }, () => rng.randint(0, ids.length - options.seqLen - 1));
+  const starts = Array.from(
+    { length: options.nsamples },
+    () => rng.randint(0, ids.length - options.seqLen - 1),
+  );
   return { ids, seqLen: options.seqLen, starts };
 }
 

@@ -10,7 +10,8 @@ export function decodeToFloat32(bytes: Uint8Array, dtype: StorageDType): Float32
     case "F32":
       return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4).slice();
     case "F16":
-      return Float32Array.from(new Float16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2));
+      // The typed-array constructor converts natively; Float32Array.from would go through the iterator protocol.
+      return new Float32Array(new Float16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2));
     case "BF16": {
       const half = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
       const bits = new Uint32Array(half.length);
@@ -26,7 +27,7 @@ export function encodeFromFloat32(data: Float32Array, dtype: StorageDType): Uint
     case "F32":
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     case "F16":
-      return new Uint8Array(Float16Array.from(data).buffer);
+      return new Uint8Array(new Float16Array(data).buffer);
     case "BF16":
       return new Uint8Array(float32ToBf16Bits(data).buffer);
   }

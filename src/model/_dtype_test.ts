@@ -35,7 +35,9 @@ Deno.test("float32ToBf16Bits rounds to nearest with ties to even", () => {
     u[0] = input;
     assert.equal(float32ToBf16Bits(f)[0], want, input.toString(16));
   }
-  assert.ok(Number.isNaN(decodeToFloat32(bytesOf([float32ToBf16Bits(new Float32Array([NaN]))[0]]), "BF16")[0]));
+  assert.ok(
+    Number.isNaN(decodeToFloat32(bytesOf([float32ToBf16Bits(new Float32Array([NaN]))[0]]), "BF16")[0]),
+  );
 });
 
 Deno.test("encodeFromFloat32 and decodeToFloat32 round-trip values representable in each dtype", () => {

@@ -53,7 +53,10 @@ export function describeArchitecture(config: LlamaConfig): string {
     ["intermediate size", String(c.intermediateSize)],
     ["layers", String(c.numLayers)],
     ["attention heads", String(c.numHeads)],
-    ["key/value heads", group > 1 ? `${c.numKvHeads} (GQA, ${group} query heads each)` : String(c.numKvHeads)],
+    [
+      "key/value heads",
+      group > 1 ? `${c.numKvHeads} (GQA, ${group} query heads each)` : String(c.numKvHeads),
+    ],
     ["head dim", String(c.headDim)],
     ["vocabulary", String(c.vocabSize)],
     ["max positions", String(c.maxPositionEmbeddings)],
@@ -73,7 +76,10 @@ export function describeParameters(config: LlamaConfig): string {
   const p = parameterCounts(config);
   const fmt = (n: number) => n.toLocaleString("en-US");
   const header = ["layer", ...LAYER_MODULES, "total"];
-  const rows = p.layers.map((l, i) => [String(i), ...LAYER_MODULES.map((m) => fmt(l[m])), fmt(sum(Object.values(l)))]);
+  const rows = p.layers.map((
+    l,
+    i,
+  ) => [String(i), ...LAYER_MODULES.map((m) => fmt(l[m])), fmt(sum(Object.values(l)))]);
   const allLayers = LAYER_MODULES.map((m) => sum(p.layers.map((l) => l[m])));
   rows.push(["all", ...allLayers.map(fmt), fmt(sum(allLayers))]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -85,7 +91,9 @@ export function describeParameters(config: LlamaConfig): string {
     ["lm_head", config.tieWordEmbeddings ? "tied to embed_tokens" : fmt(p.lmHead)],
     ["total", fmt(p.total)],
   ];
-  return [line(header), ...rows.map(line), "", ...extras.map(([k, v]) => `  ${k.padEnd(13)} ${v}`)].join("\n");
+  return [line(header), ...rows.map(line), "", ...extras.map(([k, v]) => `  ${k.padEnd(13)} ${v}`)].join(
+    "\n",
+  );
 }
 
 function sum(xs: number[]): number {

@@ -20,5 +20,8 @@ Deno.test("sha256Cached hashes once and re-hashes when size or mtime change", as
   // Same size, different mtime → hashed again.
   await Deno.writeTextFile(path, "abd");
   await Deno.utime(path, new Date(), new Date(Date.now() + 5000));
-  assert.equal((await sha256Cached(path, { cacheDir })).sha256, createHash("sha256").update("abd").digest("hex"));
+  assert.equal(
+    (await sha256Cached(path, { cacheDir })).sha256,
+    createHash("sha256").update("abd").digest("hex"),
+  );
 });

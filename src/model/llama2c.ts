@@ -41,7 +41,9 @@ function parseHeader(bytes: Uint8Array, path: string): Llama2cHeader {
   if (view.getUint32(0, true) === VERSIONED_MAGIC) {
     throw new ActpatError(
       "load model",
-      `${path} is a versioned llama2.c export (version ${view.getInt32(4, true)}); only the legacy format is supported`,
+      `${path} is a versioned llama2.c export (version ${
+        view.getInt32(4, true)
+      }); only the legacy format is supported`,
     );
   }
   const [dim, hiddenDim, nLayers, nHeads, nKvHeads, vocab, seqLen] = Array.from(
@@ -131,7 +133,7 @@ export async function loadLlama2c(path: string): Promise<{ config: LlamaConfig; 
     ? new Float32Array(bytes.buffer, start, floats)
     : new Float32Array(bytes.buffer.slice(start, start + 4 * floats));
   let pos = 0;
-  const take = (n: number) => all.subarray(pos, (pos += n));
+  const take = (n: number) => all.subarray(pos, pos += n);
   const perLayer = (n: number) => Array.from({ length: L }, () => take(n));
 
   const embed = take(vocab * dim);
@@ -174,7 +176,12 @@ export async function loadLlama2c(path: string): Promise<{ config: LlamaConfig; 
  * within each head — transformers' conversion `w.view(heads, d/2, 2, in).transpose(1, 2).reshape(...)`:
  * new row h·d + j·d/2 + i takes old row h·d + 2i + j.
  */
-export function pairsToRotateHalf(w: Float32Array, heads: number, headDim: number, cols: number): Float32Array {
+export function pairsToRotateHalf(
+  w: Float32Array,
+  heads: number,
+  headDim: number,
+  cols: number,
+): Float32Array {
   const out = new Float32Array(w.length);
   const half = headDim / 2;
   for (let h = 0; h < heads; h++) {

@@ -45,7 +45,8 @@ Deno.test("loadLlama2c reads a separate classifier when vocab_size is negative",
   await using tmp = await tempDir();
   const [dim, hidden, layers, heads, kv, vocab, seq] = [4, 6, 1, 2, 1, 5, 3];
   const headDim = dim / heads;
-  const floats = vocab * dim + layers * (dim + dim * dim + 2 * kv * headDim * dim + dim * dim + dim + 3 * hidden * dim) +
+  const floats = vocab * dim +
+    layers * (dim + dim * dim + 2 * kv * headDim * dim + dim * dim + dim + 3 * hidden * dim) +
     dim + 2 * seq * headDim / 2 + vocab * dim;
   const buf = new ArrayBuffer(28 + 4 * floats);
   new Int32Array(buf, 0, 7).set([dim, hidden, layers, heads, kv, -vocab, seq]);
@@ -75,13 +76,17 @@ Deno.test("loadLlama2c refuses truncated, foreign and versioned files", async ()
     message: `Cannot load model: ${path} is 10 bytes, too short for a llama2.c header`,
   });
   await Deno.writeTextFile(path, "this is a text file, not a checkpoint at all");
-  await assert.rejects(loadLlama2c(path), /^ActpatError: Cannot load model: .* does not start with a valid llama2\.c header/);
+  await assert.rejects(
+    loadLlama2c(path),
+    /^ActpatError: Cannot load model: .* does not start with a valid llama2\.c header/,
+  );
   const versioned = new Uint8Array(256);
   new DataView(versioned.buffer).setUint32(0, 0x616b3432, true);
   new DataView(versioned.buffer).setInt32(4, 1, true);
   await Deno.writeFile(path, versioned);
   await assert.rejects(loadLlama2c(path), {
-    message: `Cannot load model: ${path} is a versioned llama2.c export (version 1); only the legacy format is supported`,
+    message:
+      `Cannot load model: ${path} is a versioned llama2.c export (version 1); only the legacy format is supported`,
   });
   await assert.rejects(loadLlama2c(join(tmp.path, "absent.bin")), {
     message: `Cannot load model: ${join(tmp.path, "absent.bin")}: no such file`,
@@ -99,5 +104,11 @@ Deno.test("llama2cConfig uses run.c's constants", () => {
     sharedClassifier: true,
     seqLen: 256,
   });
-  assert.deepEqual([c.headDim, c.rmsNormEps, c.ropeTheta, c.bosTokenId, c.eosTokenId], [48, 1e-5, 10000, 1, 2]);
+  assert.deepEqual([c.headDim, c.rmsNormEps, c.ropeTheta, c.bosTokenId, c.eosTokenId], [
+    48,
+    1e-5,
+    10000,
+    1,
+    2,
+  ]);
 });

@@ -28,7 +28,11 @@ export async function loadLlama2cTokenizer(path: string, vocabSize?: number): Pr
 }
 
 /** {@link loadLlama2cTokenizer} over bytes already read; `source` is named in errors. */
-export function parseLlama2cTokenizer(bytes: Uint8Array, source: string, vocabSize?: number): Llama2cTokenizer {
+export function parseLlama2cTokenizer(
+  bytes: Uint8Array,
+  source: string,
+  vocabSize?: number,
+): Llama2cTokenizer {
   const fail = (detail: string) => new ActpatError("load tokenizer", `${source}: ${detail}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < 4) throw fail("file too short for the max_token_length header");
@@ -42,7 +46,9 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, source: string, vocabSi
     const score = view.getFloat32(pos, true);
     const len = view.getInt32(pos + 4, true);
     if (len < 0 || len > maxLength || pos + 8 + len > bytes.length) {
-      throw fail(`token ${pieces.length} has byte length ${len} (max_token_length ${maxLength}, file ends at ${bytes.length})`);
+      throw fail(
+        `token ${pieces.length} has byte length ${len} (max_token_length ${maxLength}, file ends at ${bytes.length})`,
+      );
     }
     pieces.push(decoder.decode(bytes.subarray(pos + 8, pos + 8 + len)));
     scores.push(score);
@@ -51,7 +57,9 @@ export function parseLlama2cTokenizer(bytes: Uint8Array, source: string, vocabSi
   if (vocabSize !== undefined && pieces.length !== vocabSize) {
     throw fail(`holds ${pieces.length} tokens but the checkpoint's vocab_size is ${vocabSize}`);
   }
-  if (pieces.length < BYTE_OFFSET + 256) throw fail(`holds ${pieces.length} tokens, fewer than the 259 special and byte pieces`);
+  if (pieces.length < BYTE_OFFSET + 256) {
+    throw fail(`holds ${pieces.length} tokens, fewer than the 259 special and byte pieces`);
+  }
   return makeTokenizer(pieces, Float32Array.from(scores));
 }
 
@@ -92,7 +100,9 @@ function makeTokenizer(pieces: string[], scores: Float32Array): Llama2cTokenizer
       for (const id of tokenIds) {
         if (special(id)) continue;
         const piece = pieces[id];
-        if (piece === undefined) throw new ActpatError("decode tokens", `id ${id} is outside the vocabulary of ${pieces.length}`);
+        if (piece === undefined) {
+          throw new ActpatError("decode tokens", `id ${id} is outside the vocabulary of ${pieces.length}`);
+        }
         if (byteOf[id] >= 0) out.push(byteOf[id]);
         else out.push(...encoder.encode(piece));
       }
@@ -126,7 +136,9 @@ function mergeByScore(
     const right = next[left];
     if (left < 0 || right < 0) return;
     const id = ids.get(pieces[token[left]] + pieces[token[right]]);
-    if (id !== undefined) heap.push({ score: scores[id], left, leftTok: token[left], rightTok: token[right], id });
+    if (id !== undefined) {
+      heap.push({ score: scores[id], left, leftTok: token[left], rightTok: token[right], id });
+    }
   };
   for (let i = 0; i + 1 < n; i++) consider(i);
   for (;;) {

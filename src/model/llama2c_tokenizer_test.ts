@@ -9,7 +9,7 @@ const TEXTS = [
   "Once upon a time",
   "Hello world! Once upon a time, there was a little girl.",
   "  leading and  double spaces ",
-  "Tom said, \"Let's go!\"\nThe end.",
+  'Tom said, "Let\'s go!"\nThe end.',
   // Characters not in the 512-token vocabulary: byte fallback.
   "Café naïve — 東京 🙂",
   "x",
@@ -50,7 +50,10 @@ Deno.test("tok512.bin encodes 'Once upon a time' as llama2.c does", async () => 
 Deno.test("tok512.bin and stories260K-hf's tokenizer.json give the same ids and texts", async () => {
   const bin = await loadLlama2cTokenizer(STORIES_TOK);
   const hf = await loadHfTokenizer(STORIES_HF);
-  const wiki = (await Deno.readTextFile(join(MIRROR, "datasets/wikitext-2-raw-v1/wiki.test.raw"))).slice(0, 20000);
+  const wiki = (await Deno.readTextFile(join(MIRROR, "datasets/wikitext-2-raw-v1/wiki.test.raw"))).slice(
+    0,
+    20000,
+  );
   for (const text of [...TEXTS, wiki]) {
     const ids = bin.encode(text);
     assert.deepEqual(ids, hf.encode(text), text.slice(0, 40));
@@ -67,11 +70,17 @@ Deno.test("tok512.bin and stories260K-hf's tokenizer.json give the same ids and 
 Deno.test("loadLlama2cTokenizer refuses missing, truncated and mismatched files", async () => {
   await using tmp = await tempDir();
   const path = join(tmp.path, "tok.bin");
-  await assert.rejects(loadLlama2cTokenizer(path), { message: `Cannot load tokenizer: ${path}: no such file` });
+  await assert.rejects(loadLlama2cTokenizer(path), {
+    message: `Cannot load tokenizer: ${path}: no such file`,
+  });
   const full = await Deno.readFile(STORIES_TOK);
   await Deno.writeFile(path, full.subarray(0, 3000));
-  await assert.rejects(loadLlama2cTokenizer(path), /^ActpatError: Cannot load tokenizer: .*tok\.bin: (truncated at token|token \d+ has byte length)/);
+  await assert.rejects(
+    loadLlama2cTokenizer(path),
+    /^ActpatError: Cannot load tokenizer: .*tok\.bin: (truncated at token|token \d+ has byte length)/,
+  );
   await assert.rejects(loadLlama2cTokenizer(STORIES_TOK, 32000), {
-    message: `Cannot load tokenizer: ${STORIES_TOK}: holds 512 tokens but the checkpoint's vocab_size is 32000`,
+    message:
+      `Cannot load tokenizer: ${STORIES_TOK}: holds 512 tokens but the checkpoint's vocab_size is 32000`,
   });
 });

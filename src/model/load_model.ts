@@ -5,7 +5,7 @@ import { loadLlama2c } from "./llama2c.ts";
 import { loadLlama2cTokenizer } from "./llama2c_tokenizer.ts";
 import type { LlamaConfig } from "./llama_config.ts";
 import { readConfig } from "./parse_config.ts";
-import { type ResolveOptions, resolveModel } from "./resolve_model.ts";
+import { resolveModel, type ResolveOptions } from "./resolve_model.ts";
 import { openCheckpointWeights } from "./safetensors.ts";
 import { loadHfTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { validateWeights } from "./validate_weights.ts";
@@ -108,7 +108,9 @@ async function siblingTokenizer(
 ): Promise<Tokenizer> {
   const name = `tok${vocabSize}.bin`;
   const sibling = join(dirname(resolved.path), name);
-  if (await Deno.stat(sibling).then(() => true, () => false)) return await loadLlama2cTokenizer(sibling, vocabSize);
+  if (await Deno.stat(sibling).then(() => true, () => false)) {
+    return await loadLlama2cTokenizer(sibling, vocabSize);
+  }
   if (resolved.source === "hub") {
     const siblingRef = ref.split("/").slice(0, -1).concat(name).join("/");
     try {
@@ -119,7 +121,9 @@ async function siblingTokenizer(
   }
   throw new ActpatError(
     "load model",
-    `no tokenizer for ${basename(resolved.path)}: expected ${sibling}; pass a tokenizer reference (--tokenizer)`,
+    `no tokenizer for ${
+      basename(resolved.path)
+    }: expected ${sibling}; pass a tokenizer reference (--tokenizer)`,
   );
 }
 

@@ -74,7 +74,9 @@ export const configSchema = z.object({
     );
   }
   if (c.head_dim == null && c.hidden_size % c.num_attention_heads !== 0) {
-    return refuse(`hidden_size ${c.hidden_size} is not a multiple of num_attention_heads and head_dim is not set`);
+    return refuse(
+      `hidden_size ${c.hidden_size} is not a multiple of num_attention_heads and head_dim is not set`,
+    );
   }
   const hiddenAct = c.hidden_act ?? "silu";
   if (hiddenAct !== "silu") return refuse(`unsupported hidden_act "${hiddenAct}"@@(supported: silu)`);
@@ -158,14 +160,18 @@ export function parseConfig(json: unknown, source: string): LlamaConfig {
     const got = valueAt(json, issue.path);
     detail = got === undefined
       ? `missing ${key} in ${source}`
-      : `invalid ${key} in ${source}: ${issue.message.replace(/^Invalid input: /, "")} (got ${JSON.stringify(got)})`;
+      : `invalid ${key} in ${source}: ${issue.message.replace(/^Invalid input: /, "")} (got ${
+        JSON.stringify(got)
+      })`;
   }
   throw new ActpatError("load model", detail);
 }
 
 function valueAt(json: unknown, path: PropertyKey[]): unknown {
   let v: unknown = json;
-  for (const k of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  for (const k of path) {
+    v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  }
   return v;
 }
 
@@ -176,7 +182,9 @@ export async function readConfig(dir: string): Promise<LlamaConfig> {
   try {
     text = await Deno.readTextFile(path);
   } catch (err) {
-    const detail = err instanceof Deno.errors.NotFound ? `no config.json in ${dir}` : `${path} is unreadable (${err})`;
+    const detail = err instanceof Deno.errors.NotFound
+      ? `no config.json in ${dir}`
+      : `${path} is unreadable (${err})`;
     throw new ActpatError("load model", detail);
   }
   let json: unknown;

@@ -180,7 +180,13 @@ Deno.test("parseConfig accepts transformers 5 rope_parameters with llama3 scalin
     vocab_size: 10,
   }, "x");
   assert.deepEqual(
-    [minimal.numKvHeads, minimal.rmsNormEps, minimal.ropeTheta, minimal.maxPositionEmbeddings, minimal.torchDtype],
+    [
+      minimal.numKvHeads,
+      minimal.rmsNormEps,
+      minimal.ropeTheta,
+      minimal.maxPositionEmbeddings,
+      minimal.torchDtype,
+    ],
     [2, 1e-6, 10000, 2048, "float32"],
   );
   assert.deepEqual([minimal.tieWordEmbeddings, minimal.bosTokenId, minimal.eosTokenId], [false, 1, 2]);
@@ -193,7 +199,10 @@ Deno.test("parseConfig refuses unsupported architectures and invalid keys with o
       'unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2)',
     ],
     [{ ...LLAMA2_7B, model_type: undefined }, "missing model_type in m/config.json"],
-    [{ ...LLAMA2_7B, hidden_act: "gelu" }, 'unsupported hidden_act "gelu" in m/config.json (supported: silu)'],
+    [
+      { ...LLAMA2_7B, hidden_act: "gelu" },
+      'unsupported hidden_act "gelu" in m/config.json (supported: silu)',
+    ],
     [
       { ...LLAMA2_7B, rope_scaling: { type: "linear", factor: 2 } },
       'unsupported rope type "linear" in m/config.json (supported: default, llama3)',
@@ -231,7 +240,10 @@ Deno.test("parseConfig refuses unsupported architectures and invalid keys with o
     ],
   ];
   for (const [json, detail] of cases) {
-    assert.throws(() => parseConfig(json, "m/config.json"), { name: "ActpatError", message: `Cannot load model: ${detail}` });
+    assert.throws(() => parseConfig(json, "m/config.json"), {
+      name: "ActpatError",
+      message: `Cannot load model: ${detail}`,
+    });
   }
 });
 
@@ -240,7 +252,10 @@ Deno.test("readConfig names a missing or corrupt config.json", async () => {
   await assert.rejects(readConfig(tmp.path), { message: `Cannot load model: no config.json in ${tmp.path}` });
   await Deno.writeTextFile(join(tmp.path, "config.json"), "{ nope");
   await assert.rejects(readConfig(tmp.path), (err: Error) => {
-    assert.match(err.message, new RegExp(`^Cannot load model: ${tmp.path}/config.json is not valid JSON \\(`));
+    assert.match(
+      err.message,
+      new RegExp(`^Cannot load model: ${tmp.path}/config.json is not valid JSON \\(`),
+    );
     return true;
   });
 });

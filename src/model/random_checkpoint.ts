@@ -5,9 +5,9 @@ import { SeededNormal } from "./_random.ts";
 import type { LlamaConfig } from "./llama_config.ts";
 import { DEFAULT_SHAPE_TOKENIZER, MODEL_SHAPES, type ModelShape, SHAPE_NAMES } from "./model_shapes.ts";
 import { parseConfig } from "./parse_config.ts";
-import { type ResolveOptions, resolveModel } from "./resolve_model.ts";
+import { resolveModel, type ResolveOptions } from "./resolve_model.ts";
 import { type TensorChunk, writeSafetensors } from "./safetensors_writer.ts";
-import { loadHfTokenizer } from "./tokenizer.ts";
+import { loadHfTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { expectedTensors } from "./validate_weights.ts";
 import type { StorageDType } from "./weights.ts";
 
@@ -34,7 +34,12 @@ export interface RandomCheckpointOptions {
 }
 
 /** Files copied from the tokenizer folder when present. */
-const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model"];
+const TOKENIZER_FILES = [
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "tokenizer.model",
+];
 /** transformers' initializer_range for these families. */
 const INIT_STD = 0.02;
 /** Values per generated chunk: 4 MiB of float32 keeps memory flat for any tensor size. */
@@ -60,28 +65,29 @@ export async function writeRandomCheckpoint(
   if (!(dtype in CHECKPOINT_DTYPES)) throw fail(`unknown dtype "${dtype}" (dtypes: f32, f16, bf16)`);
   const layers = options.layers ?? shape.num_hidden_layers;
   if (!Number.isInteger(layers) || layers < 1 || layers > shape.num_hidden_layers) {
-    throw fail(`layers must be an integer from 1 to ${shape.num_hidden_layers} for ${options.shape}, got ${layers}`);
+    throw fail(
+      `layers must be an integer from 1 to ${shape.num_hidden_layers} for ${options.shape}, got ${layers}`,
+    );
   }
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw fail(`seed must be an integer, got ${seed}`);
   await refuseNonEmpty(dir, fail);
 
   const tokenizerRef = options.tokenizer ?? DEFAULT_SHAPE_TOKENIZER[options.shape];
-  const tokDir = await resolveModel(tokenizerRef, { ...options.resolve, tokenizerOnly: true, quiet: options.quiet });
+  const tokDir = await resolveModel(tokenizerRef, {
+    ...options.resolve,
+    tokenizerOnly: true,
+    quiet: options.quiet,
+  });
   if (tokDir.isFile) throw fail(`tokenizer ${tokenizerRef} must be a folder with tokenizer.json`);
   const tokenizer = await loadHfTokenizer(tokDir.path);
-  const vocabSize = options.shape === "tiny" ? tokenizer.vocabSize : shape.vocab_size;
-  if (tokenizer.vocabSize > vocabSize) {
-    throw fail(`tokenizer ${tokenizerRef} has ${tokenizer.vocabSize} tokens, more than ${options.shape}'s vocabulary of ${vocabSize}`);
+  if (options.shape !== "tiny" && tokenizer.vocabSize > shape.vocab_size) {
+    throw fail(
+      `tokenizer ${tokenizerRef} has ${tokenizer.vocabSize} tokens, more than ${options.shape}'s vocabulary of ` +
+        `${shape.vocab_size}`,
+    );
   }
-  const configJson: Record<string, unknown> = {
-    ...shape,
-    num_hidden_layers: layers,
-    vocab_size: vocabSize,
-    torch_dtype: CHECKPOINT_DTYPES[dtype].torch,
-    bos_token_id: tokenizer.bosTokenId,
-    eos_token_id: tokenizer.eosTokenId,
-  };
+  const configJson = shapeConfigJson(options.shape, { layers, dtype, tokenizer });
   const config = parseConfig(configJson, `shape ${options.shape}`);
 
   const temp = `${dir}.${Deno.pid}.partial`;
@@ -92,9 +98,12 @@ export async function writeRandomCheckpoint(
     const generation = { bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId };
     await writeFileAtomic(join(temp, "generation_config.json"), JSON.stringify(generation, null, 2) + "\n");
     for (const f of TOKENIZER_FILES) {
-      await Deno.copyFile(join(tokDir.path, f), join(temp, f)).catch((err) => {
-        if (!(err instanceof Deno.errors.NotFound)) throw err;
+      // Read and write rather than copy: a copy would keep the read-only mode of mirror files.
+      const data = await Deno.readFile(join(tokDir.path, f)).catch((err) => {
+        if (err instanceof Deno.errors.NotFound) return null;
+        throw err;
       });
+      if (data) await Deno.writeFile(join(temp, f), data);
     }
     const storage = CHECKPOINT_DTYPES[dtype].storage;
     const { bytes } = await writeSafetensors(
@@ -114,7 +123,8 @@ export async function writeRandomCheckpoint(
       dtype,
       seed,
       tokenizer: tokenizerRef,
-      init: `linear weights and embeddings normal(0, ${INIT_STD}) per tensor from sha256(seed, name); norms 1; biases 0`,
+      init:
+        `linear weights and embeddings normal(0, ${INIT_STD}) per tensor from sha256(seed, name); norms 1; biases 0`,
     };
     await writeFileAtomic(join(temp, "actpat_random.json"), JSON.stringify(made, null, 2) + "\n");
     await Deno.remove(dir).catch(() => {}); // an empty folder left for us; a non-empty one was refused above
@@ -126,8 +136,33 @@ export async function writeRandomCheckpoint(
   }
 }
 
+/**
+ * The config.json of a random checkpoint: the real model's, with `layers` decoder layers, the dtype, and the
+ * tokenizer's BOS/EOS (and, for `tiny`, its vocabulary size; larger shapes keep their full-size vocabulary).
+ */
+export function shapeConfigJson(
+  shape: ModelShape,
+  options: {
+    layers?: number;
+    dtype?: CheckpointDType;
+    tokenizer: Pick<Tokenizer, "vocabSize" | "bosTokenId" | "eosTokenId">;
+  },
+): Record<string, unknown> {
+  const base = MODEL_SHAPES[shape];
+  return {
+    ...base,
+    num_hidden_layers: options.layers ?? base.num_hidden_layers,
+    vocab_size: shape === "tiny" ? options.tokenizer.vocabSize : base.vocab_size,
+    torch_dtype: CHECKPOINT_DTYPES[options.dtype ?? dtypeFlagOf(base.torch_dtype)].torch,
+    bos_token_id: options.tokenizer.bosTokenId,
+    eos_token_id: options.tokenizer.eosTokenId,
+  };
+}
+
 function dtypeFlagOf(torch: string): CheckpointDType {
-  return (Object.keys(CHECKPOINT_DTYPES) as CheckpointDType[]).find((k) => CHECKPOINT_DTYPES[k].torch === torch) ??
+  return (Object.keys(CHECKPOINT_DTYPES) as CheckpointDType[]).find((k) =>
+    CHECKPOINT_DTYPES[k].torch === torch
+  ) ??
     "f32";
 }
 

@@ -41,7 +41,11 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** A last path segment with one of these extensions names a file, anything else a checkpoint folder. */
 const FILE_EXT = /\.(bin|safetensors|json|model|txt)$/;
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
-const OPTIONAL_FILES = new Set(["tokenizer_config.json", "special_tokens_map.json", "generation_config.json"]);
+const OPTIONAL_FILES = new Set([
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "generation_config.json",
+]);
 /** Written into a hub folder in the cache once all its files are there, so later runs need no network. */
 const COMPLETE = ".actpat-complete.json";
 
@@ -95,7 +99,10 @@ export async function resolveModel(ref: string, options: ResolveOptions = {}): P
 }
 
 async function downloadFromHub(ref: string, hub: HubRef, options: ResolveOptions): Promise<ResolvedModel> {
-  const endpoint = (options.endpoint ?? Deno.env.get("HF_ENDPOINT") ?? "https://huggingface.co").replace(/\/+$/, "");
+  const endpoint = (options.endpoint ?? Deno.env.get("HF_ENDPOINT") ?? "https://huggingface.co").replace(
+    /\/+$/,
+    "",
+  );
   const token = options.token ?? Deno.env.get("HF_TOKEN");
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const root = join(options.cacheDir ?? defaultCacheDir(), "hub", hub.owner, hub.repo);
@@ -124,7 +131,11 @@ async function downloadFromHub(ref: string, hub: HubRef, options: ResolveOptions
       throw err;
     }
   };
-  for (const file of options.tokenizerOnly ? TOKENIZER_FILES : ["config.json", ...TOKENIZER_FILES, "generation_config.json"]) {
+  for (
+    const file of options.tokenizerOnly
+      ? TOKENIZER_FILES
+      : ["config.json", ...TOKENIZER_FILES, "generation_config.json"]
+  ) {
     const got = await fetchOptional(file);
     if (!got && !OPTIONAL_FILES.has(file)) {
       throw new ActpatError(`resolve model ${ref}`, `${url(prefix + file)} does not exist (HTTP 404)`);
@@ -152,11 +163,16 @@ const shardIndex = z.object({ weight_map: z.record(z.string(), z.string()) });
 
 async function readIndex(path: string): Promise<string[]> {
   try {
-    const shards = [...new Set(Object.values(shardIndex.parse(JSON.parse(await Deno.readTextFile(path))).weight_map))];
+    const shards = [
+      ...new Set(Object.values(shardIndex.parse(JSON.parse(await Deno.readTextFile(path))).weight_map)),
+    ];
     for (const s of shards) if (!NAME.test(s)) throw new Error(`shard name "${s}"`);
     return shards;
   } catch (err) {
-    throw new ActpatError(`read ${path}`, `not a valid shard index (${err instanceof Error ? err.message : err})`);
+    throw new ActpatError(
+      `read ${path}`,
+      `not a valid shard index (${err instanceof Error ? err.message : err})`,
+    );
   }
 }
 

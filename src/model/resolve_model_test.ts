@@ -29,7 +29,9 @@ async function fakeHub() {
   }
   await Deno.writeTextFile(
     join(sharded, "model.safetensors.index.json"),
-    JSON.stringify({ weight_map: { a: "model-00001-of-00002.safetensors", b: "model-00002-of-00002.safetensors" } }),
+    JSON.stringify({
+      weight_map: { a: "model-00001-of-00002.safetensors", b: "model-00002-of-00002.safetensors" },
+    }),
   );
   const llama2c = join(served, "karpathy/tinyllamas/resolve/main/stories260K");
   await Deno.mkdir(llama2c, { recursive: true });
@@ -53,7 +55,11 @@ Deno.test("parseHubRef splits owner, repo and path, and rejects non-ids", () => 
     repo: "tinyllamas",
     path: "stories260K/stories260K.bin",
   });
-  assert.deepEqual(parseHubRef("meta-llama/Llama-2-7b-hf"), { owner: "meta-llama", repo: "Llama-2-7b-hf", path: "" });
+  assert.deepEqual(parseHubRef("meta-llama/Llama-2-7b-hf"), {
+    owner: "meta-llama",
+    repo: "Llama-2-7b-hf",
+    path: "",
+  });
   for (const bad of ["stories260K-hf", "a/../b", "a//b", "a/b c"]) assert.equal(parseHubRef(bad), null, bad);
 });
 
@@ -69,7 +75,12 @@ Deno.test("resolveModel prefers a local path, then the mirror", async () => {
 Deno.test("resolveModel downloads a single-file checkpoint folder from the hub once", async () => {
   await using hub = await fakeHub();
   const got = await resolveModel("test/stories", hub.options);
-  assert.deepEqual(got, { ref: "test/stories", path: join(hub.cacheDir, "hub/test/stories"), isFile: false, source: "hub" });
+  assert.deepEqual(got, {
+    ref: "test/stories",
+    path: join(hub.cacheDir, "hub/test/stories"),
+    isFile: false,
+    source: "hub",
+  });
   for (const f of ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"]) {
     assert.deepEqual(await Deno.readFile(join(got.path, f)), await Deno.readFile(join(STORIES_HF, f)), f);
   }
@@ -82,7 +93,8 @@ Deno.test("resolveModel downloads a single-file checkpoint folder from the hub o
 Deno.test("resolveModel downloads the shard index and every shard of a folder inside a repo", async () => {
   await using hub = await fakeHub();
   const got = await resolveModel("test/sharded/sub", hub.options);
-  const files = [...Deno.readDirSync(got.path)].map((e) => e.name).filter((n) => !n.endsWith(".sha256")).sort();
+  const files = [...Deno.readDirSync(got.path)].map((e) => e.name).filter((n) => !n.endsWith(".sha256"))
+    .sort();
   assert.deepEqual(files, [
     ".actpat-complete.json",
     "config.json",
@@ -108,7 +120,8 @@ Deno.test("resolveModel downloads a file inside a repo and a tokenizer-only fold
 Deno.test("resolveModel explains refs it cannot find", async () => {
   await using hub = await fakeHub();
   await assert.rejects(resolveModel("test/absent", hub.options), {
-    message: `Cannot resolve model test/absent: ${hub.server.url}/test/absent/resolve/main/config.json does not exist (HTTP 404)`,
+    message:
+      `Cannot resolve model test/absent: ${hub.server.url}/test/absent/resolve/main/config.json does not exist (HTTP 404)`,
   });
   await assert.rejects(resolveModel("test/absent/x.bin", hub.options), {
     message: `Cannot download ${hub.server.url}/test/absent/resolve/main/x.bin: not found (HTTP 404)`,
@@ -117,7 +130,8 @@ Deno.test("resolveModel explains refs it cannot find", async () => {
     message: "Cannot resolve model ./nope/model: no such file or directory",
   });
   await assert.rejects(resolveModel("not-a-model", { ...hub.options, mirror: MIRROR }), {
-    message: `Cannot resolve model not-a-model: not a local path, not in the mirror (${MIRROR}/models/not-a-model), ` +
+    message:
+      `Cannot resolve model not-a-model: not a local path, not in the mirror (${MIRROR}/models/not-a-model), ` +
       "and not a hub id owner/repo[/path]",
   });
 });

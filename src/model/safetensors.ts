@@ -39,7 +39,9 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   if (size < 8) throw fail(`file is ${size} bytes, too short for the 8-byte header length`);
   const lengthBytes = await readOrFail(path, 0, 8, fail);
   const headerLength = Number(new DataView(lengthBytes.buffer).getBigUint64(0, true));
-  if (headerLength > MAX_HEADER) throw fail(`header length ${headerLength} exceeds the format's 100 MB limit`);
+  if (headerLength > MAX_HEADER) {
+    throw fail(`header length ${headerLength} exceeds the format's 100 MB limit`);
+  }
   if (8 + headerLength > size) {
     throw fail(`truncated header: header length ${headerLength} exceeds the ${size - 8} bytes after it`);
   }
@@ -50,7 +52,9 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
   } catch (err) {
     throw fail(`corrupt header JSON (${err instanceof Error ? err.message : err})`);
   }
-  if (json === null || typeof json !== "object" || Array.isArray(json)) throw fail("header JSON is not an object");
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    throw fail("header JSON is not an object");
+  }
   const dataStart = 8 + headerLength;
   const dataLength = size - dataStart;
   const tensors: WeightTensor[] = [];
@@ -67,10 +71,14 @@ export async function readSafetensorsHeader(path: string): Promise<SafetensorsHe
       throw fail(`tensor ${name}: entry must be {dtype, shape: int[], data_offsets: [begin, end]}`);
     }
     const { dtype, shape, data_offsets: [begin, end] } = parsed.data;
-    if (!(dtype in STORAGE_BYTES)) throw fail(`tensor ${name} has dtype ${dtype} (supported: F32, F16, BF16)`);
+    if (!(dtype in STORAGE_BYTES)) {
+      throw fail(`tensor ${name} has dtype ${dtype} (supported: F32, F16, BF16)`);
+    }
     if (end < begin) throw fail(`tensor ${name} has data_offsets [${begin}, ${end}] with end before begin`);
     if (end > dataLength) {
-      throw fail(`tensor ${name} has data_offsets [${begin}, ${end}] beyond the ${dataLength}-byte data region`);
+      throw fail(
+        `tensor ${name} has data_offsets [${begin}, ${end}] beyond the ${dataLength}-byte data region`,
+      );
     }
     const want = shape.reduce((a, b) => a * b, 1) * STORAGE_BYTES[dtype as StorageDType];
     if (end - begin !== want) {

@@ -6,7 +6,6 @@ import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { openCheckpointWeights, openSafetensors, readSafetensorsHeader } from "./safetensors.ts";
 import { writeSafetensors } from "./safetensors_writer.ts";
 
-
 Deno.test("readSafetensorsHeader reads stories260K-hf: 47 tensors (embedding, 5 × 9, final norm) filling the data region in order", async () => {
   const path = join(STORIES_HF, "model.safetensors");
   const header = await readSafetensorsHeader(path);
@@ -169,19 +168,31 @@ Deno.test("openCheckpointWeights joins the shards listed by model.safetensors.in
   };
   await Deno.writeTextFile(join(dir, "model.safetensors.index.json"), JSON.stringify(index));
   const { store, files } = await openCheckpointWeights(dir);
-  assert.deepEqual(files, [join(dir, "model-00001-of-00002.safetensors"), join(dir, "model-00002-of-00002.safetensors")]);
+  assert.deepEqual(files, [
+    join(dir, "model-00001-of-00002.safetensors"),
+    join(dir, "model-00002-of-00002.safetensors"),
+  ]);
   assert.deepEqual(store.names(), ["a", "b"]);
   assert.deepEqual(await store.readFloat32("b"), new Float32Array([3, 4]));
 
-  index.weight_map = { ...index.weight_map, c: "model-00002-of-00002.safetensors" } as typeof index.weight_map;
+  index.weight_map = {
+    ...index.weight_map,
+    c: "model-00002-of-00002.safetensors",
+  } as typeof index.weight_map;
   await Deno.writeTextFile(join(dir, "model.safetensors.index.json"), JSON.stringify(index));
   await assert.rejects(openCheckpointWeights(dir), {
     message: `Cannot load model: ${dir}/model.safetensors.index.json lists tensor c in ` +
       "model-00002-of-00002.safetensors, but that shard does not contain it",
   });
   await Deno.writeTextFile(join(dir, "model.safetensors.index.json"), "{ not json");
-  await assert.rejects(openCheckpointWeights(dir), /^ActpatError: Cannot read .*model\.safetensors\.index\.json: /);
-  await Deno.writeTextFile(join(dir, "model.safetensors.index.json"), JSON.stringify({ weight_map: { a: "../x" } }));
+  await assert.rejects(
+    openCheckpointWeights(dir),
+    /^ActpatError: Cannot read .*model\.safetensors\.index\.json: /,
+  );
+  await Deno.writeTextFile(
+    join(dir, "model.safetensors.index.json"),
+    JSON.stringify({ weight_map: { a: "../x" } }),
+  );
   await assert.rejects(openCheckpointWeights(dir), /shard "\.\.\/x" is not a file in/);
 });
 

@@ -34,7 +34,9 @@ Deno.test("writeSafetensors round-trips f32, f16 and bf16 tensors given whole, a
     ["empty", "F32", [0, 5]],
   ]);
   const store = await openSafetensors([path]);
-  for (const name of ["f32", "f16.chunks", "bf16.async"]) assert.deepEqual(await store.readFloat32(name), values);
+  for (const name of ["f32", "f16.chunks", "bf16.async"]) {
+    assert.deepEqual(await store.readFloat32(name), values);
+  }
   assert.deepEqual(await store.readFloat32("raw"), new Float32Array([1, -3]));
   assert.deepEqual(await store.readFloat32("empty"), new Float32Array(0));
   // Independent check of the on-disk layout: the f32 tensor's bytes are the first of the data region.
@@ -60,15 +62,21 @@ Deno.test("writeSafetensors refuses data that does not fill the shape and leaves
   await using tmp = await tempDir();
   const path = join(tmp.path, "m.safetensors");
   await assert.rejects(
-    writeSafetensors(path, [{ name: "w", shape: [2, 3], dtype: "F32", data: new Float32Array(5) }], { quiet: true }),
+    writeSafetensors(path, [{ name: "w", shape: [2, 3], dtype: "F32", data: new Float32Array(5) }], {
+      quiet: true,
+    }),
     { message: `Cannot write ${path}: tensor w got 5 values, shape [2, 3] needs 6` },
   );
   await assert.rejects(
-    writeSafetensors(path, [{ name: "w", shape: [2], dtype: "F32", data: new Float32Array(3) }], { quiet: true }),
+    writeSafetensors(path, [{ name: "w", shape: [2], dtype: "F32", data: new Float32Array(3) }], {
+      quiet: true,
+    }),
     { message: `Cannot write ${path}: tensor w got more than 2 values, shape [2] needs 2` },
   );
   await assert.rejects(
-    writeSafetensors(path, [{ name: "w", shape: [1], dtype: "F32", data: new Uint16Array(1) }], { quiet: true }),
+    writeSafetensors(path, [{ name: "w", shape: [1], dtype: "F32", data: new Uint16Array(1) }], {
+      quiet: true,
+    }),
     { message: `Cannot write ${path}: tensor w: raw 16-bit data given for an F32 tensor` },
   );
   await assert.rejects(

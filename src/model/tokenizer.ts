@@ -75,7 +75,9 @@ async function readJson(path: string, required: boolean): Promise<Record<string,
   }
   try {
     const json = JSON.parse(text);
-    if (json === null || typeof json !== "object" || Array.isArray(json)) throw new SyntaxError("not an object");
+    if (json === null || typeof json !== "object" || Array.isArray(json)) {
+      throw new SyntaxError("not an object");
+    }
     return json;
   } catch (err) {
     throw new ActpatError("load tokenizer", `${path} is not valid JSON (${(err as Error).message})`);

@@ -18,7 +18,10 @@ Deno.test("loadHfTokenizer follows add_bos_token and tolerates a missing tokeniz
   await using tmp = await tempDir();
   await Deno.copyFile(join(LLAMA2_TOKENIZER, "tokenizer.json"), join(tmp.path, "tokenizer.json"));
   const config = JSON.parse(await Deno.readTextFile(join(LLAMA2_TOKENIZER, "tokenizer_config.json")));
-  await Deno.writeTextFile(join(tmp.path, "tokenizer_config.json"), JSON.stringify({ ...config, add_bos_token: false }));
+  await Deno.writeTextFile(
+    join(tmp.path, "tokenizer_config.json"),
+    JSON.stringify({ ...config, add_bos_token: false }),
+  );
   assert.deepEqual((await loadHfTokenizer(tmp.path)).encode("Hello"), [15043]);
   await Deno.remove(join(tmp.path, "tokenizer_config.json"));
   // No tokenizer_config.json nor special_tokens_map.json: BOS is unknown, so nothing is prepended.
@@ -30,7 +33,12 @@ Deno.test("loadHfTokenizer follows add_bos_token and tolerates a missing tokeniz
 Deno.test("loadHfTokenizer names a missing or corrupt tokenizer.json", async () => {
   await using tmp = await tempDir();
   const path = join(tmp.path, "tokenizer.json");
-  await assert.rejects(loadHfTokenizer(tmp.path), { message: `Cannot load tokenizer: ${path}: no such file` });
+  await assert.rejects(loadHfTokenizer(tmp.path), {
+    message: `Cannot load tokenizer: ${path}: no such file`,
+  });
   await Deno.writeTextFile(path, "{");
-  await assert.rejects(loadHfTokenizer(tmp.path), /^ActpatError: Cannot load tokenizer: .*tokenizer\.json is not valid JSON/);
+  await assert.rejects(
+    loadHfTokenizer(tmp.path),
+    /^ActpatError: Cannot load tokenizer: .*tokenizer\.json is not valid JSON/,
+  );
 });

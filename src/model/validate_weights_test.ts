@@ -64,12 +64,19 @@ Deno.test("validateWeights names the tensor, both shapes and the file when weigh
     expectedTensors(TINY).flatMap((t) => {
       const shape = edit(t);
       if (shape === null) return [];
-      return [{ name: t.name, shape, dtype: "F16" as const, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) }];
+      return [{
+        name: t.name,
+        shape,
+        dtype: "F16" as const,
+        data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
+      }];
     });
   const check = async (edit: Parameters<typeof tensors>[0], message: string) => {
     await writeSafetensors(path, tensors(edit), { quiet: true });
     const store = await openSafetensors([path]);
-    assert.throws(() => validateWeights(TINY, store, "m/config.json"), { message: `Cannot load model: ${message}` });
+    assert.throws(() => validateWeights(TINY, store, "m/config.json"), {
+      message: `Cannot load model: ${message}`,
+    });
   };
   await writeSafetensors(path, tensors((t) => t.shape), { quiet: true });
   validateWeights(TINY, await openSafetensors([path]), "m/config.json");

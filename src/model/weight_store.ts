@@ -39,7 +39,10 @@ export async function readFileRange(path: string, offset: number, length: number
   while (done < length) {
     const n = await file.read(out.subarray(done));
     if (n === null) {
-      throw new ActpatError(`read ${path}`, `file ends at byte ${offset + done}, expected ${length} bytes at ${offset}`);
+      throw new ActpatError(
+        `read ${path}`,
+        `file ends at byte ${offset + done}, expected ${length} bytes at ${offset}`,
+      );
     }
     done += n;
   }

@@ -61,6 +61,8 @@ export function titlePage(
     ["Execution provider", text(p.executionProvider)],
     ["Seed", text(p.seed)],
     ["Command", p.command ? mono(p.command) : UNRECORDED],
+    ["Status", text(p.status)],
+    ["Host", text(p.host)],
     ["Versions", versions || UNRECORDED],
     ["Dates", dates || UNRECORDED],
     ["Run directory", mono(info.runDir)],
@@ -86,7 +88,7 @@ export function titlePage(
     }</tbody></table>`
     : `<p>Datasets: ${UNRECORDED}.</p>`;
   const problem = info.manifestProblem
-    ? `<p class="problem">${escapeHtml(info.manifestProblem)}: provenance below is unknown.</p>`
+    ? `<p class="problem">${escapeHtml(info.manifestProblem)}: provenance below is what could be read.</p>`
     : "";
   const contents = htmlTable(["section", "status"], info.contents.map((c) => [c.title, c.status]));
   return `<header>

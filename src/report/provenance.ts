@@ -27,6 +27,9 @@ export interface Provenance {
   dates: Record<string, string>;
   command?: string;
   seed?: string;
+  /** `ok`, `running`, or `failed: <error>`. */
+  status?: string;
+  host?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -73,13 +76,14 @@ function files(x: unknown): FileSum[] {
 
 function dataset(name: string, v: unknown): DatasetInfo {
   if (!isObject(v)) return { name, files: scalar(v) ? [{ path: name, sha256: scalar(v) }] : [] };
+  const split = first(v, ["split"]);
   const fileList = files(v.files ?? v.checksums ?? v.sha256 ?? []);
   const single = first(v, SUM_KEYS);
   const missing = v.missing === true || v.available === false || v.status === "missing"
     ? first(v, ["reason", "error", "note"]) ?? "missing"
     : undefined;
   return {
-    name: first(v, ["name", "id"]) ?? name,
+    name: (first(v, ["name", "id"]) ?? name) + (split ? ` (${split})` : ""),
     files: fileList.length > 0
       ? fileList
       : single
@@ -103,11 +107,15 @@ export function extractProvenance(manifest: unknown): Provenance {
     ? Object.fromEntries(Object.entries(m.versions).flatMap(([k, v]) => scalar(v) ? [[k, scalar(v)!]] : []))
     : {};
   const dates = Object.fromEntries(
-    Object.entries(m).flatMap(([k, v]) =>
-      typeof v === "string" && /(date|time|created|started|finished|completed)/i.test(k) ? [[k, v]] : []
-    ),
+    Object.entries(m).flatMap(([k, v]) => {
+      if (!/(date|time|created|started|ended|finished|completed|resumed)/i.test(k)) return [];
+      const text = Array.isArray(v) ? v.map(scalar).filter((x) => x !== undefined).join(", ") : scalar(v);
+      return text ? [[k, text]] : [];
+    }),
   );
-  const command = Array.isArray(m.command) ? m.command.join(" ") : scalar(m.command);
+  const command = scalar(m.commandLine) ?? (Array.isArray(m.command) ? m.command.join(" ") : scalar(m.command));
+  const status = scalar(m.status);
+  const host = isObject(m.host) ? Object.values(m.host).map(scalar).filter((x) => x).join(" ") : scalar(m.host);
   return {
     model: scalar(m.model) ?? first(model, ["ref", "id", "repo", "name"]) ??
       first(m, ["modelRef", "model_ref"]) ??
@@ -121,6 +129,8 @@ export function extractProvenance(manifest: unknown): Provenance {
     dates,
     command,
     seed: first(m, ["seed"]) ?? first(config, ["seed"]),
+    status: status && scalar(m.error) ? `${status}: ${scalar(m.error)}` : status,
+    host,
   };
 }
 
@@ -128,7 +138,7 @@ const REASON_KEYS = ["reason", "skipReason", "skip_reason", "skipped", "error", 
 
 /**
  * Why the manifest says `stage` did not run, if it says: a `stages`/`skipped` entry keyed by or naming the
- * stage, carrying a reason string.
+ * stage, carrying a reason string; else, for a failed run, its error.
  */
 export function skipReason(manifest: unknown, stage: string): string | undefined {
   if (!isObject(manifest)) return undefined;
@@ -145,5 +155,6 @@ export function skipReason(manifest: unknown, stage: string): string | undefined
       if (reason !== undefined && reason !== "true" && reason !== "false") return reason;
     }
   }
-  return undefined;
+  const error = scalar(manifest.error);
+  return manifest.status === "failed" && error ? `the run failed: ${error}` : undefined;
 }

@@ -1,6 +1,7 @@
 import { basename, join } from "node:path";
 import { listRunCsvs, type Table } from "../results/compare.ts";
 import { readCsvTable } from "../results/_csv_table.ts";
+import { Manifest } from "../results/manifest.ts";
 
 /** A CSV row as text cells keyed by column name. */
 export type Row = Record<string, string>;
@@ -15,7 +16,10 @@ export interface RunTable {
 /** What the report reads from a run directory. */
 export interface RunData {
   dir: string;
-  /** Parsed manifest.json; undefined when absent or unreadable (see `manifestProblem`). */
+  /**
+   * Parsed manifest.json; undefined when absent or unreadable. Kept (and read leniently) when it does not
+   * follow the Manifest schema, e.g. a run of an older actpat; `manifestProblem` then says what is off.
+   */
   manifest: unknown;
   manifestProblem?: string;
   /** CSVs by file name; where a name occurs in several folders, the shallowest (then first sorted) wins. */
@@ -32,6 +36,13 @@ export async function loadRun(dir: string): Promise<RunData> {
   let manifestProblem: string | undefined;
   try {
     manifest = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+    const parsed = Manifest.safeParse(manifest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      manifestProblem = `manifest.json does not follow the manifest schema (field "${
+        issue.path.join(".")
+      }" ${issue.message})`;
+    }
   } catch (err) {
     manifestProblem = err instanceof Deno.errors.NotFound
       ? "manifest.json is absent"

@@ -3,8 +3,7 @@ import { ActpatError } from "../util/errors.ts";
 import { allowedDiff, toleranceFor, type Tolerances } from "./tolerances.ts";
 import { formatKey, matchRows, type Table } from "./_compare_rows.ts";
 import { readCsvTable } from "./_csv_table.ts";
-import { stringify } from "csv-stringify/sync";
-import { writeFileAtomic } from "../util/atomic_write.ts";
+import { type CsvSchema, writeCsv } from "./csv.ts";
 
 export type { Table } from "./_compare_rows.ts";
 export { CSV_KEYS, RUN_COLUMNS } from "./_compare_rows.ts";
@@ -205,38 +204,44 @@ export async function compareRuns(
   return { runA, runB, files, failed };
 }
 
-/** Columns of `compare.csv`, in order. */
-export const COMPARE_COLUMNS = [
-  "file",
-  "key",
-  "column",
-  "a",
-  "b",
-  "abs_diff",
-  "rel_diff",
-  "tolerance",
-  "status",
-] as const;
+/** The columns of `compare.csv`; numbers are empty (null) where they do not apply. */
+export const COMPARE_SCHEMA: CsvSchema = [
+  { name: "file", type: "string", description: "CSV path relative to the run directory" },
+  { name: "key", type: "string", description: "key columns of the row, `col=value;...` (#n: n-th repeat)" },
+  { name: "column", type: "string", description: "compared column; `*` for a whole missing/added row" },
+  { name: "a", type: "string", description: "value in RUN_A (the reference)" },
+  { name: "b", type: "string", description: "value in RUN_B" },
+  { name: "abs_diff", type: "number", nullable: true, description: "|a − b|" },
+  { name: "rel_diff", type: "number", nullable: true, description: "|a − b| / |a|" },
+  {
+    name: "tolerance",
+    type: "number",
+    nullable: true,
+    description: "largest allowed |a − b|: abs + rel·|a|",
+  },
+  {
+    name: "status",
+    type: "string",
+    description: "ok, beyond, changed, missing, added, missing_column, added_column",
+  },
+];
 
-/** Empty for "does not apply" (NaN), full precision otherwise. */
-function cellNumber(x: number): string {
-  return Number.isNaN(x) ? "" : String(x);
-}
+const orNull = (x: number) => Number.isNaN(x) ? null : x;
 
 /** Writes every compared cell, missing and added row of `result` to `path` (atomically). */
 export async function writeCompareCsv(path: string, result: RunComparison): Promise<void> {
   const rows = result.files.flatMap((f) =>
-    f.cells.map((c) => [
-      c.file,
-      c.key,
-      c.column,
-      c.a,
-      c.b,
-      cellNumber(c.absDiff),
-      cellNumber(c.relDiff),
-      cellNumber(c.tolerance),
-      c.status,
-    ])
+    f.cells.map((c) => ({
+      file: c.file,
+      key: c.key,
+      column: c.column,
+      a: c.a,
+      b: c.b,
+      abs_diff: orNull(c.absDiff),
+      rel_diff: orNull(c.relDiff),
+      tolerance: orNull(c.tolerance),
+      status: c.status,
+    }))
   );
-  await writeFileAtomic(path, stringify([[...COMPARE_COLUMNS], ...rows]));
+  await writeCsv(path, COMPARE_SCHEMA, rows);
 }

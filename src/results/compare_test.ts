@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { compareRuns, compareTables, formatSummary, type Table } from "./compare.ts";
+import { COMPARE_SCHEMA, compareRuns, compareTables, formatSummary, type Table } from "./compare.ts";
+import { readCsv } from "./csv.ts";
 import { fixtureTables, writeRunFixture } from "./_run_fixture.ts";
 import { loadTolerances, type Tolerances } from "./tolerances.ts";
 import { readCsvTable } from "./_csv_table.ts";
@@ -71,6 +72,9 @@ Deno.test("compare: identical runs compare clean and the task exits 0, writing c
     "status",
   ]);
   assert.ok(csv.rows.length > 0 && csv.rows.every((r) => r[8] === "ok"));
+  const typed = await readCsv(join(b, "compare.csv"), COMPARE_SCHEMA); // reads back under its documented schema
+  assert.equal(typed.length, csv.rows.length);
+  assert.ok(typed.every((r) => r.abs_diff === 0 || (r.abs_diff === null && r.a === r.b)));
 });
 
 Deno.test("compare: a value beyond tolerance is caught with old → new and its delta (exit 1)", async () => {

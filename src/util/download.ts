@@ -39,7 +39,10 @@ export function defaultCacheDir(): string {
 }
 
 /** Streams a file through sha256 (8 MiB reads) and returns the hex digest; `onBytes` sees each read's size. */
-export async function sha256File(path: string, options: { onBytes?: (n: number) => void } = {}): Promise<string> {
+export async function sha256File(
+  path: string,
+  options: { onBytes?: (n: number) => void } = {},
+): Promise<string> {
   const hash = createHash("sha256");
   await hashInto(path, hash, options.onBytes);
   return hash.digest("hex");

@@ -83,7 +83,9 @@ Deno.test("downloadToCache keeps the partial file when retries run out, and the 
   t.server.dropOnce.add("/owner/repo/weights.bin");
   await assert.rejects(
     downloadToCache(url, dest, { quiet: true, retries: 0 }),
-    new RegExp(`^ActpatError: Cannot download ${url}: connection lost after 150000 bytes .*run again to resume$`),
+    new RegExp(
+      `^ActpatError: Cannot download ${url}: connection lost after 150000 bytes .*run again to resume$`,
+    ),
   );
   assert.equal(await exists(dest), false);
   assert.equal((await Deno.stat(dest + ".partial")).size, 150_000);

@@ -14,7 +14,10 @@ export type ReferenceWeights = ReadonlyMap<string, Float64Array>;
 export interface ReferenceTrace {
   /** Next-token logits [T][vocab]. */
   logits: Float64Array[];
-  /** Residual stream entering each decoder layer, plus the last layer's output: [L + 1][T][hidden]. */
+  /**
+   * Residual stream entering each decoder layer, plus the last layer's output: [L + 1][T][hidden] (indexed
+   * from the starting layer when `from` is given).
+   */
   hidden: Float64Array[][];
   /** Input of each linear of each layer: [L] → module → [T][in]. */
   linearInputs: Record<LinearModule, Float64Array[]>[];
@@ -24,6 +27,10 @@ export interface ReferenceTrace {
 export interface ReferenceOptions {
   /** Position id of each token (default 0..T-1). */
   positions?: number[];
+  /** Compute the logits of the last position only (`logits` then has one row). */
+  lastOnly?: boolean;
+  /** Start at decoder layer `layer` from its input `hidden` ([T][hidden]) instead of the embeddings. */
+  from?: { layer: number; hidden: Float64Array[] };
 }
 
 /** Reads every tensor of a store into float64 (small checkpoints only). */
@@ -68,6 +75,12 @@ function tensor(weights: ReferenceWeights, name: string, size: number): Float64A
   if (t === undefined) throw new Error(`reference: missing weight ${name}`);
   if (t.length !== size) throw new Error(`reference: ${name} has ${t.length} elements, expected ${size}`);
   return t;
+}
+
+/** a += b, returning a. */
+function addInto(a: Float64Array, b: Float64Array): Float64Array {
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+  return a;
 }
 
 /** y = W x (+ b) with W [out, in] row-major. */
@@ -130,11 +143,11 @@ export function referenceForward(
   const eps = config.rmsNormEps;
 
   const embed = tensor(weights, "model.embed_tokens.weight", V * d);
-  let h: Float64Array[] = ids.map((id) => embed.slice(id * d, (id + 1) * d));
+  let h: Float64Array[] = options.from?.hidden ?? ids.map((id) => embed.slice(id * d, (id + 1) * d));
   const hidden: Float64Array[][] = [h];
   const linearInputs: Record<LinearModule, Float64Array[]>[] = [];
 
-  for (let l = 0; l < config.numLayers; l++) {
+  for (let l = options.from?.layer ?? 0; l < config.numLayers; l++) {
     const p = `model.layers.${l}`;
     const w = (name: string, size: number) => tensor(weights, `${p}.${name}`, size);
     const wq = w("self_attn.q_proj.weight", nh * hd * d);
@@ -145,7 +158,13 @@ export function referenceForward(
     const bk = config.qkvBias ? w("self_attn.k_proj.bias", nkv * hd) : undefined;
     const bv = config.qkvBias ? w("self_attn.v_proj.bias", nkv * hd) : undefined;
 
-    const xAttn = h.map((row) => rmsNorm(row, w("input_layernorm.weight", d), eps));
+    const inputNorm = w("input_layernorm.weight", d);
+    const postNorm = w("post_attention_layernorm.weight", d);
+    const wg = w("mlp.gate_proj.weight", ff * d);
+    const wu = w("mlp.up_proj.weight", ff * d);
+    const wd = w("mlp.down_proj.weight", d * ff);
+
+    const xAttn = h.map((row) => rmsNorm(row, inputNorm, eps));
     const q = xAttn.map((x) => linear(wq, x, nh * hd, bq));
     const k = xAttn.map((x) => linear(wk, x, nkv * hd, bk));
     const v = xAttn.map((x) => linear(wv, x, nkv * hd, bv));
@@ -155,11 +174,11 @@ export function referenceForward(
     }
     const attn = Array.from({ length: T }, () => new Float64Array(nh * hd));
     const scale = 1 / Math.sqrt(hd);
+    const scores = new Float64Array(T);
     for (let head = 0; head < nh; head++) {
       // repeat_kv: query head `head` reads key/value head floor(head / nRep).
       const kvHead = Math.floor(head / nRep);
       for (let t = 0; t < T; t++) {
-        const scores = new Float64Array(t + 1);
         let max = -Infinity;
         for (let s = 0; s <= t; s++) {
           let dot = 0;
@@ -178,19 +197,16 @@ export function referenceForward(
         }
       }
     }
-    const afterAttn = h.map((row, t) => {
-      const o = linear(wo, attn[t], d);
-      return row.map((x, i) => x + o[i]);
-    });
+    const afterAttn = h.map((row, t) => addInto(linear(wo, attn[t], d), row));
 
-    const xMlp = afterAttn.map((row) => rmsNorm(row, w("post_attention_layernorm.weight", d), eps));
-    const gate = xMlp.map((x) => linear(w("mlp.gate_proj.weight", ff * d), x, ff));
-    const up = xMlp.map((x) => linear(w("mlp.up_proj.weight", ff * d), x, ff));
-    const act = gate.map((g, t) => g.map((gi, i) => (gi / (1 + Math.exp(-gi))) * up[t][i]));
-    h = afterAttn.map((row, t) => {
-      const m = linear(w("mlp.down_proj.weight", d * ff), act[t], d);
-      return row.map((x, i) => x + m[i]);
+    const xMlp = afterAttn.map((row) => rmsNorm(row, postNorm, eps));
+    const act = xMlp.map((x) => {
+      const gate = linear(wg, x, ff);
+      const up = linear(wu, x, ff);
+      for (let i = 0; i < ff; i++) gate[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+      return gate;
     });
+    h = afterAttn.map((row, t) => addInto(linear(wd, act[t], d), row));
     hidden.push(h);
     linearInputs.push({
       q_proj: xAttn,
@@ -203,9 +219,10 @@ export function referenceForward(
     });
   }
 
-  const normed = h.map((row) => rmsNorm(row, tensor(weights, "model.norm.weight", d), eps));
+  const finalNorm = tensor(weights, "model.norm.weight", d);
   const head = config.tieWordEmbeddings ? embed : tensor(weights, "lm_head.weight", V * d);
-  const logits = normed.map((x) => linear(head, x, V));
+  const rows = options.lastOnly ? h.slice(T - 1) : h;
+  const logits = rows.map((row) => linear(head, rmsNorm(row, finalNorm, eps), V));
   return { logits, hidden, linearInputs };
 }
 
@@ -220,8 +237,8 @@ export function referenceLogits(
 
 /** The paper's scalar y: the largest logit over the vocabulary at the last position. */
 export function referenceY(config: LlamaConfig, weights: ReferenceWeights, ids: readonly number[]): number {
-  const logits = referenceLogits(config, weights, ids);
-  return Math.max(...logits[logits.length - 1]);
+  const [last] = referenceForward(config, weights, ids, { lastOnly: true }).logits;
+  return Math.max(...last);
 }
 
 /** Per-token log-probabilities of `targets[t]` under the logits at position t. */
@@ -237,6 +254,7 @@ export function referenceLogProbs(logits: Float64Array[], targets: readonly numb
 /**
  * Central finite differences of y w.r.t. every entry of every decoder layer's 7 linear weights, keyed by
  * Hugging Face name; entries have the weight's [out, in] layout. `layers` restricts the set (default all).
+ * A perturbation of layer l leaves layers < l unchanged, so each evaluation restarts from layer l's input.
  */
 export function finiteDifferenceGradients(
   config: LlamaConfig,
@@ -246,8 +264,11 @@ export function finiteDifferenceGradients(
 ): Map<string, Float64Array> {
   const step = options.step ?? 1e-5;
   const layers = options.layers ?? Array.from({ length: config.numLayers }, (_, l) => l);
+  const { hidden } = referenceForward(config, weights, ids);
   const out = new Map<string, Float64Array>();
   for (const l of layers) {
+    const from = { layer: l, hidden: hidden[l] };
+    const y = () => Math.max(...referenceForward(config, weights, ids, { lastOnly: true, from }).logits[0]);
     for (const m of LINEAR_MODULES) {
       const block = m === "gate_proj" || m === "up_proj" || m === "down_proj" ? "mlp" : "self_attn";
       const name = `model.layers.${l}.${block}.${m}.weight`;
@@ -256,9 +277,9 @@ export function finiteDifferenceGradients(
       for (let i = 0; i < w.length; i++) {
         const orig = w[i];
         w[i] = orig + step;
-        const plus = referenceY(config, weights, ids);
+        const plus = y();
         w[i] = orig - step;
-        const minus = referenceY(config, weights, ids);
+        const minus = y();
         w[i] = orig;
         grad[i] = (plus - minus) / (2 * step);
       }

@@ -43,6 +43,12 @@ function resolved(opts: DecoderBlockOptions) {
   return { dtype: opts.dtype ?? "float32", hidden: opts.hidden ?? true, statistics: opts.statistics ?? true };
 }
 
+function checkLayer(config: LlamaConfig, layer: number): void {
+  if (!Number.isInteger(layer) || layer < 0 || layer >= config.numLayers) {
+    throw new ActpatError("build decoder block graph", `layer ${layer} is outside [0, ${config.numLayers})`);
+  }
+}
+
 /** The graph cache key of a decoder block graph. */
 export function decoderBlockGraphKey(
   config: LlamaConfig,
@@ -50,6 +56,7 @@ export function decoderBlockGraphKey(
   layer: number,
   opts: DecoderBlockOptions = {},
 ): unknown {
+  checkLayer(config, layer);
   return {
     kind: "llama/decoder_block",
     version: 1,
@@ -78,9 +85,7 @@ export function buildDecoderBlockGraph(
   opts: DecoderBlockOptions = {},
 ): Graph {
   const r = resolved(opts);
-  if (!Number.isInteger(layer) || layer < 0 || layer >= config.numLayers) {
-    throw new ActpatError("build decoder block graph", `layer ${layer} is outside [0, ${config.numLayers})`);
-  }
+  checkLayer(config, layer);
   if (!r.hidden && !r.statistics) {
     throw new ActpatError("build decoder block graph", "no output requested (hidden or statistics)");
   }

@@ -28,6 +28,14 @@ import {
   SUMSQ_OUTPUT,
 } from "./decoder_block_graph.ts";
 import { layerTensorNames, type LinearInput } from "./decoder_layer.ts";
+import {
+  type ActivationGradientOptions,
+  activationGradientGraphKey,
+  buildActivationGradientGraph,
+  densityOutput,
+  similarityOutput,
+} from "./activation_gradient_graph.ts";
+import { LINEAR_MODULES, linearWeightName } from "../llama_config.ts";
 
 /** A loaded checkpoint as far as the graphs care (what `loadModel` returns has at least this). */
 export interface LlamaModel {
@@ -74,6 +82,16 @@ export async function openGraphSession(
     );
   }
   return await createSession(serializeGraph(graph), sessionOpts);
+}
+
+/** What {@link LlamaRunner.activationGradients} returns; maps are keyed by linear weight name. */
+export interface ActivationGradients {
+  /** y = max over the vocabulary of the last real token's logits, per sample. */
+  y: Float64Array;
+  /** Σ over samples of |W ⊙ ∂y/∂W|, [out × in] row-major. */
+  density?: Map<string, Float32Array | Float64Array>;
+  /** Per pair (2i, 2i+1) of samples: Σ|v_a v_b|, Σv_a², Σv_b² over the matrix. */
+  similarity?: Map<string, { dot: number; aa: number; bb: number }[]>;
 }
 
 /** Right-pads token sequences into int64 [B, T] ids and mask (pad id 0, mask 0). */
@@ -186,6 +204,47 @@ export class LlamaRunner {
       result.sumsq = Object.fromEntries(
         Object.entries(SUMSQ_OUTPUT).map(([k, name]) => [k, out[name].data as Float32Array | Float64Array]),
       ) as Record<LinearInput, Float32Array | Float64Array>;
+    }
+    return result;
+  }
+
+  /**
+   * The paper's activation statistics for a batch: y per sample, and per linear weight (by Hugging Face
+   * name) Σ over the batch of |W ⊙ ∂y/∂W| and/or, for the pairs (2i, 2i+1), (Σ|v_a v_b|, Σv_a², Σv_b²).
+   */
+  async activationGradients(
+    sequences: readonly (readonly number[])[],
+    opts: Omit<ActivationGradientOptions, "dtype"> = {},
+  ): Promise<ActivationGradients> {
+    const { config, weights } = this.model;
+    checkIds(config, sequences, "token id");
+    if (opts.similarity && sequences.length % 2 !== 0) {
+      throw new ActpatError("compute activation similarity", `the batch has ${sequences.length} samples; pairs need an even number`);
+    }
+    const graphOpts: ActivationGradientOptions = { ...opts, dtype: this.opts.dtype };
+    const session = await this.session(`activation:${JSON.stringify(opts)}`, () => ({
+      key: activationGradientGraphKey(config, weights, graphOpts),
+      build: () => buildActivationGradientGraph(config, weights, graphOpts),
+      fileBacked: allFileBacked(weights, modelTensorNames(config)),
+    }));
+    const { ids, mask } = padBatch(sequences);
+    const out = await runSession(session, { input_ids: ids, attention_mask: mask });
+    const layers = opts.layers ?? Array.from({ length: config.numLayers }, (_, l) => l);
+    const result: ActivationGradients = { y: Float64Array.from(out.y.data as Float32Array) };
+    if (opts.density ?? true) result.density = new Map();
+    if (opts.similarity) result.similarity = new Map();
+    for (const l of layers) {
+      for (const m of LINEAR_MODULES) {
+        const name = linearWeightName(l, m);
+        if (result.density) result.density.set(name, out[densityOutput(l, m)].data as Float32Array | Float64Array);
+        if (result.similarity) {
+          const d = out[similarityOutput(l, m)].data as Float32Array | Float64Array;
+          result.similarity.set(
+            name,
+            Array.from({ length: d.length / 3 }, (_, p) => ({ dot: d[3 * p], aa: d[3 * p + 1], bb: d[3 * p + 2] })),
+          );
+        }
+      }
     }
     return result;
   }

@@ -1,0 +1,20 @@
+/**
+ * Datasets: the declarative registry (registry.ts), loading through mirror → cache → download (load.ts,
+ * resolve.ts), parsers for the publishers' formats and the hub's parquet (formats.ts), lm-evaluation-harness
+ * multiple-choice requests (lm_eval.ts), the paper's prompts (prompts.ts), and seeded samplers that return
+ * the exact ids and windows used (sample.ts, calibration.ts, windows.ts; PCG32 in prng.ts).
+ * `deno task data --list` shows what is available (availability.ts).
+ */
+export * from "./availability.ts";
+export * from "./calibration.ts";
+export * from "./dataset_spec.ts";
+export * from "./formats.ts";
+export * from "./lm_eval.ts";
+export * from "./load.ts";
+export * from "./prng.ts";
+export * from "./prompts.ts";
+export * from "./registry.ts";
+export * from "./resolve.ts";
+export * from "./sample.ts";
+export * from "./token_encoder.ts";
+export * from "./windows.ts";

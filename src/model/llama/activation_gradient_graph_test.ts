@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { finiteDifferenceGradients, referenceY } from "../../../test/reference/llama_f64.ts";
+import { randomIds, TINY_CONFIGS, tinyModel } from "../../../test/reference/tiny_models.ts";
+import { LINEAR_MODULES, linearWeightName } from "../llama_config.ts";
+import { type ActivationGradients, LlamaRunner } from "./llama_runner.ts";
+
+/**
+ * Central differences with h = 1e-5 on the float64 reference carry truncation error ~h²·|y'''| and rounding
+ * error ~1e-16·|y|/h, both ≲1e-9 per gradient entry here (|W| < 4, so ≲4e-9 per |v| entry; observed ≤5e-8
+ * for sums over a pair of samples). The float64 graph must match to |Δ| ≤ 1e-6 · max(1, |expected|).
+ */
+const FD_TOLERANCE = 1e-6;
+
+function close(actual: number, expected: number, tol: number, what: string) {
+  const err = Math.abs(actual - expected) / Math.max(1, Math.abs(expected));
+  assert(err <= tol, `${what}: ${actual} vs ${expected} (relative error ${err} > ${tol})`);
+}
+
+Deno.test("activation gradients match finite differences of the float64 reference on every tiny config", async () => {
+  for (const name of Object.keys(TINY_CONFIGS)) {
+    const { config, weights, store } = tinyModel(name, 1);
+    const pair = [randomIds(config, 4, 1), randomIds(config, 3, 2)]; // different lengths: one padded row
+    const fd = pair.map((ids) => finiteDifferenceGradients(config, weights, ids));
+    const runner = new LlamaRunner({ config, weights: store }, { dtype: "float64", threads: 1, cache: false });
+    try {
+      const res = await runner.activationGradients(pair, { density: true, similarity: true });
+      pair.forEach((ids, b) => close(res.y[b], referenceY(config, weights, ids), 1e-12, `${name} y[${b}]`));
+      for (let l = 0; l < config.numLayers; l++) {
+        for (const m of LINEAR_MODULES) {
+          const wname = linearWeightName(l, m);
+          const W = weights.get(wname)!;
+          const [va, vb] = fd.map((f) => f.get(wname)!.map((g, i) => g * W[i]));
+          const density = res.density!.get(wname)!;
+          assert.equal(density.length, W.length);
+          let dot = 0, aa = 0, bb = 0;
+          for (let i = 0; i < W.length; i++) {
+            close(density[i], Math.abs(va[i]) + Math.abs(vb[i]), FD_TOLERANCE, `${name} ${wname}[${i}] density`);
+            dot += Math.abs(va[i] * vb[i]);
+            aa += va[i] * va[i];
+            bb += vb[i] * vb[i];
+          }
+          const [sim] = res.similarity!.get(wname)!;
+          close(sim.dot, dot, FD_TOLERANCE, `${name} ${wname} Σ|v_a v_b|`);
+          close(sim.aa, aa, FD_TOLERANCE, `${name} ${wname} Σv_a²`);
+          close(sim.bb, bb, FD_TOLERANCE, `${name} ${wname} Σv_b²`);
+          assert(aa > 0 && bb > 0, `${name} ${wname}: v vanishes`);
+        }
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+});
+
+function assertSame(a: ActivationGradients, b: ActivationGradients, tol: number, what: string) {
+  for (const [name, d] of b.density ?? []) {
+    const other = a.density!.get(name)!;
+    d.forEach((x, i) => close(other[i], x, tol, `${what} density ${name}[${i}]`));
+  }
+  for (const [name, pairs] of b.similarity ?? []) {
+    pairs.forEach((p, k) => {
+      const q = a.similarity!.get(name)![k];
+      close(q.dot, p.dot, tol, `${what} ${name} pair ${k} dot`);
+      close(q.aa, p.aa, tol, `${what} ${name} pair ${k} aa`);
+      close(q.bb, p.bb, tol, `${what} ${name} pair ${k} bb`);
+    });
+  }
+}
+
+Deno.test("a batch of samples of different lengths gives the same result as one sample (or pair) at a time", async () => {
+  for (const name of ["gqa_untied", "qkv_bias_gqa"]) {
+    const { config, store } = tinyModel(name, 3);
+    const seqs = [5, 2, 3, 6].map((n, i) => randomIds(config, n, 30 + i));
+    for (const dtype of ["float64", "float32"] as const) {
+      // Padding only reorders summation inside batched kernels: float64 1e-10, float32 1e-5 relative.
+      const tol = dtype === "float64" ? 1e-10 : 1e-5;
+      const runner = new LlamaRunner({ config, weights: store }, { dtype, threads: 1, cache: false });
+      try {
+        const batch = await runner.activationGradients(seqs, { similarity: true });
+        // Density is a sum over samples: add up the single-sample results.
+        const singles = await Promise.all(seqs.map((s) => runner.activationGradients([s])));
+        const summed: ActivationGradients = { y: Float64Array.from(singles.map((s) => s.y[0])), density: new Map() };
+        for (const [n, d] of singles[0].density!) {
+          summed.density!.set(n, d.map((_, i) => singles.reduce((acc, s) => acc + s.density!.get(n)![i], 0)));
+        }
+        batch.y.forEach((y, b) => close(y, summed.y[b], tol, `${name} ${dtype} y[${b}]`));
+        assertSame(batch, summed, tol, `${name} ${dtype} batch vs singles`);
+        for (let p = 0; p < 2; p++) {
+          const alone = await runner.activationGradients(seqs.slice(2 * p, 2 * p + 2), { density: false, similarity: true });
+          const sub: ActivationGradients = {
+            y: alone.y,
+            similarity: new Map([...batch.similarity!].map(([n, v]) => [n, [v[p]]])),
+          };
+          assertSame(alone, sub, tol, `${name} ${dtype} pair ${p}`);
+        }
+      } finally {
+        await runner.release();
+      }
+    }
+  }
+});
+
+Deno.test("a layer group gives the same values as the full graph, and float32 agrees with float64", async () => {
+  const { config, store } = tinyModel("llama3_rope", 4);
+  const seqs = [randomIds(config, 5, 1), randomIds(config, 4, 2)];
+  const r64 = new LlamaRunner({ config, weights: store }, { dtype: "float64", threads: 1, cache: false });
+  const r32 = new LlamaRunner({ config, weights: store }, { dtype: "float32", threads: 1, cache: false });
+  try {
+    const full = await r64.activationGradients(seqs, { similarity: true });
+    const group = await r64.activationGradients(seqs, { layers: [1], similarity: true });
+    assert.deepEqual([...group.density!.keys()], LINEAR_MODULES.map((m) => linearWeightName(1, m)));
+    assertSame(full, group, 1e-12, "layer group [1]");
+    // float32 forward and backward through 2 layers: relative error of O(1) entries ~1e-6; allow 1e-4
+    // against max(1, |x|).
+    const f32 = await r32.activationGradients(seqs, { similarity: true });
+    assertSame(f32, full, 1e-4, "float32 vs float64");
+    await assert.rejects(r64.activationGradients(seqs.slice(0, 1), { similarity: true }), /even number/);
+    await assert.rejects(r64.activationGradients(seqs, { layers: [2] }), /layer 2 is outside \[0, 2\)/);
+  } finally {
+    await r64.release();
+    await r32.release();
+  }
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { referenceForward } from "../../../test/reference/llama_f64.ts";
+import { randomIds, TINY_CONFIGS, tinyModel } from "../../../test/reference/tiny_models.ts";
+import { LINEAR_MODULES } from "../llama_config.ts";
+import { LINEAR_INPUT_OF } from "./decoder_block_graph.ts";
+import { LlamaRunner } from "./llama_runner.ts";
+
+/** Same bars as the causal LM (see causal_lm_graph_test.ts): float64 1e-6, float32 1e-4, relative to max(1, |x|). */
+const TOLERANCE = { float64: 1e-6, float32: 1e-4 } as const;
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string) {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i]));
+    assert(err <= tol, `${what}: relative error ${err} at ${i} (${actual[i]} vs ${expected[i]}) exceeds ${tol}`);
+  }
+}
+
+Deno.test("embedding + decoder blocks reproduce the reference hidden states and Wanda statistics", async () => {
+  for (const name of Object.keys(TINY_CONFIGS)) {
+    const { config, weights, store } = tinyModel(name, 6);
+    // A right-padded batch: statistics must cover real tokens only, summed over the batch.
+    const seqs = [randomIds(config, 5, 1), randomIds(config, 3, 2)];
+    const traces = seqs.map((ids) => referenceForward(config, weights, ids));
+    for (const dtype of ["float64", "float32"] as const) {
+      const runner = new LlamaRunner({ config, weights: store }, { dtype, threads: 1, cache: false });
+      try {
+        let { hidden, mask } = await runner.embed(seqs);
+        const T = hidden.dims[1];
+        const d = config.hiddenSize;
+        for (let l = 0; l < config.numLayers; l++) {
+          const out = await runner.decoderBlock(l, hidden, mask);
+          hidden = out.hidden!;
+          const data = hidden.data as Float64Array;
+          seqs.forEach((ids, b) => {
+            const got = data.subarray(b * T * d, (b * T + ids.length) * d);
+            const want = traces[b].hidden[l + 1].flatMap((row) => Array.from(row));
+            assertClose(got, want, TOLERANCE[dtype], `${name} ${dtype} layer ${l} sample ${b} hidden`);
+          });
+          for (const m of LINEAR_MODULES) {
+            const rows = traces.flatMap((t) => t.linearInputs[l][m]);
+            const want = rows[0].map((_, j) => rows.reduce((s, r) => s + r[j] * r[j], 0));
+            assertClose(out.sumsq![LINEAR_INPUT_OF[m]], want, TOLERANCE[dtype], `${name} ${dtype} layer ${l} ${m} Σx²`);
+          }
+        }
+      } finally {
+        await runner.release();
+      }
+    }
+  }
+});
+
+Deno.test("decoder block outputs can be requested separately", async () => {
+  const { config, store } = tinyModel("gqa_untied", 2);
+  const runner = new LlamaRunner({ config, weights: store }, { dtype: "float64", threads: 1, cache: false });
+  try {
+    const seqs = [randomIds(config, 4, 3)];
+    const { hidden, mask } = await runner.embed(seqs);
+    const both = await runner.decoderBlock(1, hidden, mask);
+    const onlyHidden = await runner.decoderBlock(1, hidden, mask, { statistics: false });
+    const onlyStats = await runner.decoderBlock(1, hidden, mask, { hidden: false });
+    assert.equal(onlyHidden.sumsq, undefined);
+    assert.equal(onlyStats.hidden, undefined);
+    assert.deepEqual(onlyHidden.hidden!.data, both.hidden!.data);
+    assert.deepEqual(onlyStats.sumsq, both.sumsq);
+    await runner.releaseLayer(1);
+    await assert.rejects(runner.decoderBlock(config.numLayers, hidden, mask), /layer 2 is outside \[0, 2\)/);
+  } finally {
+    await runner.release();
+  }
+});

@@ -1,0 +1,169 @@
+import { z } from "zod";
+import denoJson from "../../deno.json" with { type: "json" };
+import { writeFileAtomic } from "../util/atomic_write.ts";
+import { ActpatError } from "../util/errors.ts";
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "not a hex sha256");
+const isoTime = z.iso.datetime();
+
+/** A file that went into a run, with its digest. */
+export const FileDigest = z.object({
+  path: z.string().describe("path as resolved on this machine"),
+  sha256,
+  bytes: z.number().int().nonnegative(),
+});
+export type FileDigest = z.infer<typeof FileDigest>;
+
+/** The model of a run: how it was named, what it resolved to, and the digests of its weight files. */
+export const ModelRecord = z.object({
+  ref: z.string().describe("as given: a path or a hub id"),
+  revision: z.string().nullable().describe("hub revision (commit or branch) when resolved through the hub"),
+  files: z.array(FileDigest).describe("weight files (safetensors shards or llama2.c .bin)"),
+});
+export type ModelRecord = z.infer<typeof ModelRecord>;
+
+/** A dataset split used by a run: its files and exactly which examples or token windows. */
+export const DatasetRecord = z.object({
+  name: z.string(),
+  split: z.string(),
+  files: z.array(
+    FileDigest.extend({ from: z.enum(["mirror", "cache", "download"]), url: z.string().optional() }),
+  ),
+  examples: z.object({ seed: z.number().int().nullable(), ids: z.array(z.number().int().nonnegative()) })
+    .optional().describe("row positions in the split, in the order used"),
+  windows: z.object({
+    seed: z.number().int().nullable(),
+    seqLen: z.number().int().positive(),
+    docs: z.array(z.number().int().nonnegative()).optional().describe("document of each window (C4)"),
+    starts: z.array(z.number().int().nonnegative()).describe("first token of each window"),
+  }).optional().describe("token windows (calibration, perplexity)"),
+});
+export type DatasetRecord = z.infer<typeof DatasetRecord>;
+
+/** One stage of a run, computed or reused from an earlier (interrupted) attempt. */
+export const StageRecord = z.object({
+  name: z.string(),
+  inputsHash: z.string(),
+  reused: z.boolean(),
+  startedAt: isoTime,
+  endedAt: isoTime,
+  seconds: z.number().nonnegative(),
+});
+export type StageRecord = z.infer<typeof StageRecord>;
+
+/** A file the run wrote, with its column documentation for CSV files. */
+export const OutputRecord = z.object({
+  file: z.string().describe("relative to the run directory"),
+  description: z.string(),
+  columns: z.array(z.object({
+    name: z.string(),
+    type: z.enum(["string", "integer", "number", "boolean"]),
+    description: z.string(),
+    nullable: z.boolean().optional(),
+  })).optional(),
+});
+export type OutputRecord = z.infer<typeof OutputRecord>;
+
+/** `manifest.json` of a run directory: everything needed to know what a run did and to redo it. */
+export const Manifest = z.object({
+  schemaVersion: z.literal(1),
+  command: z.string().describe("task name, e.g. prune"),
+  argv: z.array(z.string()).describe("arguments after the task name"),
+  commandLine: z.string().describe("the command as typed, quoted for a POSIX shell"),
+  config: z.record(z.string(), z.unknown()).describe("the resolved configuration (flags after defaults)"),
+  seed: z.number().int().nullable(),
+  executionProvider: z.string().nullable(),
+  model: ModelRecord.nullable(),
+  datasets: z.array(DatasetRecord),
+  versions: z.object({
+    actpat: z.string(),
+    deno: z.string(),
+    v8: z.string(),
+    typescript: z.string(),
+    onnxruntime: z.string(),
+  }),
+  host: z.object({ os: z.string(), arch: z.string() }),
+  startedAt: isoTime,
+  resumedAt: z.array(isoTime).describe("restarts of an interrupted run in the same directory"),
+  endedAt: isoTime.nullable(),
+  status: z.enum(["running", "ok", "failed"]),
+  error: z.string().nullable(),
+  stages: z.array(StageRecord),
+  outputs: z.array(OutputRecord),
+});
+export type Manifest = z.infer<typeof Manifest>;
+
+/** Versions of actpat (deno.json), Deno, V8, TypeScript and onnxruntime-node (its pinned npm version). */
+export function versions(): Manifest["versions"] {
+  const ort = (denoJson.imports as Record<string, string>)["onnxruntime-node"]?.match(/@([^@/]+)$/)?.[1];
+  return {
+    actpat: denoJson.version,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    onnxruntime: ort ?? "unknown",
+  };
+}
+
+/** `args` as one POSIX shell line (single-quoted where needed), for the manifest's `commandLine`. */
+export function shellLine(args: readonly string[]): string {
+  return args.map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'"'"'`)}'`).join(" ");
+}
+
+/** A fresh manifest for `command` started now; the run fills in model, datasets, stages and outputs. */
+export function newManifest(options: {
+  command: string;
+  argv?: string[];
+  config?: Record<string, unknown>;
+  seed?: number | null;
+  executionProvider?: string | null;
+  now?: Date;
+}): Manifest {
+  const argv = options.argv ?? [];
+  return {
+    schemaVersion: 1,
+    command: options.command,
+    argv,
+    commandLine: shellLine(["deno", "task", options.command, ...argv]),
+    config: options.config ?? {},
+    seed: options.seed ?? null,
+    executionProvider: options.executionProvider ?? null,
+    model: null,
+    datasets: [],
+    versions: versions(),
+    host: { os: Deno.build.os, arch: Deno.build.arch },
+    startedAt: (options.now ?? new Date()).toISOString(),
+    resumedAt: [],
+    endedAt: null,
+    status: "running",
+    error: null,
+    stages: [],
+    outputs: [],
+  };
+}
+
+/** Validates `manifest` and writes it as pretty JSON, atomically. Throws naming the first invalid field. */
+export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
+  const parsed = Manifest.safeParse(manifest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ActpatError(`write ${path}`, `field "${issue.path.join(".")}" ${issue.message}`);
+  }
+  await writeFileAtomic(path, JSON.stringify(parsed.data, null, 2) + "\n");
+}
+
+/** Reads and validates a `manifest.json`. */
+export async function readManifest(path: string): Promise<Manifest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new ActpatError(`read ${path}`, (err as Error).message);
+  }
+  const parsed = Manifest.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ActpatError(`read ${path}`, `field "${issue.path.join(".")}" ${issue.message}`);
+  }
+  return parsed.data;
+}
