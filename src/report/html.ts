@@ -87,9 +87,7 @@ export function titlePage(
       datasetRows.join("\n")
     }</tbody></table>`
     : `<p>Datasets: ${UNRECORDED}.</p>`;
-  const problem = info.manifestProblem
-    ? `<p class="problem">${escapeHtml(info.manifestProblem)}: provenance below is what could be read.</p>`
-    : "";
+  const problem = info.manifestProblem ? `<p class="problem">${escapeHtml(info.manifestProblem)}.</p>` : "";
   const contents = htmlTable(["section", "status"], info.contents.map((c) => [c.title, c.status]));
   return `<header>
 <h1>actpat report</h1>

@@ -113,9 +113,12 @@ export function extractProvenance(manifest: unknown): Provenance {
       return text ? [[k, text]] : [];
     }),
   );
-  const command = scalar(m.commandLine) ?? (Array.isArray(m.command) ? m.command.join(" ") : scalar(m.command));
+  const command = scalar(m.commandLine) ??
+    (Array.isArray(m.command) ? m.command.join(" ") : scalar(m.command));
   const status = scalar(m.status);
-  const host = isObject(m.host) ? Object.values(m.host).map(scalar).filter((x) => x).join(" ") : scalar(m.host);
+  const host = isObject(m.host)
+    ? Object.values(m.host).map(scalar).filter((x) => x).join(" ")
+    : scalar(m.host);
   return {
     model: scalar(m.model) ?? first(model, ["ref", "id", "repo", "name"]) ??
       first(m, ["modelRef", "model_ref"]) ??

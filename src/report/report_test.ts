@@ -87,6 +87,7 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
       "onnxruntime 1.30.0",
       "cpu",
       "2025-01-15T10:00:00Z",
+      "deno task reproduce --config paper/configs/default.json",
       "2025-02-01T00:00:00.000Z",
       "not run: no evaluation tasks in the config",
     ]
@@ -126,7 +127,7 @@ Deno.test("report without manifest or CSVs: every section says not run, no figur
   assert.equal(out.pdf, undefined);
   assert.equal(out.notRun.length, 10);
   const html = await Deno.readTextFile(out.html);
-  assert.ok(html.includes("manifest.json is absent: provenance below is unknown."));
+  assert.ok(html.includes("manifest.json is absent: the run&#39;s provenance is unknown."));
   assert.equal(html.match(/<p class="not-run">Not run: /g)?.length, 10);
   assert.ok(html.includes("Not run: density.csv is absent and manifest.json records no reason"));
 });

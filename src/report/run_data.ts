@@ -41,12 +41,12 @@ export async function loadRun(dir: string): Promise<RunData> {
       const issue = parsed.error.issues[0];
       manifestProblem = `manifest.json does not follow the manifest schema (field "${
         issue.path.join(".")
-      }" ${issue.message})`;
+      }" ${issue.message}): provenance below is what could be read`;
     }
   } catch (err) {
     manifestProblem = err instanceof Deno.errors.NotFound
-      ? "manifest.json is absent"
-      : `manifest.json is unreadable: ${(err as Error).message}`;
+      ? "manifest.json is absent: the run's provenance is unknown"
+      : `manifest.json is unreadable (${(err as Error).message}): the run's provenance is unknown`;
   }
   const depth = (p: string) => p.split("/").length;
   const paths = (await listRunCsvs(dir)).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));

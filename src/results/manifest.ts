@@ -40,6 +40,38 @@ export const DatasetRecord = z.object({
 });
 export type DatasetRecord = z.infer<typeof DatasetRecord>;
 
+/** What a run used of a loaded split (structurally src/data's `LoadedSplit`). */
+export interface UsedSplit {
+  dataset: string;
+  split: string;
+  files: {
+    path: string;
+    sha256: string;
+    bytes: number;
+    from: "mirror" | "cache" | "download";
+    url?: string;
+  }[];
+}
+
+/** The manifest record of a loaded split, with the example ids or token windows the run used. */
+export function datasetRecord(
+  loaded: UsedSplit,
+  used: Pick<DatasetRecord, "examples" | "windows"> = {},
+): DatasetRecord {
+  return {
+    name: loaded.dataset,
+    split: loaded.split,
+    files: loaded.files.map((f) => ({
+      path: f.path,
+      sha256: f.sha256,
+      bytes: f.bytes,
+      from: f.from,
+      ...(f.url ? { url: f.url } : {}),
+    })),
+    ...used,
+  };
+}
+
 /** One stage of a run, computed or reused from an earlier (interrupted) attempt. */
 export const StageRecord = z.object({
   name: z.string(),

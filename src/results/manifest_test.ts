@@ -1,7 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
-import { Manifest, newManifest, readManifest, shellLine, versions, writeManifest } from "./manifest.ts";
+import { loadSplit } from "../data/load.ts";
+import { testMirror } from "../data/_testing.ts";
+import {
+  datasetRecord,
+  Manifest,
+  newManifest,
+  readManifest,
+  shellLine,
+  versions,
+  writeManifest,
+} from "./manifest.ts";
 
 Deno.test("versions come from deno.json and the running Deno", () => {
   const v = versions();
@@ -92,4 +102,21 @@ Deno.test("invalid manifests are refused on write and on read, naming the field"
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("datasetRecord keeps the digests of a loaded split and the ids used", async () => {
+  const loaded = await loadSplit("piqa", "validation", {
+    mirror: testMirror(),
+    download: false,
+    cache: "/x",
+  });
+  const rec = datasetRecord(loaded, { examples: { seed: 3, ids: [4, 1] } });
+  assert.deepEqual(rec.files.map((f) => [f.sha256.slice(0, 8), f.bytes, f.from]), [
+    ["93503cc9", 495929, "mirror"],
+    ["b4192dc3", 3676, "mirror"],
+  ]);
+  assert.deepEqual(rec.examples, { seed: 3, ids: [4, 1] });
+  const m = newManifest({ command: "density" });
+  m.datasets.push(rec);
+  assert.equal(Manifest.safeParse(m).success, true);
 });

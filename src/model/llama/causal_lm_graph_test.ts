@@ -103,6 +103,24 @@ Deno.test("F32, F16 and BF16 safetensors weights enter as external data and give
   }
 });
 
+Deno.test("float16 compute stays within half-precision error of the reference", async () => {
+  // float16 keeps 11 significant bits (rounding 4.9e-4 relative); through 2 layers, softmax inputs and the
+  // lm_head's sums a few tens of roundings accumulate: observed ≤ 7e-3, bound 2e-2 of max(1, |logit|).
+  for (const name of ["gqa_untied", "llama3_rope"]) {
+    const { config, weights, store } = tinyModel(name, 1);
+    const ids = randomIds(config, 6, 1);
+    const ref = referenceForward(config, weights, ids).logits.flatMap((row) => Array.from(row));
+    const runner = new LlamaRunner({ config, weights: store }, { dtype: "float16", threads: 1, cache: false });
+    try {
+      const [logits] = await runner.logits([ids]);
+      assert(logits instanceof Float32Array, "float16 graphs return float32 logits");
+      assertClose(logits, ref, 2e-2, `${name} float16`);
+    } finally {
+      await runner.release();
+    }
+  }
+});
+
 Deno.test("runner rejects out-of-vocabulary ids and mismatched targets", async () => {
   const { config, store } = tinyModel("mha_tied", 1);
   const runner = new LlamaRunner({ config, weights: store }, { cache: false });
