@@ -39,7 +39,9 @@ function parse(args: string[]) {
 function positiveInt(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new ActpatError(`parse --${flag}`, `"${text}" is not a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new ActpatError(`parse --${flag}`, `"${text}" is not a positive integer`);
+  }
   return n;
 }
 

@@ -78,6 +78,13 @@ export async function writeRandomCheckpoint(
     ...options.resolve,
     tokenizerOnly: true,
     quiet: options.quiet,
+  }).catch((err) => {
+    if (options.tokenizer !== undefined || !(err instanceof ActpatError)) throw err;
+    // The defaults are mirror entries: say so rather than leave a bare "not found".
+    throw fail(
+      `the default tokenizer of ${options.shape} is the mirror entry "${tokenizerRef}", which is not ` +
+        `available (set ACTPAT_MIRROR or pass a tokenizer reference): ${err.message}`,
+    );
   });
   if (tokDir.isFile) throw fail(`tokenizer ${tokenizerRef} must be a folder with tokenizer.json`);
   const tokenizer = await loadHfTokenizer(tokDir.path);

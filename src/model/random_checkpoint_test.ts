@@ -82,6 +82,16 @@ Deno.test("writeRandomCheckpoint refuses a non-empty output, bad layers and a mi
     writeRandomCheckpoint(fresh, { shape: "tiny", tokenizer: join(tmp.path, "none"), resolve, quiet: true }),
     { message: `Cannot resolve model ${join(tmp.path, "none")}: no such file or directory` },
   );
+  await assert.rejects(
+    writeRandomCheckpoint(fresh, { shape: "tiny", resolve: { mirror: null }, quiet: true }),
+    (err: Error) => {
+      assert.match(
+        err.message,
+        /the default tokenizer of tiny is the mirror entry "stories260K-hf", which is not/,
+      );
+      return true;
+    },
+  );
   assert.deepEqual([...Deno.readDirSync(tmp.path)].map((e) => e.name), ["out"]);
 });
 

@@ -132,7 +132,7 @@ const SECTIONS: SectionDef[] = [
         figure: massiveFigure,
         caption: "Top-1/2/3 and median magnitude of the residual stream after each block, log scale.",
       },
-      { file: "massive.csv", table: rawTable, caption: "massive.csv" },
+      { file: "massive.csv", table: rawTable, caption: "Per-layer statistics and the ratio top-1 / median." },
       { file: "massive_locations.csv", table: rawTable, caption: "Where the largest activations sit." },
     ],
   },

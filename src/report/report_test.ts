@@ -92,6 +92,7 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
       "not run: no evaluation tasks in the config",
     ]
   ) assert.ok(title.includes(fact), `title page lacks ${fact}`);
+  assert.ok(!title.includes("manifest.json does not follow"), "the fixture manifest follows the schema");
   const evalPage = pages.findIndex((p) => p.includes("Evaluation") && p.includes("Not run"));
   assert.ok(evalPage > 0, "the Evaluation section says it was not run");
   assert.ok(pages[evalPage].includes("Not run: no evaluation tasks in the config"));

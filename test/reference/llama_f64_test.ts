@@ -50,6 +50,12 @@ Deno.test("reference is causal and RoPE makes it invariant to a shift of all pos
     for (let t = 0; t < 4; t++) {
       for (let v = 0; v < config.vocabSize; v++) assertClose(prefix[t][v], full[t][v], 1e-12);
     }
+    // Restarting at layer 1 from its recorded input reproduces the full pass (used by the FD helper).
+    const trace = referenceForward(config, weights, ids);
+    const resumed = referenceForward(config, weights, ids, { from: { layer: 1, hidden: trace.hidden[1] } });
+    for (let t = 0; t < ids.length; t++) {
+      for (let v = 0; v < config.vocabSize; v++) assertClose(resumed.logits[t][v], full[t][v], 0);
+    }
     // Attention scores depend only on position differences under RoPE; a shift of 5 changes rounding only.
     const shifted = referenceForward(config, weights, ids, { positions: ids.map((_, t) => t + 5) }).logits;
     for (let t = 0; t < ids.length; t++) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { float32ToBfloat16Bits, float32ToFloat16Bits } from "../../src/onnx/dtype.ts";
-import { linearShape, LINEAR_MODULES, linearWeightName } from "../../src/model/llama_config.ts";
+import { LINEAR_MODULES, linearShape, linearWeightName } from "../../src/model/llama_config.ts";
 import { TINY_CONFIGS, tinyModel, writeSafetensors } from "./tiny_models.ts";
 
 Deno.test("tiny models are seeded, complete and shaped as their configs say", () => {
@@ -42,8 +42,9 @@ Deno.test("safetensors copies store exactly the same weights in F32, F16 and BF1
         const view = new DataView(bytes.buffer, t.source.offset, t.source.byteLength);
         for (let i = 0; i < original.length; i++) {
           if (dtype === "F32") assert.equal(view.getFloat32(4 * i, true), original[i]);
-          else if (dtype === "F16") assert.equal(view.getUint16(2 * i, true), float32ToFloat16Bits(original[i]));
-          else assert.equal(view.getUint16(2 * i, true), float32ToBfloat16Bits(original[i]));
+          else if (dtype === "F16") {
+            assert.equal(view.getUint16(2 * i, true), float32ToFloat16Bits(original[i]));
+          } else assert.equal(view.getUint16(2 * i, true), float32ToBfloat16Bits(original[i]));
         }
       }
     }

@@ -5,9 +5,9 @@
 import {
   cast,
   expand,
-  type Graph,
   gather,
   gatherElements,
+  type Graph,
   matmul,
   reduceSum,
   squeeze,
@@ -32,7 +32,10 @@ import {
 
 /** Token ids and attention mask, both int64 [B, T] (mask 1 = token, 0 = padding; pad on the right). */
 export function tokenInputs(g: Graph): { ids: Value; mask: Value } {
-  return { ids: g.input("input_ids", "int64", ["B", "T"]), mask: g.input("attention_mask", "int64", ["B", "T"]) };
+  return {
+    ids: g.input("input_ids", "int64", ["B", "T"]),
+    mask: g.input("attention_mask", "int64", ["B", "T"]),
+  };
 }
 
 /** The full model up to the last decoder layer's output. */
@@ -52,13 +55,15 @@ export function llamaTrunk(
   dtype: ComputeDType,
 ): Trunk {
   const ctx = layerContext(g, config, inputs.mask, dtype);
-  let hidden = g.scope("embed_tokens", () =>
-    gather(weightValue(g, store, "model.embed_tokens.weight", dtype), inputs.ids, 0)
+  let hidden = g.scope(
+    "embed_tokens",
+    () => gather(weightValue(g, store, "model.embed_tokens.weight", dtype), inputs.ids, 0),
   );
   const layers: LayerOutputs[] = [];
   for (let l = 0; l < config.numLayers; l++) {
-    const out = g.scope(`layers.${l}`, () =>
-      decoderLayer(hidden, layerWeights(g, store, config, l, dtype), ctx)
+    const out = g.scope(
+      `layers.${l}`,
+      () => decoderLayer(hidden, layerWeights(g, store, config, l, dtype), ctx),
     );
     layers.push(out);
     hidden = out.hidden;
@@ -75,7 +80,12 @@ export function lmHead(
   dtype: ComputeDType,
 ): Value {
   return g.scope("lm_head", () => {
-    const normed = rmsNorm(hidden, weightValue(g, store, "model.norm.weight", dtype), config.rmsNormEps, dtype);
+    const normed = rmsNorm(
+      hidden,
+      weightValue(g, store, "model.norm.weight", dtype),
+      config.rmsNormEps,
+      dtype,
+    );
     const head = weightValue(g, store, headWeightName(config), dtype);
     const logits = matmul(normed, transpose(head, [1, 0]));
     const acc = accumulateDType(dtype);

@@ -62,7 +62,9 @@ export function weightKey(store: WeightStore, names: readonly string[]): unknown
       out.push([name, t.dtype, t.shape, t.source.path, t.source.offset, t.source.byteLength]);
     } else {
       const d = t.source.data;
-      const digest = createHash("sha256").update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest("hex");
+      const digest = createHash("sha256").update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest(
+        "hex",
+      );
       out.push([name, "memory", t.shape, digest]);
     }
   }

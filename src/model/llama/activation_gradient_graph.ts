@@ -27,7 +27,13 @@ import {
   type Value,
 } from "../../onnx/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
-import { LINEAR_MODULES, type LinearModule, type LlamaConfig, linearShape, linearWeightName } from "../llama_config.ts";
+import {
+  LINEAR_MODULES,
+  type LinearModule,
+  linearShape,
+  linearWeightName,
+  type LlamaConfig,
+} from "../llama_config.ts";
 import type { WeightStore } from "../weights.ts";
 import { type ComputeDType, weightKey, weightValue } from "./_weights.ts";
 import { lastTokenRows, llamaTrunk, lmHead, modelTensorNames, tokenInputs } from "./_stack.ts";
@@ -59,16 +65,29 @@ export function similarityOutput(layer: number, module: LinearModule): string {
 }
 
 function resolved(config: LlamaConfig, opts: ActivationGradientOptions) {
-  const layers = [...(opts.layers ?? Array.from({ length: config.numLayers }, (_, l) => l))].sort((a, b) => a - b);
+  const layers = [...(opts.layers ?? Array.from({ length: config.numLayers }, (_, l) => l))].sort((a, b) =>
+    a - b
+  );
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l >= config.numLayers) {
-      throw new ActpatError("build activation gradient graph", `layer ${l} is outside [0, ${config.numLayers})`);
+      throw new ActpatError(
+        "build activation gradient graph",
+        `layer ${l} is outside [0, ${config.numLayers})`,
+      );
     }
   }
   if (new Set(layers).size !== layers.length || layers.length === 0) {
-    throw new ActpatError("build activation gradient graph", `layers [${layers.join(", ")}] must be distinct and non-empty`);
+    throw new ActpatError(
+      "build activation gradient graph",
+      `layers [${layers.join(", ")}] must be distinct and non-empty`,
+    );
   }
-  const r = { dtype: opts.dtype ?? "float32", layers, density: opts.density ?? true, similarity: opts.similarity ?? false };
+  const r = {
+    dtype: opts.dtype ?? "float32",
+    layers,
+    density: opts.density ?? true,
+    similarity: opts.similarity ?? false,
+  };
   if (!r.density && !r.similarity) {
     throw new ActpatError("build activation gradient graph", "no output requested (density or similarity)");
   }
@@ -133,7 +152,9 @@ export function buildActivationGradientGraph(
 /** For v [B, out, in] with pairs (2i, 2i+1): [B/2, 3] of (Σ|v_a v_b|, Σv_a², Σv_b²). */
 function pairSums(v: Value, [out, inDim]: [number, number]): Value {
   const g = v.graph;
-  const pairs = reshape(v, g.constant([-1, 2, out, inDim], { dtype: "int64" }), { outShape: ["P", 2, out, inDim] });
+  const pairs = reshape(v, g.constant([-1, 2, out, inDim], { dtype: "int64" }), {
+    outShape: ["P", 2, out, inDim],
+  });
   const a = slice(pairs, { starts: [0], ends: [1], axes: [1] }); // [P, 1, out, in]
   const b = slice(pairs, { starts: [1], ends: [2], axes: [1] });
   const total = (x: Value) => reduceSum(x, [1, 2, 3], { keepdims: false }); // [P]

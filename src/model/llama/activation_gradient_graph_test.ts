@@ -21,7 +21,11 @@ Deno.test("activation gradients match finite differences of the float64 referenc
     const { config, weights, store } = tinyModel(name, 1);
     const pair = [randomIds(config, 4, 1), randomIds(config, 3, 2)]; // different lengths: one padded row
     const fd = pair.map((ids) => finiteDifferenceGradients(config, weights, ids));
-    const runner = new LlamaRunner({ config, weights: store }, { dtype: "float64", threads: 1, cache: false });
+    const runner = new LlamaRunner({ config, weights: store }, {
+      dtype: "float64",
+      threads: 1,
+      cache: false,
+    });
     try {
       const res = await runner.activationGradients(pair, { density: true, similarity: true });
       pair.forEach((ids, b) => close(res.y[b], referenceY(config, weights, ids), 1e-12, `${name} y[${b}]`));
@@ -34,7 +38,12 @@ Deno.test("activation gradients match finite differences of the float64 referenc
           assert.equal(density.length, W.length);
           let dot = 0, aa = 0, bb = 0;
           for (let i = 0; i < W.length; i++) {
-            close(density[i], Math.abs(va[i]) + Math.abs(vb[i]), FD_TOLERANCE, `${name} ${wname}[${i}] density`);
+            close(
+              density[i],
+              Math.abs(va[i]) + Math.abs(vb[i]),
+              FD_TOLERANCE,
+              `${name} ${wname}[${i}] density`,
+            );
             dot += Math.abs(va[i] * vb[i]);
             aa += va[i] * va[i];
             bb += vb[i] * vb[i];
@@ -79,14 +88,20 @@ Deno.test("a batch of samples of different lengths gives the same result as one 
         const batch = await runner.activationGradients(seqs, { similarity: true });
         // Density is a sum over samples: add up the single-sample results.
         const singles = await Promise.all(seqs.map((s) => runner.activationGradients([s])));
-        const summed: ActivationGradients = { y: Float64Array.from(singles.map((s) => s.y[0])), density: new Map() };
+        const summed: ActivationGradients = {
+          y: Float64Array.from(singles.map((s) => s.y[0])),
+          density: new Map(),
+        };
         for (const [n, d] of singles[0].density!) {
           summed.density!.set(n, d.map((_, i) => singles.reduce((acc, s) => acc + s.density!.get(n)![i], 0)));
         }
         batch.y.forEach((y, b) => close(y, summed.y[b], tol, `${name} ${dtype} y[${b}]`));
         assertSame(batch, summed, tol, `${name} ${dtype} batch vs singles`);
         for (let p = 0; p < 2; p++) {
-          const alone = await runner.activationGradients(seqs.slice(2 * p, 2 * p + 2), { density: false, similarity: true });
+          const alone = await runner.activationGradients(seqs.slice(2 * p, 2 * p + 2), {
+            density: false,
+            similarity: true,
+          });
           const sub: ActivationGradients = {
             y: alone.y,
             similarity: new Map([...batch.similarity!].map(([n, v]) => [n, [v[p]]])),

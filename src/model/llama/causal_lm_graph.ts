@@ -56,7 +56,11 @@ export function gatherLogProbs(logits: Value, targets: Value): Value {
 }
 
 /** The graph cache key: everything the serialized graph depends on. */
-export function causalLmGraphKey(config: LlamaConfig, store: WeightStore, opts: CausalLmOptions = {}): unknown {
+export function causalLmGraphKey(
+  config: LlamaConfig,
+  store: WeightStore,
+  opts: CausalLmOptions = {},
+): unknown {
   const r = resolved(opts);
   return {
     kind: "llama/causal_lm",
@@ -68,7 +72,11 @@ export function causalLmGraphKey(config: LlamaConfig, store: WeightStore, opts: 
 }
 
 /** Builds the causal LM graph (inputs `input_ids`, `attention_mask`, and `targets` with log-probs). */
-export function buildCausalLmGraph(config: LlamaConfig, store: WeightStore, opts: CausalLmOptions = {}): Graph {
+export function buildCausalLmGraph(
+  config: LlamaConfig,
+  store: WeightStore,
+  opts: CausalLmOptions = {},
+): Graph {
   const { dtype, outputs } = resolved(opts);
   if (!outputs.logProbs && !outputs.logits && !outputs.lastLogits) {
     throw new ActpatError("build causal LM graph", "no output requested (logProbs, logits or lastLogits)");

@@ -32,7 +32,12 @@ Deno.test("causal LM logits and log-probs match the float64 reference on every t
       const runner = new LlamaRunner({ config, weights: store }, { dtype, threads: 1, cache: false });
       try {
         const [logits] = await runner.logits([ids]);
-        assertClose(logits, ref.flatMap((row) => Array.from(row)), TOLERANCE[dtype], `${name} ${dtype} logits`);
+        assertClose(
+          logits,
+          ref.flatMap((row) => Array.from(row)),
+          TOLERANCE[dtype],
+          `${name} ${dtype} logits`,
+        );
         const [lp] = await runner.logProbs([ids], [targets]);
         assertClose(lp, refLp, TOLERANCE[dtype], `${name} ${dtype} log-probs`);
         const [last] = await runner.lastLogits([ids]);
@@ -86,7 +91,11 @@ Deno.test("F32, F16 and BF16 safetensors weights enter as external data and give
       // The tiny weights are exact in every storage dtype, so the cast-in-graph path must reproduce the
       // reference to the float64 tolerance; the graph comes through the on-disk cache (file-backed weights).
       for (const dtype of ["float64", "float32"] as const satisfies ComputeDType[]) {
-        const runner = new LlamaRunner({ config, weights: store }, { dtype, threads: 1, cache: `${dir}/cache` });
+        const runner = new LlamaRunner({ config, weights: store }, {
+          dtype,
+          threads: 1,
+          cache: `${dir}/cache`,
+        });
         try {
           const [logits] = await runner.logits([ids]);
           assertClose(logits, ref, TOLERANCE[dtype], `${storage} → ${dtype}`);
@@ -110,7 +119,11 @@ Deno.test("float16 compute stays within half-precision error of the reference", 
     const { config, weights, store } = tinyModel(name, 1);
     const ids = randomIds(config, 6, 1);
     const ref = referenceForward(config, weights, ids).logits.flatMap((row) => Array.from(row));
-    const runner = new LlamaRunner({ config, weights: store }, { dtype: "float16", threads: 1, cache: false });
+    const runner = new LlamaRunner({ config, weights: store }, {
+      dtype: "float16",
+      threads: 1,
+      cache: false,
+    });
     try {
       const [logits] = await runner.logits([ids]);
       assert(logits instanceof Float32Array, "float16 graphs return float32 logits");

@@ -14,9 +14,9 @@ import {
   accumulateDType,
   decoderLayer,
   layerContext,
-  type LinearInput,
   layerTensorNames,
   layerWeights,
+  type LinearInput,
 } from "./decoder_layer.ts";
 
 export { LINEAR_INPUT_OF } from "./decoder_layer.ts";
@@ -95,8 +95,9 @@ export function buildDecoderBlockGraph(
   const mask = g.input("attention_mask", "int64", ["B", "T"]);
   const ctx = layerContext(g, config, mask, r.dtype);
   const x = hiddenIn.dtype === r.dtype ? hiddenIn : cast(hiddenIn, r.dtype);
-  const out = g.scope(`layers.${layer}`, () =>
-    decoderLayer(x, layerWeights(g, store, config, layer, r.dtype), ctx)
+  const out = g.scope(
+    `layers.${layer}`,
+    () => decoderLayer(x, layerWeights(g, store, config, layer, r.dtype), ctx),
   );
   if (r.hidden) g.output(out.hidden.dtype === acc ? out.hidden : cast(out.hidden, acc), "hidden_out");
   if (r.statistics) {
@@ -110,7 +111,11 @@ export function buildDecoderBlockGraph(
 }
 
 /** The graph cache key of an embedding graph. */
-export function embeddingGraphKey(config: LlamaConfig, store: WeightStore, dtype: ComputeDType = "float32"): unknown {
+export function embeddingGraphKey(
+  config: LlamaConfig,
+  store: WeightStore,
+  dtype: ComputeDType = "float32",
+): unknown {
   return {
     kind: "llama/embedding",
     version: 1,
@@ -121,11 +126,27 @@ export function embeddingGraphKey(config: LlamaConfig, store: WeightStore, dtype
 }
 
 /** Token ids `input_ids` [B, T] → `hidden` [B, T, hidden] (layer 0's input, float32 or float64). */
-export function buildEmbeddingGraph(config: LlamaConfig, store: WeightStore, dtype: ComputeDType = "float32"): Graph {
+export function buildEmbeddingGraph(
+  config: LlamaConfig,
+  store: WeightStore,
+  dtype: ComputeDType = "float32",
+): Graph {
+  const shape = store.get("model.embed_tokens.weight").shape;
+  if (shape.length !== 2 || shape[0] !== config.vocabSize || shape[1] !== config.hiddenSize) {
+    throw new ActpatError(
+      "build embedding graph",
+      `model.embed_tokens.weight is [${
+        shape.join(", ")
+      }], the config says [${config.vocabSize}, ${config.hiddenSize}]`,
+    );
+  }
   const g = new Graph("llama_embedding");
   const ids = g.input("input_ids", "int64", ["B", "T"]);
   const acc = accumulateDType(dtype);
-  const h = g.scope("embed_tokens", () => gather(weightValue(g, store, "model.embed_tokens.weight", dtype), ids, 0));
+  const h = g.scope(
+    "embed_tokens",
+    () => gather(weightValue(g, store, "model.embed_tokens.weight", dtype), ids, 0),
+  );
   g.output(h.dtype === acc ? h : cast(h, acc), "hidden");
   return g;
 }

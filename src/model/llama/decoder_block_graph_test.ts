@@ -12,7 +12,10 @@ function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const err = Math.abs(actual[i] - expected[i]) / Math.max(1, Math.abs(expected[i]));
-    assert(err <= tol, `${what}: relative error ${err} at ${i} (${actual[i]} vs ${expected[i]}) exceeds ${tol}`);
+    assert(
+      err <= tol,
+      `${what}: relative error ${err} at ${i} (${actual[i]} vs ${expected[i]}) exceeds ${tol}`,
+    );
   }
 }
 
@@ -40,7 +43,12 @@ Deno.test("embedding + decoder blocks reproduce the reference hidden states and 
           for (const m of LINEAR_MODULES) {
             const rows = traces.flatMap((t) => t.linearInputs[l][m]);
             const want = rows[0].map((_, j) => rows.reduce((s, r) => s + r[j] * r[j], 0));
-            assertClose(out.sumsq![LINEAR_INPUT_OF[m]], want, TOLERANCE[dtype], `${name} ${dtype} layer ${l} ${m} Σx²`);
+            assertClose(
+              out.sumsq![LINEAR_INPUT_OF[m]],
+              want,
+              TOLERANCE[dtype],
+              `${name} ${dtype} layer ${l} ${m} Σx²`,
+            );
           }
         }
       } finally {

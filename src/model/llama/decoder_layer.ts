@@ -30,7 +30,7 @@ import {
   type Value,
   where,
 } from "../../onnx/mod.ts";
-import { LINEAR_MODULES, type LinearModule, type LlamaConfig, linearWeightName } from "../llama_config.ts";
+import { LINEAR_MODULES, type LinearModule, linearWeightName, type LlamaConfig } from "../llama_config.ts";
 import type { WeightStore } from "../weights.ts";
 import { type ComputeDType, weightValue } from "./_weights.ts";
 import { ropeInvFreq } from "./rope.ts";
@@ -152,7 +152,11 @@ export function layerTensorNames(config: LlamaConfig, layer: number): string[] {
   const p = `model.layers.${layer}`;
   const names = [`${p}.input_layernorm.weight`, `${p}.post_attention_layernorm.weight`];
   for (const m of LINEAR_MODULES) names.push(linearWeightName(layer, m));
-  if (config.qkvBias) for (const m of ["q_proj", "k_proj", "v_proj"]) names.push(`${p}.self_attn.${m}.bias`);
+  if (config.qkvBias) {
+    for (const m of ["q_proj", "k_proj", "v_proj"]) {
+      names.push(`${p}.self_attn.${m}.bias`);
+    }
+  }
   return names;
 }
 
@@ -212,8 +216,9 @@ export function decoderLayer(x: Value, weights: LayerWeights, ctx: LayerContext)
     return { oIn, afterAttn: add(x, lin("o_proj", oIn)) };
   });
 
-  const mlpIn = g.scope("post_attention_layernorm", () =>
-    rmsNorm(afterAttn, weights.postNorm, c.rmsNormEps, ctx.dtype)
+  const mlpIn = g.scope(
+    "post_attention_layernorm",
+    () => rmsNorm(afterAttn, weights.postNorm, c.rmsNormEps, ctx.dtype),
   );
   const { downIn, hidden } = g.scope("mlp", () => {
     const gate = lin("gate_proj", mlpIn);

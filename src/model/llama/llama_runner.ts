@@ -22,15 +22,15 @@ import { modelTensorNames } from "./_stack.ts";
 import {
   buildDecoderBlockGraph,
   buildEmbeddingGraph,
-  type DecoderBlockOptions,
   decoderBlockGraphKey,
+  type DecoderBlockOptions,
   embeddingGraphKey,
   SUMSQ_OUTPUT,
 } from "./decoder_block_graph.ts";
 import { layerTensorNames, type LinearInput } from "./decoder_layer.ts";
 import {
-  type ActivationGradientOptions,
   activationGradientGraphKey,
+  type ActivationGradientOptions,
   buildActivationGradientGraph,
   densityOutput,
   similarityOutput,
@@ -120,7 +120,10 @@ function checkIds(config: LlamaConfig, sequences: readonly (readonly number[])[]
   for (const s of sequences) {
     for (const id of s) {
       if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
-        throw new ActpatError("run model", `${what} ${id} is outside the vocabulary [0, ${config.vocabSize})`);
+        throw new ActpatError(
+          "run model",
+          `${what} ${id} is outside the vocabulary [0, ${config.vocabSize})`,
+        );
       }
     }
   }
@@ -219,7 +222,10 @@ export class LlamaRunner {
     const { config, weights } = this.model;
     checkIds(config, sequences, "token id");
     if (opts.similarity && sequences.length % 2 !== 0) {
-      throw new ActpatError("compute activation similarity", `the batch has ${sequences.length} samples; pairs need an even number`);
+      throw new ActpatError(
+        "compute activation similarity",
+        `the batch has ${sequences.length} samples; pairs need an even number`,
+      );
     }
     const graphOpts: ActivationGradientOptions = { ...opts, dtype: this.opts.dtype };
     const session = await this.session(`activation:${JSON.stringify(opts)}`, () => ({
@@ -236,12 +242,17 @@ export class LlamaRunner {
     for (const l of layers) {
       for (const m of LINEAR_MODULES) {
         const name = linearWeightName(l, m);
-        if (result.density) result.density.set(name, out[densityOutput(l, m)].data as Float32Array | Float64Array);
+        if (result.density) {
+          result.density.set(name, out[densityOutput(l, m)].data as Float32Array | Float64Array);
+        }
         if (result.similarity) {
           const d = out[similarityOutput(l, m)].data as Float32Array | Float64Array;
           result.similarity.set(
             name,
-            Array.from({ length: d.length / 3 }, (_, p) => ({ dot: d[3 * p], aa: d[3 * p + 1], bb: d[3 * p + 2] })),
+            Array.from(
+              { length: d.length / 3 },
+              (_, p) => ({ dot: d[3 * p], aa: d[3 * p + 1], bb: d[3 * p + 2] }),
+            ),
           );
         }
       }
@@ -271,7 +282,10 @@ export class LlamaRunner {
     checkIds(config, targets, "target id");
     targets.forEach((t, i) => {
       if (t.length !== sequences[i]?.length) {
-        throw new ActpatError("score tokens", `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`);
+        throw new ActpatError(
+          "score tokens",
+          `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`,
+        );
       }
     });
     const { ids, mask, length } = padBatch(sequences);
@@ -290,7 +304,10 @@ export class LlamaRunner {
     const { config } = this.model;
     checkIds(config, sequences, "token id");
     const { ids, mask, length } = padBatch(sequences);
-    const out = await runSession(await this.causalLm({ logits: true }), { input_ids: ids, attention_mask: mask });
+    const out = await runSession(await this.causalLm({ logits: true }), {
+      input_ids: ids,
+      attention_mask: mask,
+    });
     const data = out.logits.data as Float32Array | Float64Array;
     const V = config.vocabSize;
     return sequences.map((s, b) => data.slice(b * length * V, (b * length + s.length) * V));

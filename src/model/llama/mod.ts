@@ -19,8 +19,8 @@ export * from "./causal_lm_graph.ts";
 export {
   buildDecoderBlockGraph,
   buildEmbeddingGraph,
-  type DecoderBlockOptions,
   decoderBlockGraphKey,
+  type DecoderBlockOptions,
   embeddingGraphKey,
   SUMSQ_OUTPUT,
 } from "./decoder_block_graph.ts";

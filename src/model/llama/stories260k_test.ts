@@ -20,7 +20,10 @@ const CHECKPOINTS = {
  */
 const NEW_TOKENS = 60;
 
-async function withRunner(ref: string, fn: (runner: LlamaRunner, model: Awaited<ReturnType<typeof loadModel>>) => Promise<void>) {
+async function withRunner(
+  ref: string,
+  fn: (runner: LlamaRunner, model: Awaited<ReturnType<typeof loadModel>>) => Promise<void>,
+) {
   const cache = await Deno.makeTempDir();
   try {
     const model = await loadModel(ref, { cacheDir: cache, quiet: true });
@@ -41,11 +44,16 @@ for (const [form, ref] of Object.entries(CHECKPOINTS)) {
       await Deno.readTextFile(mirrorPath("models/stories260K-hf/reference_logits.json")),
     ) as { token_ids_with_bos: number[]; logits: number[][] };
     await withRunner(ref, async (runner, model) => {
-      assert.deepEqual(model.tokenizer.encode("Once upon a time", { addBos: true }), expected.token_ids_with_bos);
+      assert.deepEqual(
+        model.tokenizer.encode("Once upon a time", { addBos: true }),
+        expected.token_ids_with_bos,
+      );
       const [logits] = await runner.logits([expected.token_ids_with_bos]);
       const V = model.config.vocabSize;
       let worst = 0;
-      expected.logits.forEach((row, t) => row.forEach((x, v) => worst = Math.max(worst, Math.abs(logits[t * V + v] - x))));
+      expected.logits.forEach((row, t) =>
+        row.forEach((x, v) => worst = Math.max(worst, Math.abs(logits[t * V + v] - x)))
+      );
       // The file is a float64 run.c port; float32 inference over 5 layers lands within ~1e-5 of it.
       assert(worst < 1e-4, `max |Δlogit| ${worst}`);
     });
@@ -65,7 +73,19 @@ Deno.test("deno task generate prints the reference continuation", async () => {
   try {
     const task = fileURLToPath(new URL("../../../tasks/generate.ts", import.meta.url));
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", task, "--model", CHECKPOINTS.hf, "--prompt", "Once upon a time", "--max-new-tokens", `${NEW_TOKENS}`, "--threads", "1"],
+      args: [
+        "run",
+        "-A",
+        task,
+        "--model",
+        CHECKPOINTS.hf,
+        "--prompt",
+        "Once upon a time",
+        "--max-new-tokens",
+        `${NEW_TOKENS}`,
+        "--threads",
+        "1",
+      ],
       env: { ACTPAT_CACHE: cache },
       stdout: "piped",
       stderr: "piped",
@@ -80,7 +100,10 @@ Deno.test("deno task generate prints the reference continuation", async () => {
       stderr: "piped",
     }).output();
     assert.equal(bad.code, 1);
-    assert.match(new TextDecoder().decode(bad.stderr), /Cannot parse --max-new-tokens: "zero" is not a positive integer/);
+    assert.match(
+      new TextDecoder().decode(bad.stderr),
+      /Cannot parse --max-new-tokens: "zero" is not a positive integer/,
+    );
   } finally {
     await Deno.remove(cache, { recursive: true });
   }
