@@ -8,9 +8,7 @@ import { parseArgs } from "node:util";
 import { parseEp } from "../src/onnx/mod.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 import { loadModel } from "../src/model/load_model.ts";
-import { LlamaRunner } from "../src/model/llama/llama_runner.ts";
-import { greedyGenerate } from "../src/model/llama/greedy.ts";
-import type { ComputeDType } from "../src/model/llama/_weights.ts";
+import { type ComputeDType, greedyGenerate, LlamaRunner } from "../src/model/llama/mod.ts";
 
 const USAGE = "usage: deno task generate --model REF --prompt TEXT --max-new-tokens N " +
   "[--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--tokenizer REF]";

@@ -97,11 +97,11 @@ export async function resolveSplitFiles(
   sources: SplitSource[],
   options: ResolveOptions = {},
 ): Promise<ResolvedSource> {
-  const { folder: dataset, split } = location;
+  const { folder, split } = location;
   const action = `load dataset "${location.dataset}"`;
   const mirror = mirrorRoot(options);
   for (const source of sources) {
-    const paths = source.files.map((f) => mirror ? mirrorPath(mirror, dataset, f) : "");
+    const paths = source.files.map((f) => mirror ? mirrorPath(mirror, folder, f) : "");
     if (!mirror || !(await allFiles(paths))) continue;
     const files: ResolvedFile[] = [];
     for (const [i, f] of source.files.entries()) {
@@ -111,13 +111,13 @@ export async function resolveSplitFiles(
   }
   const cache = cacheRoot(options);
   for (const source of sources) {
-    const paths = source.files.map((f) => cachePath(cache, dataset, f));
+    const paths = source.files.map((f) => cachePath(cache, folder, f));
     if (!(await allFiles(paths))) continue;
     const files: ResolvedFile[] = [];
     for (const [i, f] of source.files.entries()) {
-      // A cached download is re-fetched by downloadToCache when its digest disagrees with the registry.
+      // A cached download whose digest disagrees with the registry is fetched again (unless downloads are off).
       files.push(
-        f.url
+        f.url && options.download !== false
           ? {
             ...fromDownload(f, await downloadToCache(f.url, paths[i], download(f, options))),
             from: "cache",
@@ -139,7 +139,7 @@ export async function resolveSplitFiles(
       try {
         const files: ResolvedFile[] = [];
         for (const f of source.files) {
-          const got = await downloadToCache(f.url!, cachePath(cache, dataset, f), download(f, options));
+          const got = await downloadToCache(f.url!, cachePath(cache, folder, f), download(f, options));
           files.push({ ...fromDownload(f, got), from: "download" });
         }
         return { source, files };
@@ -149,7 +149,7 @@ export async function resolveSplitFiles(
     }
   }
   const where = mirror
-    ? sources.map((s) => s.files.map((f) => mirrorPath(mirror, dataset, f)).join(" + ")).join(" or ")
+    ? sources.map((s) => s.files.map((f) => mirrorPath(mirror, folder, f)).join(" + ")).join(" or ")
     : "ACTPAT_MIRROR is not set";
   throw new ActpatError(
     action,

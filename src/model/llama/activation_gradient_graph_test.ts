@@ -19,7 +19,7 @@ function close(actual: number, expected: number, tol: number, what: string) {
 Deno.test("activation gradients match finite differences of the float64 reference on every tiny config", async () => {
   for (const name of Object.keys(TINY_CONFIGS)) {
     const { config, weights, store } = tinyModel(name, 1);
-    const pair = [randomIds(config, 4, 1), randomIds(config, 3, 2)]; // different lengths: one padded row
+    const pair = [randomIds(config, 3, 1), randomIds(config, 2, 2)]; // different lengths: one padded row
     const fd = pair.map((ids) => finiteDifferenceGradients(config, weights, ids));
     const runner = new LlamaRunner({ config, weights: store }, {
       dtype: "float64",
