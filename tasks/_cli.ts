@@ -34,7 +34,9 @@ export function parseTaskArgs<O extends NonNullable<ParseArgsConfig["options"]>>
 
 /** The value of a required flag, or `Cannot run <task>: --flag is required`. */
 export function required(task: string, usage: string, flag: string, value: string | undefined): string {
-  if (value === undefined || value === "") throw new ActpatError(`run ${task}`, `--${flag} is required\n${usage}`);
+  if (value === undefined || value === "") {
+    throw new ActpatError(`run ${task}`, `--${flag} is required\n${usage}`);
+  }
   return value;
 }
 
@@ -42,7 +44,9 @@ export function required(task: string, usage: string, flag: string, value: strin
 export function positiveInt(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new ActpatError(`parse --${flag}`, `"${text}" is not a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new ActpatError(`parse --${flag}`, `"${text}" is not a positive integer`);
+  }
   return n;
 }
 
@@ -57,7 +61,12 @@ export function nonNegativeInt(flag: string, text: string | undefined): number |
 }
 
 /** A finite number flag within [min, max]. */
-export function numberIn(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+export function numberIn(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {

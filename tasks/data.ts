@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 import { datasetStatus, formatStatus } from "../src/data/availability.ts";
 import { mirrorRoot } from "../src/data/resolve.ts";
-import { defaultCacheDir } from "../src/util/download.ts";
+import { cacheDir } from "../src/util/locations.ts";
 
 const USAGE = "usage: deno task data --list [--mirror DIR] [--cache DIR] [--no-count] [--json]";
 
@@ -37,7 +37,7 @@ await runMain(async () => {
     return;
   }
   if (!values.list) throw new ActpatError("run data", `nothing to do: pass --list (${USAGE})`);
-  const where = { mirror: values.mirror, cache: values.cache ?? defaultCacheDir() };
+  const where = { mirror: values.mirror, cache: values.cache ?? cacheDir() };
   const lines = await datasetStatus({ ...where, count: !values["no-count"] });
   if (values.json) console.log(JSON.stringify(lines, null, 2));
   else {

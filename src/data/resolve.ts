@@ -1,11 +1,12 @@
 import { join } from "node:path";
-import { defaultCacheDir, downloadToCache, sha256File } from "../util/download.ts";
+import { downloadToCache, sha256File } from "../util/download.ts";
+import { cacheDir, mirrorDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
 import type { DataFile, SplitSource } from "./dataset_spec.ts";
 
 /** Where dataset files come from. */
 export interface ResolveOptions {
-  /** Mirror root (`<mirror>/datasets/<folder>/<file>`); default `$ACTPAT_MIRROR`; `null` disables the mirror. */
+  /** Mirror root (`<mirror>/datasets/<folder>/<file>`); default `mirrorDir()` (`$ACTPAT_MIRROR`, else `../shared/hub` beside the repo); `null` disables the mirror. */
   mirror?: string | null;
   /** Cache root (`<cache>/datasets/<folder>/<file>`); default `$ACTPAT_CACHE` or `~/.cache/actpat`. */
   cache?: string;
@@ -44,11 +45,11 @@ export type Availability = "mirror" | "cache" | "downloadable" | "unavailable";
 /** The mirror root from the options or `$ACTPAT_MIRROR`; undefined when there is none. */
 export function mirrorRoot(options: ResolveOptions): string | undefined {
   if (options.mirror === null) return undefined;
-  return options.mirror ?? Deno.env.get("ACTPAT_MIRROR") ?? undefined;
+  return options.mirror ?? mirrorDir() ?? undefined;
 }
 
 function cacheRoot(options: ResolveOptions): string {
-  return options.cache ?? defaultCacheDir();
+  return options.cache ?? cacheDir();
 }
 
 function mirrorPath(root: string, folder: string, file: DataFile): string {

@@ -68,7 +68,9 @@ export type ReproduceConfig = z.infer<typeof ReproduceConfig>;
 export const DEFAULT_CONFIG_PATH = new URL("../../paper/configs/default.json", import.meta.url);
 
 /** Reads and validates a configuration file; errors name the file and the offending key. */
-export async function readReproduceConfig(path: string | URL = DEFAULT_CONFIG_PATH): Promise<ReproduceConfig> {
+export async function readReproduceConfig(
+  path: string | URL = DEFAULT_CONFIG_PATH,
+): Promise<ReproduceConfig> {
   let json: unknown;
   try {
     json = JSON.parse(await Deno.readTextFile(path));

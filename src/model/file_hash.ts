@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic_write.ts";
-import { defaultCacheDir, sha256File } from "../util/download.ts";
+import { sha256File } from "../util/download.ts";
+import { cacheDir } from "../util/locations.ts";
 import { progress } from "../util/progress.ts";
 
 const entrySchema = z.object({ path: z.string(), size: z.number(), mtimeMs: z.number(), sha256: z.string() });
@@ -22,7 +23,7 @@ export async function sha256Cached(
   const info = await Deno.stat(real);
   const mtimeMs = info.mtime?.getTime() ?? 0;
   const key = createHash("sha256").update(real).digest("hex");
-  const entryPath = join(options.cacheDir ?? defaultCacheDir(), "sha256", `${key}.json`);
+  const entryPath = join(options.cacheDir ?? cacheDir(), "sha256", `${key}.json`);
   try {
     const entry = entrySchema.parse(JSON.parse(await Deno.readTextFile(entryPath)));
     if (entry.path === real && entry.size === info.size && entry.mtimeMs === mtimeMs) {

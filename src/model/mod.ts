@@ -18,7 +18,6 @@ export {
   type ModelFile,
 } from "./load_model.ts";
 export {
-  defaultMirrorDir,
   type HubRef,
   parseHubRef,
   type ResolvedModel,

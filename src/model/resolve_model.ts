@@ -2,12 +2,13 @@ import { fileURLToPath } from "node:url";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic_write.ts";
-import { defaultCacheDir, downloadToCache } from "../util/download.ts";
+import { downloadToCache } from "../util/download.ts";
+import { cacheDir, mirrorDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
 
 /** Options of {@link resolveModel}; each defaults to its environment variable. */
 export interface ResolveOptions {
-  /** Mirror root holding `models/<owner>/<repo>/<path>`; `null` disables it. Default {@link defaultMirrorDir}. */
+  /** Mirror root holding `models/<owner>/<repo>/<path>`; `null` disables it. Default {@link mirrorDir}. */
   mirror?: string | null;
   /** Cache root; downloads go to `<cache>/hub/<owner>/<repo>/<path>`. Default `$ACTPAT_CACHE` or ~/.cache/actpat. */
   cacheDir?: string;
@@ -49,18 +50,6 @@ const OPTIONAL_FILES = new Set([
 /** Written into a hub folder in the cache once all its files are there, so later runs need no network. */
 const COMPLETE = ".actpat-complete.json";
 
-/** The mirror root: `$ACTPAT_MIRROR`, else `../shared/hub` beside this repository when it exists, else none. */
-export function defaultMirrorDir(): string | null {
-  const env = Deno.env.get("ACTPAT_MIRROR");
-  if (env !== undefined) return env === "" ? null : resolve(env);
-  const sibling = fileURLToPath(new URL("../../../shared/hub", import.meta.url));
-  try {
-    return Deno.statSync(sibling).isDirectory ? sibling : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Splits `owner/repo[/path]`; null when `ref` is not shaped like a hub id. */
 export function parseHubRef(ref: string): HubRef | null {
   const parts = ref.split("/");
@@ -81,7 +70,7 @@ export async function resolveModel(ref: string, options: ResolveOptions = {}): P
   if (local) return { ref, path: resolve(localPath), isFile: local.isFile, source: "local" };
   const explicitPath = isAbsolute(ref) || /^(\.{1,2}|~)(\/|$)/.test(ref);
   if (explicitPath) throw new ActpatError(`resolve model ${ref}`, "no such file or directory");
-  const mirror = options.mirror === undefined ? defaultMirrorDir() : options.mirror;
+  const mirror = options.mirror === undefined ? mirrorDir() : options.mirror;
   if (mirror) {
     const candidate = join(mirror, "models", ref);
     const found = await statOrNull(candidate);
@@ -105,7 +94,7 @@ async function downloadFromHub(ref: string, hub: HubRef, options: ResolveOptions
   );
   const token = options.token ?? Deno.env.get("HF_TOKEN");
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  const root = join(options.cacheDir ?? defaultCacheDir(), "hub", hub.owner, hub.repo);
+  const root = join(options.cacheDir ?? cacheDir(), "hub", hub.owner, hub.repo);
   const url = (file: string) =>
     `${endpoint}/${hub.owner}/${hub.repo}/resolve/main/${file.split("/").map(encodeURIComponent).join("/")}`;
   const fetchFile = (file: string) =>

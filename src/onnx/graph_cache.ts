@@ -7,20 +7,12 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { ActpatError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
+import { cacheDir } from "../util/locations.ts";
 import { type Graph, OPSET } from "./graph.ts";
 import { serializeGraph } from "./serialize.ts";
 
 /** Bump when graph builders change what they emit for the same key, to invalidate old cache entries. */
 export const GRAPH_FORMAT_VERSION = 1;
-
-/** actpat's cache root: `$ACTPAT_CACHE`, else `~/.cache/actpat`. */
-export function cacheRoot(): string {
-  const env = Deno.env.get("ACTPAT_CACHE");
-  if (env) return env;
-  const home = Deno.env.get("HOME");
-  if (!home) throw new ActpatError("locate cache", "neither ACTPAT_CACHE nor HOME is set");
-  return join(home, ".cache", "actpat");
-}
 
 function canonicalJson(v: unknown, path: string): string {
   if (v === null || typeof v === "boolean" || typeof v === "string") return JSON.stringify(v);
@@ -45,9 +37,9 @@ export function graphKeyHash(key: unknown): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** Where a graph with this key is cached: `<cacheRoot>/graphs/<hash>.onnx`. */
+/** Where a graph with this key is cached: `<cacheDir>/graphs/<hash>.onnx`. */
 export function graphCachePath(key: unknown, opts: { root?: string } = {}): string {
-  return join(opts.root ?? cacheRoot(), "graphs", `${graphKeyHash(key)}.onnx`);
+  return join(opts.root ?? cacheDir(), "graphs", `${graphKeyHash(key)}.onnx`);
 }
 
 /**

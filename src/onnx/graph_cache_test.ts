@@ -1,7 +1,7 @@
 import { deepStrictEqual as assertEquals, notDeepStrictEqual } from "node:assert";
 import { join } from "node:path";
 import { Graph } from "./graph.ts";
-import { cachedModel, cacheRoot, graphCachePath, graphKeyHash } from "./graph_cache.ts";
+import { cachedModel, graphCachePath, graphKeyHash } from "./graph_cache.ts";
 import * as op from "./ops.ts";
 import { createSession, hostTensor, runSession } from "./session.ts";
 import { assertThrowsMsg } from "./_test_util.ts";
@@ -39,15 +39,4 @@ Deno.test("cachedModel builds on a miss, reuses on a hit, and the file runs", as
   const names = [...Deno.readDirSync(join(root, "graphs"))].map((e) => e.name);
   assertEquals(names.filter((n) => n.includes("partial")), []);
   await Deno.remove(root, { recursive: true });
-});
-
-Deno.test("cacheRoot honours ACTPAT_CACHE", () => {
-  const saved = Deno.env.get("ACTPAT_CACHE");
-  try {
-    Deno.env.set("ACTPAT_CACHE", "/tmp/actpat-cache-test");
-    assertEquals(cacheRoot(), "/tmp/actpat-cache-test");
-  } finally {
-    if (saved === undefined) Deno.env.delete("ACTPAT_CACHE");
-    else Deno.env.set("ACTPAT_CACHE", saved);
-  }
 });

@@ -29,15 +29,6 @@ const PARTIAL = ".partial";
 const SIDECAR = ".sha256";
 const CHUNK = 8 << 20;
 
-/** The cache root: `$ACTPAT_CACHE`, else `~/.cache/actpat`. */
-export function defaultCacheDir(): string {
-  const env = Deno.env.get("ACTPAT_CACHE");
-  if (env) return env;
-  const home = Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE");
-  if (!home) throw new ActpatError("find the cache directory", "neither ACTPAT_CACHE nor HOME is set");
-  return join(home, ".cache", "actpat");
-}
-
 /** Streams a file through sha256 (8 MiB reads) and returns the hex digest; `onBytes` sees each read's size. */
 export async function sha256File(
   path: string,

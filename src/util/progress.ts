@@ -36,10 +36,10 @@ export function progress(label: string, total: number, options: ProgressOptions 
     const rate = secs > 0 ? count / secs : 0;
     const eta = rate > 0 && total > 0 ? (total - count) / rate : NaN;
     const frac = total > 0 ? Math.min(1, count / total) : 0;
-    const bar = tty && total > 0
-      ? `[${"#".repeat(Math.round(frac * 24)).padEnd(24, ".")}] `
-      : "";
-    const of = total > 0 ? `${formatCount(count, unit)}/${formatCount(total, unit)}` : formatCount(count, unit);
+    const bar = tty && total > 0 ? `[${"#".repeat(Math.round(frac * 24)).padEnd(24, ".")}] ` : "";
+    const of = total > 0
+      ? `${formatCount(count, unit)}/${formatCount(total, unit)}`
+      : formatCount(count, unit);
     const etaText = Number.isFinite(eta) ? ` eta ${formatSeconds(eta)}` : "";
     return `${label} ${bar}${of} ${formatCount(rate, unit)}/s${etaText} (${formatSeconds(secs)})`;
   };
@@ -63,7 +63,13 @@ export function progress(label: string, total: number, options: ProgressOptions 
 
 function formatCount(n: number, unit: string): string {
   const abs = Math.abs(n);
-  const [v, p] = abs >= 1e9 ? [n / 1e9, "G"] : abs >= 1e6 ? [n / 1e6, "M"] : abs >= 1e3 ? [n / 1e3, "k"] : [n, ""];
+  const [v, p] = abs >= 1e9
+    ? [n / 1e9, "G"]
+    : abs >= 1e6
+    ? [n / 1e6, "M"]
+    : abs >= 1e3
+    ? [n / 1e3, "k"]
+    : [n, ""];
   const digits = Number.isInteger(v) ? 0 : v < 10 ? 2 : 1;
   return `${v.toFixed(digits)}${p}${unit ? ` ${unit}` : ""}`.trim();
 }

@@ -36,6 +36,7 @@ import {
   similarityOutput,
 } from "./activation_gradient_graph.ts";
 import { LINEAR_MODULES, linearWeightName } from "../llama_config.ts";
+import { buildLmHeadGraph, lmHeadGraphKey, lmHeadTensorNames } from "./lm_head_graph.ts";
 
 /** A loaded checkpoint as far as the graphs care (what `loadModel` returns has at least this). */
 export interface LlamaModel {
@@ -332,5 +333,38 @@ export class LlamaRunner {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     for (const s of all) await (await s).release();
+  }
+
+  /**
+   * log p(targets[i][t] | ...) from the last decoder layer's output `hidden` [B, T, hidden] (as
+   * {@link LlamaRunner.decoderBlock} returns it, possibly edited): the final norm, lm_head and log-softmax
+   * of the causal LM, applied to given hidden states. Row i scores its first `targets[i].length` positions.
+   */
+  async headLogProbs(hidden: HostTensor, targets: readonly (readonly number[])[]): Promise<Float64Array[]> {
+    const { config, weights } = this.model;
+    const [B, T, d] = hidden.dims;
+    if (hidden.dims.length !== 3 || d !== config.hiddenSize) {
+      throw new ActpatError("score hidden states", `hidden has dims [${hidden.dims.join(", ")}], expected [B, T, ${config.hiddenSize}]`);
+    }
+    if (targets.length !== B) {
+      throw new ActpatError("score hidden states", `${targets.length} target rows for a batch of ${B}`);
+    }
+    checkIds(config, targets, "target id");
+    const tgt = new BigInt64Array(B * T);
+    targets.forEach((row, b) => {
+      if (row.length > T) {
+        throw new ActpatError("score hidden states", `target row ${b} has ${row.length} ids, more than the ${T} positions`);
+      }
+      row.forEach((id, t) => tgt[b * T + t] = BigInt(id));
+    });
+    const dtype = this.opts.dtype ?? "float32";
+    const session = await this.session("lm_head", () => ({
+      key: lmHeadGraphKey(config, weights, dtype),
+      build: () => buildLmHeadGraph(config, weights, dtype),
+      fileBacked: allFileBacked(weights, lmHeadTensorNames(config)),
+    }));
+    const out = await runSession(session, { hidden, targets: hostTensor("int64", [B, T], tgt) });
+    const data = out.log_probs.data as Float32Array | Float64Array;
+    return targets.map((row, b) => Float64Array.from(data.subarray(b * T, b * T + row.length)));
   }
 }
