@@ -23,7 +23,7 @@ import {
   type TokenEncoder,
   windowTokens,
 } from "../data/mod.ts";
-import { datasetRecord, type DatasetRecord } from "../results/manifest.ts";
+import { type DatasetRecord, datasetRecord } from "../results/manifest.ts";
 import { ActpatError } from "../util/errors.ts";
 
 /** A calibration set as given on the command line: `c4`, `wikitext2`, `boolq`, or `name:split`. */
@@ -67,7 +67,10 @@ export function defaultCalibrationSplit(dataset: string): string {
 export function parseCalibration(text: string): CalibrationSpec {
   const m = /^([\w-]+)(?::([\w-]+))?$/.exec(text.trim());
   if (!m) {
-    throw new ActpatError("parse --calibration", `"${text}" is not a dataset name or name:split (e.g. boolq:validation)`);
+    throw new ActpatError(
+      "parse --calibration",
+      `"${text}" is not a dataset name or name:split (e.g. boolq:validation)`,
+    );
   }
   return m[2] ? { dataset: m[1], split: m[2] } : { dataset: m[1] };
 }
@@ -84,6 +87,8 @@ export interface CalibrationOptions {
   seed: number;
   /** Dataset resolution (mirror, cache, downloads; `strictRows: false` only for test files). */
   load?: LoadOptions;
+  /** No notice on stderr when the default split is replaced. */
+  quiet?: boolean;
 }
 
 /** Calibration sequences and exactly where they came from. */
@@ -97,6 +102,8 @@ export interface CalibrationSet {
   record: DatasetRecord;
   /** Tasks: rows [start, end) of the split used as fill prompts, in order. */
   fillRows?: [number, number];
+  /** Set when the default split was not available and another was used. */
+  note?: string;
 }
 
 /** Builds the calibration sequences of `spec` (each exactly `seqLen` tokens). */
@@ -109,8 +116,9 @@ export async function calibrationSet(
   if (!Number.isInteger(nsamples) || nsamples < 1) {
     throw new ActpatError("build calibration set", `nsamples ${nsamples} is not a positive integer`);
   }
-  const split = spec.split ?? defaultCalibrationSplit(spec.dataset);
   const dataset = openDataset(spec.dataset, options.load);
+  const { split, note } = await calibrationSplit(dataset, spec.split);
+  if (note && !options.quiet) console.error(note);
   const corpus = dataset.spec;
   const loaded = await dataset.split(split);
   if (corpus.kind === "perplexity-corpus" && spec.dataset === "c4") {
@@ -119,6 +127,7 @@ export async function calibrationSet(
     return {
       dataset: spec.dataset,
       split,
+      ...(note ? { note } : {}),
       procedure: "wanda-c4",
       sequences: windows.map((w) => w.tokens),
       record: datasetRecord(loaded, {
@@ -133,6 +142,7 @@ export async function calibrationSet(
     return {
       dataset: spec.dataset,
       split,
+      ...(note ? { note } : {}),
       procedure: `wanda-${spec.dataset}`,
       sequences: w.starts.map((_, i) => Array.from(windowTokens(w, i))),
       record: datasetRecord(loaded, { windows: { seed, seqLen, starts: w.starts } }),
@@ -145,7 +155,45 @@ export async function calibrationSet(
       `calibration sets are c4, wikitext2 and the tasks ${Object.keys(TASK_CALIBRATION).join(", ")}`,
     );
   }
-  return await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
+  const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
+  return note ? { ...set, note } : set;
+}
+
+/**
+ * The split to calibrate on: the one asked for, else the default ({@link defaultCalibrationSplit}) when it can
+ * be had (mirror, cache or a working download), else the first registered split on disk, with a note saying
+ * so (the offline mirror holds only the evaluation splits of the tasks: calibrating on one is then explicit in
+ * the note and in pruning.json).
+ */
+export async function calibrationSplit(
+  dataset: DatasetHandle,
+  asked: string | undefined,
+): Promise<{ split: string; note?: string }> {
+  if (asked !== undefined) return { split: asked };
+  const spec = dataset.spec;
+  const preferred = defaultCalibrationSplit(spec.name);
+  let why: string;
+  try {
+    await dataset.split(preferred);
+    return { split: preferred };
+  } catch (err) {
+    if (!(err instanceof ActpatError) || !/^Cannot (load dataset|find split)/.test(err.message)) throw err;
+    why = err.message;
+  }
+  for (const split of Object.keys(spec.splits)) {
+    if (split === preferred) continue;
+    try {
+      await dataset.split(split);
+    } catch {
+      continue;
+    }
+    return {
+      split,
+      note:
+        `calibration: ${spec.name}/${preferred} is not available (${why}); using ${spec.name}/${split} instead`,
+    };
+  }
+  throw new ActpatError(`calibrate on "${spec.name}"`, `no split of it is available (${why})`);
 }
 
 async function taskCalibration(
@@ -192,7 +240,9 @@ async function taskCalibration(
         text += answer(d);
       }
     } else {
-      if (style === "prefill") for (let k = 0; k < PREFILL_PROMPTS; k++) text += SEPARATOR + prompt(next());
+      if (style === "prefill") {
+        for (let k = 0; k < PREFILL_PROMPTS; k++) text += SEPARATOR + prompt(next());
+      }
       tokens = encode(text);
       while (tokens.length < seqLen) {
         text += SEPARATOR + prompt(next());

@@ -18,24 +18,24 @@
  * range differ by a constant factor, so the choice does not change any Spearman correlation.
  */
 import {
-  DATASETS,
   type DatasetHandle,
+  DATASETS,
+  type LoadedSplit,
   type LoadOptions,
   openDataset,
   pairTexts,
   sampleExamples,
 } from "../data/mod.ts";
-import { loadModel } from "../model/load_model.ts";
+import { type LoadedModel, loadModel } from "../model/load_model.ts";
 import type { ResolveOptions as ModelResolveOptions } from "../model/resolve_model.ts";
-import { LINEAR_MODULES, linearWeightName } from "../model/llama_config.ts";
 import { LlamaRunner, type LlamaRunOptions } from "../model/llama/llama_runner.ts";
 import { contentHash } from "../results/content_hash.ts";
 import type { CsvRow, CsvSchema } from "../results/csv.ts";
 import { datasetRecord } from "../results/manifest.ts";
 import { runStage, withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
-import { progress } from "../util/progress.ts";
-import { hiddenStateSimilarities, type TokenPair } from "./hidden_similarity.ts";
+import type { TokenPair } from "./hidden_similarity.ts";
+import { type PairSimilarities, pairSimilarities } from "./sts_pair_similarity.ts";
 import {
   type LayerRange,
   parseLayerRangeSpecs,
@@ -71,107 +71,6 @@ export const RANGE_REDUCTION: Readonly<Record<StsMethod, "sum" | "mean">> = {
 
 /** Split names accepted besides the registry's own: GLUE/STS-B say "dev", SICK calls its dev set "trial". */
 export const SPLIT_ALIASES: Readonly<Record<string, string>> = { dev: "validation", trial: "validation" };
-
-/** Per pair (draw order) and per layer (in the order of `layers`) similarity of every measure. */
-export interface PairSimilarities {
-  layers: number[];
-  activation: number[][];
-  hidden_mean: number[][];
-  hidden_last: number[][];
-}
-
-/** The per-matrix sums the runner returns for one pair: Σ|v_a v_b|, Σv_a², Σv_b². */
-export interface MatrixSums {
-  dot: number;
-  aa: number;
-  bb: number;
-}
-
-/**
- * A layer's activation similarity from its matrices' sums: the concatenation of the matrices is one vector,
- * so Σ|v_a v_b| / (‖v_a‖ ‖v_b‖) = Σ_m dot_m / sqrt(Σ_m aa_m · Σ_m bb_m).
- */
-export function layerActivationSimilarity(sums: readonly MatrixSums[]): number {
-  let dot = 0, aa = 0, bb = 0;
-  for (const s of sums) {
-    dot += s.dot;
-    aa += s.aa;
-    bb += s.bb;
-  }
-  if (!(aa > 0 && bb > 0)) {
-    throw new ActpatError("compute an activation similarity", "W ⊙ ∂y/∂W of one sentence is zero over the layer");
-  }
-  return dot / (Math.sqrt(aa) * Math.sqrt(bb));
-}
-
-/** Options of {@link activationSimilarities} and {@link pairSimilarities}. */
-export interface PairSimilarityOptions {
-  /** Decoder layers, ascending, each once. */
-  layers: readonly number[];
-  /** Pairs per graph call (default 8). */
-  batchPairs?: number;
-  /** Left out of the hidden-state means when it starts a sentence (usually the tokenizer's BOS). */
-  bosTokenId?: number | null;
-  /** Progress label prefix; undefined silences progress output. */
-  progressLabel?: string;
-}
-
-/** Per pair and layer activation similarity, each sentence fed alone, `batchPairs` pairs per graph call. */
-export async function activationSimilarities(
-  runner: LlamaRunner,
-  pairs: readonly TokenPair[],
-  opts: PairSimilarityOptions & { onPairs?: (n: number) => void },
-): Promise<number[][]> {
-  const batchPairs = opts.batchPairs ?? 8;
-  const out: number[][] = [];
-  for (let start = 0; start < pairs.length; start += batchPairs) {
-    const batch = pairs.slice(start, start + batchPairs);
-    const res = await runner.activationGradients(batch.flatMap((p) => [p.a, p.b]), {
-      density: false,
-      similarity: true,
-      layers: opts.layers,
-    });
-    for (let p = 0; p < batch.length; p++) {
-      out.push(opts.layers.map((l) =>
-        layerActivationSimilarity(LINEAR_MODULES.map((m) => res.similarity!.get(linearWeightName(l, m))![p]))
-      ));
-    }
-    opts.onPairs?.(batch.length);
-  }
-  return out;
-}
-
-/** Activation similarity and both hidden-state baselines of every pair at every layer of `layers`. */
-export async function pairSimilarities(
-  runner: LlamaRunner,
-  pairs: readonly TokenPair[],
-  opts: PairSimilarityOptions,
-): Promise<PairSimilarities> {
-  const layers = [...opts.layers];
-  const quiet = opts.progressLabel === undefined;
-  const act = progress(`${opts.progressLabel ?? ""} activation similarity`, pairs.length, { unit: "pairs", quiet });
-  const activation = await activationSimilarities(runner, pairs, { ...opts, onPairs: (n) => act.tick(n) });
-  act.done();
-  const deepest = Math.max(...layers) + 1;
-  const hid = progress(`${opts.progressLabel ?? ""} hidden states`, deepest, { unit: "layers", quiet });
-  let done = 0;
-  const hidden = await hiddenStateSimilarities(runner, pairs, {
-    layers,
-    batchPairs: opts.batchPairs,
-    bosTokenId: opts.bosTokenId,
-    onLayer: (n) => {
-      hid.tick(n - done);
-      done = n;
-    },
-  });
-  hid.done();
-  return {
-    layers,
-    activation,
-    hidden_mean: hidden.mean.map((r) => Array.from(r)),
-    hidden_last: hidden.last.map((r) => Array.from(r)),
-  };
-}
 
 /** The score of one pair over a range: per-layer values (aligned with `layers`) summed or averaged. */
 export function rangeScore(
@@ -241,14 +140,19 @@ export function sentencePairDatasets(): string[] {
 /** Checks `--benchmarks`: known datasets (with "did you mean") of the sentence-pair kind, each once. */
 export function checkBenchmarks(benchmarks: readonly string[]): void {
   if (benchmarks.length === 0) {
-    throw new ActpatError("parse --benchmarks", `no benchmark given (choose from ${sentencePairDatasets().join(", ")})`);
+    throw new ActpatError(
+      "parse --benchmarks",
+      `no benchmark given (choose from ${sentencePairDatasets().join(", ")})`,
+    );
   }
   for (const [i, b] of benchmarks.entries()) {
     const spec = DATASETS.get(b);
     if (spec.kind !== "sentence-pair") {
       throw new ActpatError(
         "parse --benchmarks",
-        `"${b}" is a ${spec.kind} dataset, not a sentence-pair one (choose from ${sentencePairDatasets().join(", ")})`,
+        `"${b}" is a ${spec.kind} dataset, not a sentence-pair one (choose from ${
+          sentencePairDatasets().join(", ")
+        })`,
       );
     }
     if (benchmarks.indexOf(b) !== i) throw new ActpatError("parse --benchmarks", `"${b}" is listed twice`);
@@ -259,11 +163,16 @@ export function checkBenchmarks(benchmarks: readonly string[]): void {
 export const STS_SCHEMA: CsvSchema = [
   { name: "model", type: "string", description: "model reference as given to --model" },
   { name: "benchmark", type: "string", description: "sentence-pair dataset (stsb, sick)" },
-  { name: "split", type: "string", description: "split as given to --split (dev = the registry's validation)" },
+  {
+    name: "split",
+    type: "string",
+    description: "split as given to --split (dev = the registry's validation)",
+  },
   {
     name: "method",
     type: "string",
-    description: "activation: Σ|v_a v_b|/(‖v_a‖‖v_b‖) per layer (v = W ⊙ ∂y/∂W); hidden_mean / hidden_last: " +
+    description:
+      "activation: Σ|v_a v_b|/(‖v_a‖‖v_b‖) per layer (v = W ⊙ ∂y/∂W); hidden_mean / hidden_last: " +
       "cosine of mean-pooled (BOS left out) / last-token decoder-block outputs",
   },
   { name: "layers", type: "string", description: "layer range as written in --layers" },
@@ -278,7 +187,8 @@ export const STS_SCHEMA: CsvSchema = [
     name: "spearman",
     type: "number",
     nullable: true,
-    description: "Spearman's rho (average ranks for ties) of the range score with the gold score; empty when " +
+    description:
+      "Spearman's rho (average ranks for ties) of the range score with the gold score; empty when " +
       "undefined (constant scores, n < 3)",
   },
   {
@@ -295,11 +205,19 @@ export const STS_PAIRS_SCHEMA: CsvSchema = [
   { name: "benchmark", type: "string", description: "sentence-pair dataset" },
   { name: "split", type: "string", description: "split as given to --split" },
   { name: "pair", type: "integer", description: "position of the pair in the seeded draw (0-based)" },
-  { name: "id", type: "integer", description: "row of the pair in the split file (0-based; manifest example ids)" },
+  {
+    name: "id",
+    type: "integer",
+    description: "row of the pair in the split file (0-based; manifest example ids)",
+  },
   { name: "gold", type: "number", description: "gold similarity (STS-B 0–5, SICK relatedness 1–5)" },
   { name: "layer", type: "integer", description: "decoder layer (0-based)" },
   { name: "activation", type: "number", description: "activation similarity of the pair at this layer" },
-  { name: "hidden_mean", type: "number", description: "cosine of the mean-pooled hidden states (BOS left out)" },
+  {
+    name: "hidden_mean",
+    type: "number",
+    description: "cosine of the mean-pooled hidden states (BOS left out)",
+  },
   { name: "hidden_last", type: "number", description: "cosine of the last-token hidden states" },
 ];
 
@@ -337,21 +255,72 @@ export interface StsRun {
 }
 
 function checkPositive(flag: string, n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new ActpatError(`parse --${flag}`, `${n} is not a positive integer`);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new ActpatError(`parse --${flag}`, `${n} is not a positive integer`);
+  }
+}
+
+/** A benchmark ready to run: its loaded split, sampled ids, gold scores and tokenized pairs. */
+interface PreparedBenchmark {
+  name: string;
+  loaded: LoadedSplit;
+  ids: number[];
+  gold: number[];
+  pairs: TokenPair[];
+}
+
+/** Samples and tokenizes the pairs of one benchmark (each sentence as is, with the tokenizer's BOS). */
+async function prepareBenchmark(
+  name: string,
+  opts: StsOptions,
+  model: LoadedModel,
+): Promise<PreparedBenchmark> {
+  const dataset = openDataset(name, opts.data);
+  const split = resolveStsSplit(dataset, opts.split);
+  const sample = await sampleExamples(dataset, split, opts.samples, opts.seed);
+  const loaded = await dataset.split(split);
+  const texts = sample.examples.map((e) => pairTexts(dataset, e));
+  const max = model.config.maxPositionEmbeddings;
+  const encode = (text: string, id: number) => {
+    const ids = model.tokenizer.encode(text);
+    if (ids.length === 0 || ids.length > max) {
+      throw new ActpatError(
+        `tokenize ${name}/${split} row ${id}`,
+        `${ids.length} tokens (the model takes 1 to ${max})`,
+      );
+    }
+    return ids;
+  };
+  return {
+    name,
+    loaded,
+    ids: sample.ids,
+    gold: texts.map((t) => t.score),
+    pairs: texts.map((t, i) => ({ a: encode(t.a, sample.ids[i]), b: encode(t.b, sample.ids[i]) })),
+  };
 }
 
 /**
  * Runs the experiment and writes `sts.csv`, `sts_pairs.csv` and `manifest.json` (model and dataset digests,
- * example ids, seed) into one run directory. Per-benchmark similarities are a resumable stage.
+ * example ids, seed) into one run directory. Flags, model and data are checked before the directory is
+ * made, so a bad flag leaves nothing behind. Per-benchmark similarities are a resumable stage.
  */
 export async function runSts(opts: StsOptions): Promise<StsRun> {
   const specs = parseLayerRangeSpecs(opts.layers);
   checkBenchmarks(opts.benchmarks);
   checkPositive("samples", opts.samples);
-  checkPositive("batch", opts.batchPairs ?? 8);
+  const batchPairs = opts.batchPairs ?? 8;
+  checkPositive("batch", batchPairs);
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {
     throw new ActpatError("parse --seed", `${opts.seed} is not a non-negative integer`);
   }
+  for (const b of opts.benchmarks) resolveStsSplit(openDataset(b, opts.data), opts.split);
+  const model = await loadModel(opts.model, { ...opts.modelResolve, tokenizer: opts.tokenizer });
+  const ranges = resolveLayerRanges(specs, model.config.numLayers);
+  const layers = unionLayers(ranges);
+  const benchmarks: PreparedBenchmark[] = [];
+  for (const b of opts.benchmarks) benchmarks.push(await prepareBenchmark(b, opts, model));
+
   const engine = opts.engine ?? {};
   const config: Record<string, unknown> = {
     model: opts.model,
@@ -361,7 +330,9 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
     samples: opts.samples,
     seed: opts.seed,
     layers: specs.map((s) => s.text),
-    batchPairs: opts.batchPairs ?? 8,
+    ranges,
+    numLayers: model.config.numLayers,
+    batchPairs,
     dtype: engine.dtype ?? "float32",
     threads: engine.threads ?? null,
   };
@@ -374,61 +345,46 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
     root: opts.root,
     dir: opts.out,
   }, async (run) => {
-    const model = await loadModel(opts.model, { ...opts.modelResolve, tokenizer: opts.tokenizer });
     await run.recordModel({
       ref: opts.model,
       revision: null,
       files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
     });
-    const ranges = resolveLayerRanges(specs, model.config.numLayers);
-    run.manifest.config = { ...config, ranges, numLayers: model.config.numLayers };
-    await run.save();
-    const layers = unionLayers(ranges);
     const runner = new LlamaRunner(model, engine);
     const stsRows: CsvRow[] = [];
     const pairRows: CsvRow[] = [];
     try {
-      for (const benchmark of opts.benchmarks) {
-        const dataset = openDataset(benchmark, opts.data);
-        const split = resolveStsSplit(dataset, opts.split);
-        const sample = await sampleExamples(dataset, split, opts.samples, opts.seed);
-        const loaded = await dataset.split(split);
-        await run.recordDataset(datasetRecord(loaded, { examples: { seed: opts.seed, ids: sample.ids } }));
-        const texts = sample.examples.map((e) => pairTexts(dataset, e));
-        const encode = (text: string, id: number) => {
-          const ids = model.tokenizer.encode(text);
-          if (ids.length === 0 || ids.length > model.config.maxPositionEmbeddings) {
-            throw new ActpatError(
-              `tokenize ${benchmark}/${split} row ${id}`,
-              `${ids.length} tokens (the model takes 1 to ${model.config.maxPositionEmbeddings})`,
-            );
-          }
-          return ids;
-        };
-        const pairs = texts.map((t, i) => ({ a: encode(t.a, sample.ids[i]), b: encode(t.b, sample.ids[i]) }));
+      for (const bench of benchmarks) {
+        await run.recordDataset(
+          datasetRecord(bench.loaded, { examples: { seed: opts.seed, ids: bench.ids } }),
+        );
         const inputs = contentHash({
           weights: model.files.map((f) => f.sha256),
           config: model.config,
-          data: loaded.files.map((f) => f.sha256),
-          ids: sample.ids,
-          pairs,
+          data: bench.loaded.files.map((f) => f.sha256),
+          ids: bench.ids,
+          pairs: bench.pairs,
           layers,
-          batchPairs: opts.batchPairs ?? 8,
+          batchPairs,
           ep: engine.ep ?? "cpu",
           dtype: engine.dtype ?? "float32",
         });
-        const sims = await runStage(run, `pairs.${benchmark}`, inputs, () =>
-          pairSimilarities(runner, pairs, {
-            layers,
-            batchPairs: opts.batchPairs,
-            bosTokenId: model.tokenizer.bosTokenId,
-            progressLabel: opts.quiet ? undefined : `sts ${benchmark}`,
-          }));
-        const gold = texts.map((t) => t.score);
-        for (const c of stsCorrelations(sims, gold, ranges)) {
+        const sims = await runStage(
+          run,
+          `pairs.${bench.name}`,
+          inputs,
+          () =>
+            pairSimilarities(runner, bench.pairs, {
+              layers,
+              batchPairs,
+              bosTokenId: model.tokenizer.bosTokenId,
+              progressLabel: opts.quiet ? undefined : `sts ${bench.name}`,
+            }),
+        );
+        for (const c of stsCorrelations(sims, bench.gold, ranges)) {
           stsRows.push({
             model: opts.model,
-            benchmark,
+            benchmark: bench.name,
             split: opts.split,
             method: c.method,
             layers: c.range.label,
@@ -440,14 +396,14 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
             n: c.n,
           });
         }
-        sample.ids.forEach((id, p) => {
+        bench.ids.forEach((id, p) => {
           sims.layers.forEach((layer, k) => {
             pairRows.push({
-              benchmark,
+              benchmark: bench.name,
               split: opts.split,
               pair: p,
               id,
-              gold: gold[p],
+              gold: bench.gold[p],
               layer,
               activation: sims.activation[p][k],
               hidden_mean: sims.hidden_mean[p][k],

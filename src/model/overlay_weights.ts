@@ -16,7 +16,11 @@ export interface OverlayWeightStore extends WeightStore {
    * Replaces `name` by a byte range of a file in storage dtype `dtype` (e.g. the shard a pruned layer was
    * written to), which releases a memory replacement of it.
    */
-  setFile(name: string, source: { path: string; offset: number; byteLength: number }, dtype: StorageDType): void;
+  setFile(
+    name: string,
+    source: { path: string; offset: number; byteLength: number },
+    dtype: StorageDType,
+  ): void;
   /** Names of the replaced tensors, in order of replacement. */
   replaced(): string[];
 }
@@ -45,7 +49,10 @@ export function overlayWeightStore(base: WeightStore): OverlayWeightStore {
       const t = replacements.get(name);
       if (!t) return await base.readFloat32(name);
       if (t.source.kind === "memory") return t.source.data.slice();
-      return decodeToFloat32(await readFileRange(t.source.path, t.source.offset, t.source.byteLength), t.dtype);
+      return decodeToFloat32(
+        await readFileRange(t.source.path, t.source.offset, t.source.byteLength),
+        t.dtype,
+      );
     },
     setMemory(name, data) {
       const t = baseTensor(name, "replace tensor");
@@ -63,7 +70,9 @@ export function overlayWeightStore(base: WeightStore): OverlayWeightStore {
       if (source.byteLength !== elements(t) * BYTES[dtype]) {
         throw new ActpatError(
           "replace tensor",
-          `${name}: ${source.byteLength} bytes of ${dtype} in ${source.path} for shape [${t.shape.join(", ")}]`,
+          `${name}: ${source.byteLength} bytes of ${dtype} in ${source.path} for shape [${
+            t.shape.join(", ")
+          }]`,
         );
       }
       replacements.delete(name);

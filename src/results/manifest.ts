@@ -122,6 +122,9 @@ export const Manifest = z.object({
   error: z.string().nullable(),
   stages: z.array(StageRecord),
   outputs: z.array(OutputRecord),
+  measurements: z.record(z.string(), z.unknown()).optional().describe(
+    "resource use of the run: wall time, peak resident memory and the budget it is held to",
+  ),
 });
 export type Manifest = z.infer<typeof Manifest>;
 

@@ -1,0 +1,274 @@
+/**
+ * One benchmark case: a model, a suite, an execution provider and compute dtype, over several sequence
+ * lengths. Sessions are opened by the first (warm-up) call of each length and timed separately; the timed
+ * pass then runs every window once. Results: a row per length, a fingerprint of the outputs (to compare
+ * providers and dtypes), and for density the per-layer counts the PyTorch reference checks.
+ */
+import { LlamaRunner } from "../src/model/llama/llama_runner.ts";
+import type { ComputeDType } from "../src/model/llama/_weights.ts";
+import type { LlamaConfig } from "../src/model/llama_config.ts";
+import type { WeightStore } from "../src/model/weights.ts";
+import type { ExecutionProvider } from "../src/onnx/mod.ts";
+import { progress } from "../src/util/progress.ts";
+import { DensityAccumulator } from "./density_counts.ts";
+import { linearParams, linearParamsPerLayer, type Suite, suiteFlops } from "./flops.ts";
+import type { MemorySampler } from "./memory.ts";
+import { benchWindows } from "./windows.ts";
+
+/** A checkpoint to benchmark. */
+export interface BenchModel {
+  /** Short name in tables (e.g. `llama2-7b:2`). */
+  label: string;
+  /** Checkpoint folder (the PyTorch reference loads the same one). */
+  dir: string;
+  config: LlamaConfig;
+  weights: WeightStore;
+}
+
+/** How a case runs. */
+export interface CaseOptions {
+  ep: ExecutionProvider;
+  dtype: ComputeDType;
+  threads?: number;
+  seqLens: readonly number[];
+  /** Samples per call. */
+  batch: number;
+  /** Windows per sequence length (density: the N of the mean). */
+  samples: number;
+  seed: number;
+  /** Absolute density thresholds, used as given. */
+  gammas: readonly number[];
+  /** Density thresholds at these quantiles of the mean activation (from the first run of a model and length). */
+  gammaQuantiles: readonly number[];
+  /** Graph cache root; false builds graphs in memory. */
+  cache?: string | false;
+  sampler: MemorySampler;
+  /** Names the device in rows (e.g. the CPU or GPU model). */
+  device: string;
+  quiet?: boolean;
+}
+
+/** One line of the benchmark table and CSV. */
+export interface BenchRow {
+  suite: Suite;
+  model: string;
+  layers: number;
+  linear_params: number;
+  ep: ExecutionProvider;
+  dtype: ComputeDType;
+  device: string;
+  threads: number | "";
+  seq_len: number;
+  batch: number;
+  samples: number;
+  tokens: number;
+  /** First call of the case (graph build or cache load, session creation, first run); "" when sessions existed. */
+  setup_s: number | "";
+  /** The untimed warm-up call of this length. */
+  warmup_s: number;
+  /** The timed pass over every window. */
+  time_s: number;
+  /** Of time_s, work in JavaScript on the host (density: accumulation and counting). */
+  host_s: number;
+  tokens_per_s: number;
+  samples_per_s: number;
+  /** Operations of the timed pass (bench/flops.ts). */
+  gflop: number;
+  tflop_per_s: number;
+  peak_rss_gib: number;
+  /** Peak used memory of GPU 0 minus its use before the benchmark started, MiB; "" without nvidia-smi. */
+  peak_gpu_mib: number | "";
+}
+
+/** The density statistic of one run, as the PyTorch reference reads it. */
+export interface DensityRecord {
+  model: string;
+  dir: string;
+  ep: ExecutionProvider;
+  dtype: ComputeDType;
+  device: string;
+  seq_len: number;
+  samples: number;
+  samples_per_s: number;
+  /** Every window, in order (the mean is over all of them). */
+  windows: number[][];
+  gammas: number[];
+  /** counts[layer][g]: parameters of the layer's 7 linears with mean activation > gammas[g]. */
+  counts: number[][];
+  params_per_layer: number;
+  /** Per layer, Σ over its parameters of the mean activation. */
+  layer_sums: number[];
+  /** y per window. */
+  y: number[];
+}
+
+/** A case's results. */
+export interface CaseResult {
+  rows: BenchRow[];
+  /** Outputs of the first batch (density: y of every window, then the layer sums), per sequence length. */
+  fingerprints: Map<number, Float64Array>;
+  density: DensityRecord[];
+}
+
+/** Runs `suite` for `model` at every length of `opts.seqLens`. `gammaMemo` shares thresholds across runs. */
+export async function runCase(
+  model: BenchModel,
+  suite: Suite,
+  opts: CaseOptions,
+  gammaMemo: Map<string, number[]> = new Map(),
+): Promise<CaseResult> {
+  const { config } = model;
+  const runner = new LlamaRunner(model, { ep: opts.ep, threads: opts.threads, dtype: opts.dtype, cache: opts.cache });
+  const result: CaseResult = { rows: [], fingerprints: new Map(), density: [] };
+  const gpuBase = await opts.sampler.gpuNow();
+  let first = true;
+  try {
+    for (const seqLen of opts.seqLens) {
+      const windows = benchWindows(config, opts.samples, seqLen, opts.seed);
+      const batches: number[][][] = [];
+      for (let i = 0; i < windows.length; i += opts.batch) batches.push(windows.slice(i, i + opts.batch));
+      await opts.sampler.reset();
+
+      let t0 = performance.now();
+      await callSuite(runner, suite, batches[0]);
+      const warmup = (performance.now() - t0) / 1000;
+      const setup = first ? warmup : "";
+      first = false;
+
+      const acc = suite === "density" ? new DensityAccumulator(config) : undefined;
+      const bar = progress(`${suite} ${model.label} ${opts.ep}/${opts.dtype} T=${seqLen}`, windows.length, {
+        unit: "samples",
+        quiet: opts.quiet,
+      });
+      let host = 0;
+      let fingerprint: Float64Array | undefined;
+      const ys: number[] = [];
+      t0 = performance.now();
+      for (const batch of batches) {
+        const out = await callSuite(runner, suite, batch);
+        if (acc && out.density) {
+          const h0 = performance.now();
+          acc.add(out.density, batch.length);
+          host += performance.now() - h0;
+          ys.push(...out.values);
+        } else {
+          fingerprint ??= out.values;
+        }
+        bar.tick(batch.length);
+      }
+      let record: DensityRecord | undefined;
+      if (acc) {
+        const h0 = performance.now();
+        const key = `${model.label}@${seqLen}`;
+        let gammas = gammaMemo.get(key);
+        if (!gammas) {
+          gammas = [...opts.gammas, ...acc.quantileGammas(opts.gammaQuantiles)];
+          gammaMemo.set(key, gammas);
+        }
+        const counts = acc.layerCounts(gammas);
+        const sums = acc.layerSums();
+        host += performance.now() - h0;
+        fingerprint = Float64Array.from([...ys, ...sums]);
+        record = {
+          model: model.label,
+          dir: model.dir,
+          ep: opts.ep,
+          dtype: opts.dtype,
+          device: opts.device,
+          seq_len: seqLen,
+          samples: windows.length,
+          samples_per_s: 0,
+          windows,
+          gammas,
+          counts,
+          params_per_layer: linearParamsPerLayer(config),
+          layer_sums: sums,
+          y: ys,
+        };
+      }
+      const time = (performance.now() - t0) / 1000;
+      bar.done();
+      const peaks = await opts.sampler.read();
+      const tokens = windows.length * seqLen;
+      const flops = batches.reduce((s, b) => s + suiteFlops(suite, config, b.length, seqLen), 0);
+      const row: BenchRow = {
+        suite,
+        model: model.label,
+        layers: config.numLayers,
+        linear_params: linearParams(config),
+        ep: opts.ep,
+        dtype: opts.dtype,
+        device: opts.device,
+        threads: opts.ep === "cpu" ? opts.threads ?? "" : "",
+        seq_len: seqLen,
+        batch: opts.batch,
+        samples: windows.length,
+        tokens,
+        setup_s: setup,
+        warmup_s: warmup,
+        time_s: time,
+        host_s: host / 1000,
+        tokens_per_s: tokens / time,
+        samples_per_s: windows.length / time,
+        gflop: flops / 1e9,
+        tflop_per_s: flops / time / 1e12,
+        peak_rss_gib: peaks.rssBytes / 2 ** 30,
+        peak_gpu_mib: Number.isFinite(peaks.gpuMiB) && Number.isFinite(gpuBase) ? peaks.gpuMiB - gpuBase : "",
+      };
+      result.rows.push(row);
+      if (fingerprint) result.fingerprints.set(seqLen, fingerprint);
+      if (record) {
+        record.samples_per_s = row.samples_per_s;
+        result.density.push(record);
+      }
+    }
+  } finally {
+    await runner.release();
+  }
+  return result;
+}
+
+/** What one call returns: a fingerprint of its outputs and, for density, the batch's sums. */
+interface CallOutput {
+  values: Float64Array;
+  density?: ReadonlyMap<string, Float32Array | Float64Array>;
+}
+
+async function callSuite(runner: LlamaRunner, suite: Suite, batch: number[][]): Promise<CallOutput> {
+  switch (suite) {
+    case "forward": {
+      const logits = await runner.lastLogits(batch);
+      return { values: concat(logits) };
+    }
+    case "eval": {
+      // Next-token targets; the last position scores the first token (any valid id does for timing).
+      const targets = batch.map((s) => [...s.slice(1), s[0]]);
+      return { values: concat(await runner.logProbs(batch, targets)) };
+    }
+    case "prune": {
+      const { hidden, mask } = await runner.embed(batch);
+      let h = hidden;
+      let last: Float64Array = new Float64Array();
+      for (let l = 0; l < runner.model.config.numLayers; l++) {
+        const out = await runner.decoderBlock(l, h, mask, { hidden: true, statistics: true });
+        h = out.hidden!;
+        last = concat(Object.values(out.sumsq!));
+      }
+      return { values: last };
+    }
+    case "density": {
+      const ag = await runner.activationGradients(batch, { density: true });
+      return { values: ag.y, density: ag.density };
+    }
+  }
+}
+
+function concat(parts: readonly (Float32Array | Float64Array)[]): Float64Array {
+  const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * The text the massive-activations experiment reads: a perplexity corpus tokenized once, cut into the
+ * Wanda/SparseGPT perplexity windows (src/data/windows.ts `perplexityWindows`), and seeded random windows of
+ * the same token stream for the analysis. The peer (locuslab/massive-activations `lib/load_data.py`
+ * `get_data`) analyses windows of RedPajama text tokenized without special tokens; here the analysis
+ * windows are `randomWindows` of the chosen corpus, the stream's leading BOS left out unless asked for.
+ */
+import {
+  type CorpusWindows,
+  DATASETS,
+  type LoadedSplit,
+  loadSplit,
+  type LoadOptions,
+  perplexityWindows,
+  randomWindows,
+  splitAvailability,
+  type TokenEncoder,
+} from "../../data/mod.ts";
+import { ActpatError } from "../../util/errors.ts";
+
+/** How each corpus is read: the split, and which documents joined how. */
+interface CorpusRecipe {
+  split: string;
+  /** Rows → the texts `perplexityWindows` joins with "\n\n". */
+  texts(docs: readonly string[]): string[];
+  /** At most this many perplexity windows (the rest of the stream is not scored). */
+  maxWindows?: number;
+  about: string;
+}
+
+/** The corpora `--corpus` accepts. */
+export const MASSIVE_CORPORA: Record<string, CorpusRecipe> = {
+  wikitext2: {
+    split: "test",
+    texts: (docs) => [...docs],
+    about: 'WikiText-2 raw test, rows joined with "\\n\\n" (Wanda eval_ppl_wikitext)',
+  },
+  c4: {
+    split: "validation",
+    // locuslab/wanda lib/data.py get_c4: ' '.join(valdata[:1100]['text']), then the first 256 windows.
+    texts: (docs) => [docs.slice(0, 1100).join(" ")],
+    maxWindows: 256,
+    about: "C4 validation shard 0, first 1100 documents joined with ' ', first 256 windows (Wanda get_c4)",
+  },
+};
+
+/** A corpus read and tokenized once. */
+export interface Corpus {
+  name: string;
+  loaded: LoadedSplit;
+  /** Perplexity windows of `seqLen` over the stream (BOS first when the tokenizer adds one). */
+  windows: CorpusWindows;
+  /** 1 when the stream starts with BOS, else 0: where the analysis windows' stream begins. */
+  bodyStart: number;
+  about: string;
+}
+
+/** The recipe of `name`, or `Cannot parse --corpus: ...` naming the accepted corpora. */
+export function corpusRecipe(name: string): CorpusRecipe {
+  const recipe = MASSIVE_CORPORA[name];
+  if (!recipe) {
+    throw new ActpatError(
+      "parse --corpus",
+      `"${name}" is not a perplexity corpus this experiment reads (known: ${Object.keys(MASSIVE_CORPORA).join(", ")})`,
+    );
+  }
+  return recipe;
+}
+
+/**
+ * Whether `name` can be read without a download attempt failing: "mirror"/"cache" yes, "downloadable"
+ * maybe, "unavailable" no.
+ */
+export async function corpusAvailability(name: string, options: LoadOptions = {}) {
+  const spec = DATASETS.get(name);
+  const recipe = corpusRecipe(name);
+  return await splitAvailability(spec.folder ?? name, spec.splits[recipe.split].sources, options);
+}
+
+/** Loads corpus `name` and cuts its perplexity windows of `seqLen` tokens. */
+export async function loadCorpus(
+  name: string,
+  tokenizer: TokenEncoder & { bosTokenId: number | null },
+  seqLen: number,
+  options: LoadOptions = {},
+): Promise<Corpus> {
+  const recipe = corpusRecipe(name);
+  const spec = DATASETS.get(name);
+  if (spec.kind !== "perplexity-corpus") throw new ActpatError("parse --corpus", `"${name}" is not a corpus`);
+  const loaded = await loadSplit(name, recipe.split, options);
+  const texts = recipe.texts(loaded.docs.map((d) => spec.text(d)));
+  const all = perplexityWindows(texts, tokenizer, seqLen);
+  const windows = recipe.maxWindows === undefined
+    ? all
+    : { ...all, starts: all.starts.slice(0, recipe.maxWindows) };
+  const bodyStart = tokenizer.bosTokenId !== null && all.ids[0] === tokenizer.bosTokenId ? 1 : 0;
+  return { name, loaded, windows, bodyStart, about: recipe.about };
+}
+
+/** Options of {@link analysisSequences}. */
+export interface AnalysisWindowOptions {
+  sequences: number;
+  seqLen: number;
+  seed: number;
+  /** Put this BOS id first and take seqLen − 1 corpus tokens after it (default: no BOS). */
+  bos?: number | null;
+}
+
+/**
+ * Seeded random windows of the corpus stream (after its leading BOS) for the analysis: `sequences` token
+ * lists of `seqLen` ids, and each window's first token as an index into `corpus.windows.ids`.
+ */
+export function analysisSequences(
+  corpus: Corpus,
+  options: AnalysisWindowOptions,
+): { sequences: number[][]; starts: number[] } {
+  const withBos = options.bos !== undefined && options.bos !== null;
+  const bodyLen = withBos ? options.seqLen - 1 : options.seqLen;
+  if (bodyLen < 1) throw new ActpatError("parse --seq-len", `${options.seqLen} leaves no corpus token after BOS`);
+  const body = corpus.windows.ids.subarray(corpus.bodyStart);
+  if (body.length <= bodyLen) {
+    throw new ActpatError(
+      `sample windows of ${corpus.name}`,
+      `its ${body.length} tokens leave no window of ${bodyLen}; use a shorter --seq-len`,
+    );
+  }
+  const w = randomWindows(body, { nsamples: options.sequences, seqLen: bodyLen, seed: options.seed });
+  const sequences = w.starts.map((s) => {
+    const ids = Array.from(body.subarray(s, s + bodyLen));
+    return withBos ? [options.bos!, ...ids] : ids;
+  });
+  return { sequences, starts: w.starts.map((s) => s + corpus.bodyStart) };
+}
+
+/** The perplexity windows' token ids, the first `max` of them when given. */
+export function perplexityTokens(corpus: Corpus, max?: number): number[][] {
+  const { ids, seqLen, starts } = corpus.windows;
+  return starts.slice(0, max).map((s) => Array.from(ids.subarray(s, s + seqLen)));
+}

@@ -1,0 +1,350 @@
+/**
+ * The massive-activations experiment (Sun et al. 2024, "Massive Activations in Large Language Models";
+ * peer code locuslab/massive-activations `main_llm.py` exp2 and exp3), one run directory:
+ *
+ * 1. `massive.csv`: per decoder layer, the top-3 and median magnitudes of the residual stream after the
+ *    block, averaged over `sequences` seeded random windows of the corpus;
+ * 2. `massive_locations.csv`: where the largest activations sit (dimension, position, token) and how
+ *    constant their value is across sequences;
+ * 3. `intervention.csv`: perplexity on WikiText-2 and every other corpus given, untouched and with the
+ *    massive activations of the first layer that has them set to zero or to their mean;
+ * 4. `summary.json`: `massive: "none"` or `"found"`, the first layer, the sites and means used.
+ *
+ * A model without massive activations gets the statistics and the untouched perplexity only; nothing is
+ * made up for it.
+ */
+import { loadModel, type LoadModelOptions } from "../../model/load_model.ts";
+import { LlamaRunner } from "../../model/llama/llama_runner.ts";
+import type { ComputeDType } from "../../model/llama/_weights.ts";
+import type { ExecutionProvider } from "../../onnx/mod.ts";
+import { contentHash } from "../../results/content_hash.ts";
+import { datasetRecord } from "../../results/manifest.ts";
+import { type RunDir, runStage, withRunDir } from "../../results/run_dir.ts";
+import type { LoadOptions } from "../../data/mod.ts";
+import { ActpatError } from "../../util/errors.ts";
+import { progress } from "../../util/progress.ts";
+import { collectHiddenStats, TOP_K } from "./analysis.ts";
+import {
+  analysisSequences,
+  type Corpus,
+  corpusAvailability,
+  corpusRecipe,
+  loadCorpus,
+  perplexityTokens,
+} from "./corpus.ts";
+import type { MassiveCriterion } from "./hidden_stats.ts";
+import { type InterventionPlan, interventionPlan } from "./intervention.ts";
+import { interventionPerplexity, type SettingPerplexity } from "./intervention_perplexity.ts";
+import {
+  firstMassiveLayer,
+  type LayerSummary,
+  layerSummaries,
+  type LocationSummary,
+  locationSummaries,
+} from "./summary.ts";
+import {
+  INTERVENTION_COLUMNS,
+  interventionRows,
+  LOCATION_COLUMNS,
+  locationRows,
+  MASSIVE_COLUMNS,
+  massiveRows,
+  tokenLabel,
+} from "./tables.ts";
+
+/** Massive entries kept per sequence and layer for locations and means (all are counted). */
+const MAX_MASSIVE = 64;
+
+/** Options of {@link runMassive}. */
+export interface MassiveOptions {
+  model: string;
+  tokenizer?: string;
+  /** Analysis sequences (paper: 10). */
+  sequences: number;
+  seqLen: number;
+  /** Corpora: the first gives the analysis sequences; perplexity on wikitext2 and all of them. */
+  corpora: string[];
+  seed: number;
+  criterion: MassiveCriterion;
+  /** Start every analysis sequence with BOS. */
+  bos?: boolean;
+  /** Sequences or windows per forward pass (default 1). */
+  batch?: number;
+  /** Score at most this many perplexity windows per corpus (default all). */
+  pplWindows?: number;
+  ep?: ExecutionProvider;
+  threads?: number;
+  dtype?: ComputeDType;
+  /** Run directory (default results/runs/massive-<stamp>). */
+  out?: string;
+  /** Parent of new run directories. */
+  root?: string;
+  /** The command line's arguments, for the manifest. */
+  argv?: string[];
+  /** Where datasets and models come from (mirror, cache, downloads). */
+  data?: LoadOptions;
+  modelLoad?: Omit<LoadModelOptions, "tokenizer">;
+  /** Graph cache root, or false (tests). */
+  graphCache?: string | false;
+  /** stdout lines (default console.log). */
+  log?: (line: string) => void;
+  /** No progress bars. */
+  quiet?: boolean;
+}
+
+/** What the run found (also `summary.json`). */
+export interface MassiveSummary {
+  massive: "none" | "found";
+  criterion: MassiveCriterion;
+  sequences: number;
+  seqLen: number;
+  /** First layer with a massive activation in any sequence, or null. */
+  firstLayer: number | null;
+  /** Layer with the largest averaged top1 / median, and that ratio. */
+  largestRatio: { layer: number; ratio: number };
+  plan: InterventionPlan | null;
+  perplexity: Record<string, Record<string, number>>;
+  skipped: { corpus: string; reason: string }[];
+  dir: string;
+}
+
+interface AnalysisResult {
+  layers: LayerSummary[];
+  locations: LocationSummary[];
+  firstLayer: number | null;
+  plan: InterventionPlan | null;
+}
+
+/** Runs the experiment and writes its run directory. */
+export async function runMassive(options: MassiveOptions): Promise<MassiveSummary> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  checkOptions(options);
+  const primary = options.corpora[0];
+  const pplCorpora = [...new Set(["wikitext2", ...options.corpora])];
+  const config = {
+    model: options.model,
+    tokenizer: options.tokenizer ?? null,
+    sequences: options.sequences,
+    seqLen: options.seqLen,
+    corpus: primary,
+    pplCorpora,
+    seed: options.seed,
+    criterion: options.criterion,
+    bos: options.bos ?? false,
+    batch: options.batch ?? 1,
+    pplWindows: options.pplWindows ?? null,
+    topK: TOP_K,
+    maxMassive: MAX_MASSIVE,
+    dtype: options.dtype ?? "float32",
+    threads: options.threads ?? null,
+  };
+  return await withRunDir({
+    command: "massive",
+    argv: options.argv ?? [],
+    config,
+    seed: options.seed,
+    executionProvider: options.ep ?? "cpu",
+    dir: options.out,
+    root: options.root,
+  }, async (run) => {
+    const model = await loadModel(options.model, { ...options.modelLoad, tokenizer: options.tokenizer });
+    await run.recordModel({
+      ref: options.model,
+      revision: null,
+      files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
+    });
+    const modelHash = contentHash({ files: model.files.map((f) => f.sha256), config: model.config });
+    const runner = new LlamaRunner(model, {
+      ep: options.ep,
+      threads: options.threads,
+      dtype: options.dtype,
+      ...(options.graphCache === undefined ? {} : { cache: options.graphCache }),
+    });
+    try {
+      const corpus = await loadCorpus(primary, model.tokenizer, options.seqLen, options.data);
+      const bos = options.bos ? model.tokenizer.bosTokenId : null;
+      if (options.bos && bos === null) {
+        throw new ActpatError("parse --bos", `the tokenizer of ${options.model} has no BOS token`);
+      }
+      const { sequences, starts } = analysisSequences(corpus, {
+        sequences: options.sequences,
+        seqLen: options.seqLen,
+        seed: options.seed,
+        bos,
+      });
+      await run.recordDataset(
+        datasetRecord(corpus.loaded, { windows: { seed: options.seed, seqLen: options.seqLen, starts } }),
+      );
+      log(
+        `massive: ${options.model}, ${model.config.numLayers} layers × ${model.config.hiddenSize} dims; ` +
+          `${sequences.length} sequences of ${options.seqLen} tokens from ${primary} (seed ${options.seed})`,
+      );
+
+      const analysis = await runStage<AnalysisResult>(
+        run,
+        "analysis",
+        contentHash({ modelHash, config, data: corpus.loaded.files.map((f) => f.sha256), sequences }),
+        async () => {
+          const bar = progress("hidden states", sequences.length, { unit: "seq", quiet: options.quiet });
+          const stats = await collectHiddenStats(runner, sequences, {
+            criterion: options.criterion,
+            batch: options.batch,
+            maxMassive: MAX_MASSIVE,
+            progress: bar,
+          });
+          bar.done();
+          const firstLayer = firstMassiveLayer(stats);
+          return {
+            layers: layerSummaries(stats),
+            locations: locationSummaries(stats, sequences),
+            firstLayer,
+            plan: firstLayer === null ? null : interventionPlan(stats, firstLayer, options.criterion),
+          };
+        },
+      );
+      const label = (id: number) => tokenLabel(model.tokenizer, id);
+      const verdict = describe(analysis, options);
+      await run.writeCsv(
+        "massive.csv",
+        MASSIVE_COLUMNS,
+        massiveRows(analysis.layers),
+        `Top-3 and median |activation| of the residual stream after each decoder block, mean over ` +
+          `${sequences.length} sequences; ${verdict.note}`,
+      );
+      await run.writeCsv(
+        "massive_locations.csv",
+        LOCATION_COLUMNS,
+        locationRows(analysis.locations, label),
+        "Sites (layer, dimension, first token or token) of the top-3 and massive activations of every sequence",
+      );
+      for (const line of verdict.lines) log(line);
+      for (const l of analysis.layers) {
+        log(
+          `  layer ${l.layer}: top1 ${fmt(l.top1)} top2 ${fmt(l.top2)} top3 ${fmt(l.top3)} ` +
+            `median ${fmt(l.median)} ratio ${fmt(l.ratio)}` +
+            (l.massiveSequences > 0 ? ` massive in ${l.massiveSequences}/${sequences.length}` : ""),
+        );
+      }
+
+      const rows = [];
+      const perplexityByCorpus: MassiveSummary["perplexity"] = {};
+      const skipped: MassiveSummary["skipped"] = [];
+      for (const name of pplCorpora) {
+        let pplCorpus: Corpus;
+        if (name === primary) pplCorpus = corpus;
+        else {
+          const reason = await unavailable(name, options.data);
+          if (reason) {
+            skipped.push({ corpus: name, reason });
+            log(`skip perplexity on ${name}: ${reason}`);
+            continue;
+          }
+          try {
+            pplCorpus = await loadCorpus(name, model.tokenizer, options.seqLen, options.data);
+          } catch (err) {
+            if (!(err instanceof ActpatError)) throw err;
+            skipped.push({ corpus: name, reason: err.message });
+            log(`skip perplexity on ${name}: ${err.message}`);
+            continue;
+          }
+        }
+        const windows = perplexityTokens(pplCorpus, options.pplWindows);
+        const used = pplCorpus.windows.starts.slice(0, windows.length);
+        if (name !== primary) {
+          await run.recordDataset(
+            datasetRecord(pplCorpus.loaded, { windows: { seed: null, seqLen: options.seqLen, starts: used } }),
+          );
+        }
+        const results = await runStage<SettingPerplexity[]>(
+          run,
+          `ppl-${name}`,
+          contentHash({ modelHash, config, plan: analysis.plan, data: pplCorpus.loaded.files.map((f) => f.sha256), used }),
+          async () => {
+            const bar = progress(`perplexity ${name}`, windows.length, { unit: "win", quiet: options.quiet });
+            const r = await interventionPerplexity(runner, windows, analysis.plan, {
+              batch: options.batch,
+              progress: bar,
+            });
+            bar.done();
+            return r;
+          },
+        );
+        rows.push(...interventionRows(name, analysis.plan?.layer ?? null, results));
+        perplexityByCorpus[name] = Object.fromEntries(results.map((r) => [r.setting, r.result.ppl]));
+        for (const r of results) {
+          log(
+            `  ${name} ${r.setting.padEnd(8)} ppl ${fmt(r.result.ppl)} over ${r.result.tokens} tokens ` +
+              `(${r.result.windows} windows)` + (r.setting === "original" ? "" : `, ${r.replaced} entries set`),
+          );
+        }
+      }
+      await run.writeCsv(
+        "intervention.csv",
+        INTERVENTION_COLUMNS,
+        rows,
+        analysis.plan
+          ? `Perplexity untouched and with the massive activations after layer ${analysis.plan.layer} set to zero or their mean`
+          : "Perplexity of the untouched model only: massive: none, so there is nothing to intervene on",
+      );
+      const summary: MassiveSummary = {
+        massive: analysis.firstLayer === null ? "none" : "found",
+        criterion: options.criterion,
+        sequences: sequences.length,
+        seqLen: options.seqLen,
+        firstLayer: analysis.firstLayer,
+        largestRatio: verdict.largest,
+        plan: analysis.plan,
+        perplexity: perplexityByCorpus,
+        skipped,
+        dir: run.path,
+      };
+      await run.writeJson("summary.json", summary, `massive: ${summary.massive}; ${verdict.note}`);
+      log(`run directory: ${run.path}`);
+      return summary;
+    } finally {
+      await runner.release();
+    }
+  });
+}
+
+/** The verdict lines for stdout and the note for the manifest. */
+function describe(a: AnalysisResult, o: MassiveOptions) {
+  const largest = a.layers.reduce((best, l) => l.ratio > best.ratio ? { layer: l.layer, ratio: l.ratio } : best, {
+    layer: a.layers[0].layer,
+    ratio: a.layers[0].ratio,
+  });
+  const rule = `|x| > ${o.criterion.absolute} and > ${o.criterion.ratio} × median`;
+  if (a.firstLayer === null) {
+    const note = `massive: none (no activation with ${rule} in any layer of any sequence; ` +
+      `largest top1/median ${fmt(largest.ratio)} at layer ${largest.layer})`;
+    return { largest, note, lines: [note, "intervention skipped: only the untouched perplexity is measured"] };
+  }
+  const sites = a.plan!.sites.map((s) => s.dimension).join(", ");
+  const note = `massive: found (${rule}); first at layer ${a.firstLayer}, dimensions ${sites}`;
+  return { largest, note, lines: [note] };
+}
+
+/** Why corpus `name` cannot be read, or null when it can (or may be downloaded). */
+async function unavailable(name: string, data: LoadOptions | undefined): Promise<string | null> {
+  const where = await corpusAvailability(name, data);
+  if (where === "unavailable") return "not in the mirror or the cache, and no download source";
+  if (where === "downloadable" && data?.download === false) {
+    return "not in the mirror or the cache, and downloads are off";
+  }
+  return null;
+}
+
+function checkOptions(o: MassiveOptions): void {
+  const fail = (flag: string, detail: string) => new ActpatError(`parse --${flag}`, detail);
+  if (!Number.isInteger(o.sequences) || o.sequences < 1) throw fail("sequences", `${o.sequences} is not a positive integer`);
+  if (!Number.isInteger(o.seqLen) || o.seqLen < 2) throw fail("seq-len", `${o.seqLen} is not an integer ≥ 2`);
+  if (o.corpora.length === 0) throw fail("corpus", "no corpus given");
+  for (const c of o.corpora) corpusRecipe(c);
+  if (!(o.criterion.absolute >= 0) || !(o.criterion.ratio >= 0)) {
+    throw fail("absolute", `thresholds must be ≥ 0 (absolute ${o.criterion.absolute}, ratio ${o.criterion.ratio})`);
+  }
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toPrecision(4);
+}

@@ -1,0 +1,146 @@
+/**
+ * `deno task bench [--suite forward,eval,density,prune] [--shapes stories260K,llama2-7b:2,llama2-7b:4]
+ * [--ep cpu,webgpu] [--dtype float32,float16] [--seq-lens 128,512] [--out bench.csv]`: throughput, achieved
+ * FLOP/s and peak memory of the engine's graphs (bench/). Not a test: prints a table and writes CSV, plus the
+ * density statistic as JSON for bench/reference/density_reference.py.
+ */
+import { cpus } from "node:os";
+import { SUITES, type Suite } from "../bench/flops.ts";
+import { MemorySampler, processPeakRss } from "../bench/memory.ts";
+import { benchModel } from "../bench/models.ts";
+import { agreements, agreementTable, benchCsv, benchTable, type RunOutputs } from "../bench/report.ts";
+import { type BenchRow, type DensityRecord, runCase } from "../bench/suites.ts";
+import type { ComputeDType } from "../src/model/llama/_weights.ts";
+import { parseEp } from "../src/onnx/mod.ts";
+import { writeFileAtomic } from "../src/util/atomic_write.ts";
+import { ActpatError, runMain } from "../src/util/errors.ts";
+import { listFlag, numberIn, parseTaskArgs, positiveInt } from "./_cli.ts";
+
+const USAGE = "usage: deno task bench [--suite forward,eval,density,prune] " +
+  "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu] [--dtype float32,float16] " +
+  "[--threads N] [--seq-lens 128,512] [--batch B] [--samples N] [--gamma G,...] [--gamma-quantiles 0.5,0.9,0.99] " +
+  "[--seed S] [--checkpoints DIR] [--no-cache] [--out bench.csv] [--density-json FILE] [--quiet]";
+
+const DTYPES: readonly ComputeDType[] = ["float32", "float16", "float64"];
+
+function cpuName(): string {
+  try {
+    return (cpus()[0]?.model ?? "cpu").replace(/\s+/g, " ").trim();
+  } catch {
+    return "cpu";
+  }
+}
+
+async function gpuName(): Promise<string> {
+  try {
+    const out = await new Deno.Command("nvidia-smi", {
+      args: ["-i", "0", "--query-gpu=name", "--format=csv,noheader"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const name = new TextDecoder().decode(out.stdout).trim();
+    return out.success && name ? name : "gpu";
+  } catch {
+    return "gpu";
+  }
+}
+
+await runMain(async () => {
+  const { values } = parseTaskArgs("bench", USAGE, Deno.args, {
+    suite: { type: "string", default: "forward,density" },
+    shapes: { type: "string", default: "stories260K,llama2-7b:2,llama2-7b:4" },
+    ep: { type: "string", default: "cpu" },
+    dtype: { type: "string", default: "float32" },
+    threads: { type: "string" },
+    "seq-lens": { type: "string", default: "128,512" },
+    batch: { type: "string", default: "4" },
+    samples: { type: "string", default: "8" },
+    gamma: { type: "string", default: "" },
+    "gamma-quantiles": { type: "string", default: "0.5,0.9,0.99" },
+    seed: { type: "string", default: "0" },
+    checkpoints: { type: "string", default: "/tmp/actpat-bench" },
+    "no-cache": { type: "boolean" },
+    out: { type: "string", default: "bench.csv" },
+    "density-json": { type: "string" },
+    quiet: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const suites = listFlag(values.suite)!.map((s) => {
+    if (!(SUITES as readonly string[]).includes(s)) {
+      throw new ActpatError("parse --suite", `unknown suite "${s}" (suites: ${SUITES.join(", ")})`);
+    }
+    return s as Suite;
+  });
+  const eps = listFlag(values.ep)!.map(parseEp);
+  const dtypes = listFlag(values.dtype)!.map((d) => {
+    if (!(DTYPES as readonly string[]).includes(d)) {
+      throw new ActpatError("parse --dtype", `"${d}" is not one of ${DTYPES.join(", ")}`);
+    }
+    return d as ComputeDType;
+  });
+  const seqLens = listFlag(values["seq-lens"])!.map((s) => positiveInt("seq-lens", s)!);
+  const gammas = listFlag(values.gamma)!.map((g) => numberIn("gamma", g, 0, Infinity)!);
+  const quantiles = listFlag(values["gamma-quantiles"])!.map((q) => numberIn("gamma-quantiles", q, 0, 1)!);
+  const threads = positiveInt("threads", values.threads);
+  const batch = positiveInt("batch", values.batch)!;
+  const samples = positiveInt("samples", values.samples)!;
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ActpatError("parse --seed", `"${values.seed}" is not a seed`);
+  const densityJson = values["density-json"] ?? values.out.replace(/\.csv$/, "") + "_density.json";
+
+  const useGpu = eps.some((e) => e !== "cpu");
+  const sampler = await MemorySampler.start({ gpu: useGpu });
+  const devices = { cpu: `${cpuName()} ×${threads ?? navigator.hardwareConcurrency}`, gpu: useGpu ? await gpuName() : "" };
+  console.error(`cpu: ${devices.cpu}${useGpu ? `; gpu: ${devices.gpu}` : ""}`);
+
+  const rows: BenchRow[] = [];
+  const runs: RunOutputs[] = [];
+  const density: DensityRecord[] = [];
+  const gammaMemo = new Map<string, number[]>();
+  const flush = async () => {
+    await writeFileAtomic(values.out, benchCsv(rows));
+    if (density.length) await writeFileAtomic(densityJson, JSON.stringify({ records: density }));
+  };
+  try {
+    for (const entry of listFlag(values.shapes)!) {
+      const model = await benchModel(entry, values.checkpoints, values.quiet);
+      for (const suite of suites) {
+        for (const ep of eps) {
+          for (const dtype of dtypes) {
+            const r = await runCase(model, suite, {
+              ep,
+              dtype,
+              threads,
+              seqLens,
+              batch,
+              samples,
+              seed,
+              gammas,
+              gammaQuantiles: quantiles,
+              cache: values["no-cache"] ? false : undefined,
+              sampler,
+              device: ep === "cpu" ? devices.cpu : devices.gpu,
+              quiet: values.quiet,
+            }, gammaMemo);
+            rows.push(...r.rows);
+            density.push(...r.density);
+            runs.push({ suite, model: entry, ep, dtype, fingerprints: r.fingerprints, density: r.density });
+            for (const row of r.rows) console.error(benchTable([row]).split("\n")[2]);
+            await flush();
+          }
+        }
+      }
+    }
+  } finally {
+    await sampler.stop();
+  }
+  console.log(benchTable(rows));
+  const agree = agreements(runs);
+  if (agree.length) console.log(`\nagreement with the reference run:\n${agreementTable(agree)}`);
+  console.log(`\npeak RSS of the process: ${(processPeakRss() / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
+    (density.length ? ` and ${densityJson}` : ""));
+});

@@ -1,0 +1,29 @@
+/**
+ * `deno task relevance --model REF --datasets A,B,... [--layers a-b] [--samples 64] [--max-len 256] [--shots 0]
+ * [--seed S] [--batch-size P (pairs)] [--layer-group K] [--split NAME=SPLIT,...] [--out DIR]`: the dataset ×
+ * dataset matrix of mean deep-layer similarity (default layers: the paper's range(L/2, L-2)) → relevance.csv,
+ * with the pair similarities (similarity.csv, similarity_summary.csv). See src/experiments/relevance.ts.
+ */
+import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runRelevance } from "../src/experiments/relevance.ts";
+import { listFlag, parseTaskArgs, required } from "./_cli.ts";
+import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
+
+const USAGE = `usage: deno task relevance --model REF --datasets A,B,... [--layers a-b] ${ACTIVATION_USAGE}`;
+
+await runMain(async () => {
+  const { values } = parseTaskArgs("relevance", USAGE, Deno.args, {
+    ...ACTIVATION_FLAGS,
+    datasets: { type: "string" },
+    layers: { type: "string" },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const s = activationSettings("relevance", USAGE, values);
+  const datasets = listFlag(required("relevance", USAGE, "datasets", values.datasets))!;
+  if (datasets.length === 0) throw new ActpatError("parse --datasets", "no dataset given");
+  const res = await runRelevance({ ...s, datasets, layers: values.layers, argv: Deno.args });
+  console.log(res.dir);
+});
