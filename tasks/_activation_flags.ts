@@ -21,7 +21,8 @@ export const ACTIVATION_FLAGS = {
 } as const satisfies ParseArgsConfig["options"];
 
 /** Usage text of the shared flags. */
-export const ACTIVATION_USAGE = "[--samples N (64)] [--max-len N (256: corpus window length)] [--shots N (0)] " +
+export const ACTIVATION_USAGE =
+  "[--samples N (64)] [--max-len N (256: corpus window length)] [--shots N (0)] " +
   "[--seed S (0)] [--batch-size N (1)] [--layer-group K (all layers)] [--split NAME=SPLIT,...] [--out DIR] " +
   "[--tokenizer REF] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--quiet]";
 
@@ -37,7 +38,10 @@ export function parseSplits(text: string | undefined): Record<string, string> {
   return out;
 }
 
-type Values = { [K in keyof typeof ACTIVATION_FLAGS]?: (typeof ACTIVATION_FLAGS)[K]["type"] extends "boolean" ? boolean : string };
+type Values = {
+  [K in keyof typeof ACTIVATION_FLAGS]?: (typeof ACTIVATION_FLAGS)[K]["type"] extends "boolean" ? boolean
+    : string;
+};
 
 /** The resolved shared settings. */
 export function activationSettings(task: string, usage: string, values: Values) {

@@ -101,6 +101,7 @@ await runMain(async () => {
   const runs: RunOutputs[] = [];
   const density: DensityRecord[] = [];
   const gammaMemo = new Map<string, number[]>();
+  const failures: string[] = [];
   const flush = async () => {
     await writeFileAtomic(values.out, benchCsv(rows));
     if (density.length) await writeFileAtomic(densityJson, JSON.stringify({ records: density }));
@@ -111,6 +112,7 @@ await runMain(async () => {
       for (const suite of suites) {
         for (const ep of eps) {
           for (const dtype of dtypes) {
+            const label = `${suite} ${entry} ${ep}/${dtype}`;
             const r = await runCase(model, suite, {
               ep,
               dtype,
@@ -125,7 +127,13 @@ await runMain(async () => {
               sampler,
               device: ep === "cpu" ? devices.cpu : devices.gpu,
               quiet: values.quiet,
-            }, gammaMemo);
+            }, gammaMemo).catch((err) => {
+              // One failing case (say, a provider out of memory) must not lose the others' numbers.
+              console.error(`error: ${label}: ${(err as Error).message}`);
+              failures.push(label);
+              return undefined;
+            });
+            if (!r) continue;
             rows.push(...r.rows);
             density.push(...r.density);
             runs.push({ suite, model: entry, ep, dtype, fingerprints: r.fingerprints, density: r.density });
@@ -143,4 +151,5 @@ await runMain(async () => {
   if (agree.length) console.log(`\nagreement with the reference run:\n${agreementTable(agree)}`);
   console.log(`\npeak RSS of the process: ${(processPeakRss() / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
     (density.length ? ` and ${densityJson}` : ""));
+  if (failures.length) throw new ActpatError("run every benchmark case", `failed: ${failures.join("; ")}`);
 });

@@ -12,7 +12,8 @@ import { densityFromRun, runDensity } from "../src/experiments/density_run.ts";
 import { listFlag, numberIn, parseTaskArgs, required } from "./_cli.ts";
 import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
 
-const USAGE = "usage: deno task density --model REF --datasets A,B,... --gamma 2e-6|q0.99 [--keep-sums-mb N (64)] " +
+const USAGE =
+  "usage: deno task density --model REF --datasets A,B,... --gamma 2e-6|q0.99 [--keep-sums-mb N (64)] " +
   `${ACTIVATION_USAGE}\n       deno task density --from RUN_DIR --gamma G [--out DIR]`;
 
 await runMain(async () => {
@@ -31,9 +32,18 @@ await runMain(async () => {
   if (values.from !== undefined) {
     const used = ["model", "datasets"].filter((f) => values[f as "model" | "datasets"] !== undefined);
     if (used.length > 0) {
-      throw new ActpatError("run density", `--from recomputes a finished run; it takes no --${used.join(", --")}\n${USAGE}`);
+      throw new ActpatError(
+        "run density",
+        `--from recomputes a finished run; it takes no --${used.join(", --")}\n${USAGE}`,
+      );
     }
-    const res = await densityFromRun({ from: values.from, gamma, out: values.out, argv: Deno.args, quiet: values.quiet });
+    const res = await densityFromRun({
+      from: values.from,
+      gamma,
+      out: values.out,
+      argv: Deno.args,
+      quiet: values.quiet,
+    });
     console.log(res.dir);
     return;
   }

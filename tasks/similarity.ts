@@ -13,7 +13,10 @@ const USAGE = `usage: deno task similarity --model REF --pairs A:B,C:D,... ${ACT
   "       (--batch-size counts pairs; a pair a:a uses 2N distinct samples of a)";
 
 await runMain(async () => {
-  const { values } = parseTaskArgs("similarity", USAGE, Deno.args, { ...ACTIVATION_FLAGS, pairs: { type: "string" } });
+  const { values } = parseTaskArgs("similarity", USAGE, Deno.args, {
+    ...ACTIVATION_FLAGS,
+    pairs: { type: "string" },
+  });
   if (values.help) {
     console.log(USAGE);
     return;

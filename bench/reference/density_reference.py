@@ -131,32 +131,36 @@ def max_count_rel(a, b):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--actpat", required=True, help="density JSON written by deno task bench")
+    ap.add_argument("--actpat", required=True, nargs="+", help="density JSON(s) written by deno task bench")
     ap.add_argument("--model", help="model label in the JSON (default: the first record's)")
     ap.add_argument("--model-dir", help="checkpoint folder (default: the record's dir)")
     ap.add_argument("--seq-len", type=int, help="window length (default: the first record's)")
     ap.add_argument("--device", default="cuda,cpu", help="comma list of torch devices")
     ap.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     ap.add_argument("--threads", type=int, default=16, help="CPU threads (torch.set_num_threads)")
-    ap.add_argument("--samples", type=int, help="use only the first K windows (timing only unless K = N)")
+    ap.add_argument("--samples", type=int, help="use the first K windows (default: the most any record used)")
     ap.add_argument("--out", help="write the PyTorch results and the comparison as JSON")
     args = ap.parse_args()
 
-    with open(args.actpat) as f:
-        records = json.load(f)["records"]
+    records = []
+    for path in args.actpat:
+        with open(path) as f:
+            records += json.load(f)["records"]
+    if not records:
+        sys.exit(f"error: no density records in {args.actpat}")
     model_label = args.model or records[0]["model"]
-    records = [r for r in records if r["model"] == model_label]
-    seq_len = args.seq_len or (records[0]["seq_len"] if records else None)
-    records = [r for r in records if r["seq_len"] == seq_len]
+    seq_len = args.seq_len or next((r["seq_len"] for r in records if r["model"] == model_label), None)
+    records = [r for r in records if r["model"] == model_label and r["seq_len"] == seq_len]
     if not records:
         sys.exit(f"error: no actpat record for model {model_label} at seq_len {seq_len} in {args.actpat}")
-    ref = records[0]
-    for r in records[1:]:
-        if r["windows"] != ref["windows"] or r["gammas"] != ref["gammas"]:
-            sys.exit(f"error: records of {model_label} at {seq_len} differ in windows or thresholds")
-    windows = ref["windows"][: args.samples] if args.samples else ref["windows"]
-    full = len(windows) == ref["samples"]
-    gammas = ref["gammas"]
+    ref = max(records, key=lambda r: r["samples"])
+    n = args.samples or ref["samples"]
+    windows = ref["windows"][:n]
+    # Records over the same n windows are compared; the others are timing only.
+    for r in records:
+        if r["windows"] != ref["windows"][: r["samples"]]:
+            sys.exit(f"error: records of {model_label} at {seq_len} were made from different windows")
+    gammas = sorted({g for r in records for g in r["gammas"]})
     path = args.model_dir or ref["dir"]
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
@@ -186,34 +190,38 @@ def main():
         if device.type == "cuda":
             torch.cuda.empty_cache()
 
-    print("\ncomparison (counts: max |pytorch - actpat| / pytorch over layers and gammas; pass <= 0.5 %)")
-    print(f"{'pytorch':<18} {'actpat':<22} {'speed ratio':>11} {'max dcount':>11} {'y rel':>9} {'sums rel':>9}  ok")
+    print("\ncomparison (counts: max |actpat - pytorch| / pytorch over layers and gammas; pass <= 0.5 %;")
+    print("speed ratio: actpat samples/s over pytorch samples/s)")
+    print(f"{'pytorch':<26} {'actpat':<30} {'N':>3} {'ratio':>7} {'max dcount':>10} {'y rel':>9} {'sums rel':>9}  ok")
     comparisons = []
     ok_all = True
     for run in runs:
         for r in records:
+            same = r["samples"] == n
             ratio = r["samples_per_s"] / run["samples_per_s"]
-            c = {"pytorch": f"{run['device']}/{run['dtype']}", "actpat": f"{r['ep']}/{r['dtype']}",
+            c = {"pytorch": f"{run['device']}/{run['dtype']}", "pytorch_card": run["card"],
+                 "actpat": f"{r['ep']}/{r['dtype']}", "actpat_device": r.get("device"), "samples": r["samples"],
                  "actpat_samples_per_s": r["samples_per_s"], "pytorch_samples_per_s": run["samples_per_s"],
                  "ratio_actpat_over_pytorch": ratio}
-            if full:
-                c["max_count_rel"] = max_count_rel(r["counts"], run["counts"])
-                c["y_rel_l2"] = rel_l2(r["y"], run["y"])
+            label = f"{r['ep']}/{r['dtype']} ({r.get('device', '')[:12]})"
+            if same:
+                mine = [[row[gammas.index(g)] for g in r["gammas"]] for row in run["counts"]]
+                c["max_count_rel"] = max_count_rel(r["counts"], mine)
+                c["y_rel_l2"] = rel_l2(r["y"], run["y"][: len(r["y"])])  # actpat keeps the first batch's y
                 c["layer_sums_rel_l2"] = rel_l2(r["layer_sums"], run["layer_sums"])
                 c["ok"] = c["max_count_rel"] <= COUNT_TOLERANCE
                 ok_all = ok_all and c["ok"]
-            comparisons.append(c)
-            if full:
-                print(f"{c['pytorch']:<18} {c['actpat']:<22} {ratio:>11.3f} {c['max_count_rel']:>11.2e} "
+                print(f"{c['pytorch']:<26} {label:<30} {r['samples']:>3} {ratio:>7.3f} {c['max_count_rel']:>10.2e} "
                       f"{c['y_rel_l2']:>9.2e} {c['layer_sums_rel_l2']:>9.2e}  {'yes' if c['ok'] else 'NO'}")
             else:
-                print(f"{c['pytorch']:<18} {c['actpat']:<22} {ratio:>11.3f} {'(subset: timing only)':>31}")
-    if full and runs:
-        print("\nper-layer counts (first gamma), actpat then pytorch:")
-        for r in records:
-            print(f"  actpat {r['ep']}/{r['dtype']}: {[row[0] for row in r['counts']]}")
-        for run in runs:
-            print(f"  pytorch {run['device']}/{run['dtype']}: {[row[0] for row in run['counts']]}")
+                print(f"{c['pytorch']:<26} {label:<30} {r['samples']:>3} {ratio:>7.3f}  (other N: timing only)")
+            comparisons.append(c)
+    for r in records:
+        if r["samples"] == n:
+            print(f"  actpat {r['ep']}/{r['dtype']} counts at gamma {r['gammas'][0]:.3g}: {[row[0] for row in r['counts']]}")
+    g0 = next((r["gammas"][0] for r in records if r["samples"] == n), records[0]["gammas"][0])
+    for run in runs:
+        print(f"  pytorch {run['device']}/{run['dtype']} at {g0:.3g}: {[row[gammas.index(g0)] for row in run['counts']]}")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"model": model_label, "seq_len": seq_len, "samples": len(windows), "gammas": gammas,

@@ -54,7 +54,18 @@ export async function loadSamplesOrSkip(
       if (!options.quiet) console.error(`skip ${dataset}: ${err.message}`);
     }
   }
-  run.manifest.config = { ...run.manifest.config, skipped };
+  // Token lengths drive time and memory (prompts are not truncated, as in the paper): recorded per dataset.
+  const sampleTokens = Object.fromEntries(
+    [...samples].map(([name, d]) => {
+      const lengths = d.samples.map((s) => s.tokens.length).sort((a, b) => a - b);
+      return [name, {
+        min: lengths[0],
+        median: lengths[lengths.length >> 1],
+        max: lengths[lengths.length - 1],
+      }];
+    }),
+  );
+  run.manifest.config = { ...run.manifest.config, skipped, sampleTokens };
   await run.save();
   return { samples, skipped };
 }

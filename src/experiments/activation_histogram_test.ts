@@ -52,7 +52,9 @@ Deno.test("edges: 20 per decade from 1e-12 to 1e2, ascending, within 4 % of 10^(
     assert(Math.abs(BIN_EDGES[k] / ideal - 1) < 0.04, `edge ${k} = ${BIN_EDGES[k]} is far from ${ideal}`);
   }
   // distribution_draw.py uses 2e-6 and 5e-6; the paper's text 2e-5. Parsed flags give the same doubles.
-  for (const g of ["2e-6", "5e-6", "2e-5", "1e-4", "2.5e-3"]) assert(isBinEdge(Number(g)), `${g} is not an edge`);
+  for (const g of ["2e-6", "5e-6", "2e-5", "1e-4", "2.5e-3"]) {
+    assert(isBinEdge(Number(g)), `${g} is not an edge`);
+  }
   assert(!isBinEdge(2.1e-6));
   assert.deepEqual(binBounds(0), { lower: 0, upper: 1e-12 });
   assert.deepEqual(binBounds(BIN_COUNT - 1), { lower: 100, upper: Infinity });
@@ -76,7 +78,10 @@ Deno.test("binIndex and addMeans agree with a linear scan over the edges, edges 
   const h2 = new Float64Array(BIN_COUNT);
   assert.equal(addMeans(h2, f32, 3, "f32", 2e-6), 1);
   assert.equal(h2[bruteBin(f32[1] / 3)], 1);
-  assert.throws(() => addMeans(new Float64Array(BIN_COUNT), Float32Array.from([NaN]), 1, "w"), /w\[0\] is NaN/);
+  assert.throws(
+    () => addMeans(new Float64Array(BIN_COUNT), Float32Array.from([NaN]), 1, "w"),
+    /w\[0\] is NaN/,
+  );
 });
 
 Deno.test("countAbove is exact on every edge and brackets the true count inside a bin", () => {
@@ -113,7 +118,10 @@ Deno.test("nearestEdgeQuantile returns the edge whose fraction above is nearest 
     const frac = (g: number) => xs.filter((x) => x > g).length / xs.length;
     assert.equal(fractionAbove, frac(gamma));
     for (const e of BIN_EDGES) {
-      assert(Math.abs(frac(e) - (1 - p)) >= Math.abs(fractionAbove - (1 - p)) - 1e-15, `edge ${e} is nearer for p ${p}`);
+      assert(
+        Math.abs(frac(e) - (1 - p)) >= Math.abs(fractionAbove - (1 - p)) - 1e-15,
+        `edge ${e} is nearer for p ${p}`,
+      );
     }
   }
   assert.throws(() => nearestEdgeQuantile(new Float64Array(BIN_COUNT), 0.5), /empty/);

@@ -75,6 +75,15 @@ export function parseCalibration(text: string): CalibrationSpec {
   return m[2] ? { dataset: m[1], split: m[2] } : { dataset: m[1] };
 }
 
+/** Throws unless `dataset` can calibrate (c4, wikitext2 or a task of {@link TASK_CALIBRATION}). */
+export function checkCalibrationDataset(dataset: string): void {
+  if (dataset === "c4" || dataset === "wikitext2" || dataset in TASK_CALIBRATION) return;
+  throw new ActpatError(
+    `calibrate on "${dataset}"`,
+    `calibration sets are c4, wikitext2 and the tasks ${Object.keys(TASK_CALIBRATION).join(", ")}`,
+  );
+}
+
 /** `name` or `name:split` back to text. */
 export function calibrationLabel(spec: CalibrationSpec): string {
   return spec.split ? `${spec.dataset}:${spec.split}` : spec.dataset;
@@ -113,6 +122,7 @@ export async function calibrationSet(
   options: CalibrationOptions,
 ): Promise<CalibrationSet> {
   const { nsamples, seqLen, seed } = options;
+  checkCalibrationDataset(spec.dataset);
   if (!Number.isInteger(nsamples) || nsamples < 1) {
     throw new ActpatError("build calibration set", `nsamples ${nsamples} is not a positive integer`);
   }
@@ -148,13 +158,8 @@ export async function calibrationSet(
       record: datasetRecord(loaded, { windows: { seed, seqLen, starts: w.starts } }),
     };
   }
+  checkCalibrationDataset(spec.dataset);
   const task = TASK_CALIBRATION[spec.dataset];
-  if (!task) {
-    throw new ActpatError(
-      `calibrate on "${spec.dataset}"`,
-      `calibration sets are c4, wikitext2 and the tasks ${Object.keys(TASK_CALIBRATION).join(", ")}`,
-    );
-  }
   const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
   return note ? { ...set, note } : set;
 }

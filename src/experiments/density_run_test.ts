@@ -32,15 +32,30 @@ Deno.test("density runs on stories260K: identical seeds give identical files; --
   const a = join(tmp.path, "a"), b = join(tmp.path, "b");
   const resA = await runDensity(options(a));
   await runDensity(options(b, { layerGroup: 5 }));
-  for (const f of ["density.csv", "density_histogram.csv", "density_sums/mmlu.layers0-4.f32", "density_sums/humaneval.layers0-4.f32"]) {
-    assert.deepEqual(await Deno.readFile(join(a, f)), await Deno.readFile(join(b, f)), `${f} differs between reruns`);
+  for (
+    const f of [
+      "density.csv",
+      "density_histogram.csv",
+      "density_sums/mmlu.layers0-4.f32",
+      "density_sums/humaneval.layers0-4.f32",
+    ]
+  ) {
+    assert.deepEqual(
+      await Deno.readFile(join(a, f)),
+      await Deno.readFile(join(b, f)),
+      `${f} differs between reruns`,
+    );
   }
   // hellaswag is not in the mirror: a skip, listed in the manifest with the data layer's reason.
   const manifest = await readManifest(join(a, "manifest.json"));
   const skipped = manifest.config.skipped as { dataset: string; reason: string }[];
   assert.deepEqual(skipped.map((s) => s.dataset), ["hellaswag"]);
   assert.match(skipped[0].reason, /Cannot load dataset "hellaswag": split "validation" is not in the mirror/);
-  assert.deepEqual(manifest.datasets.map((d) => [d.name, d.split, d.examples?.ids.length]), [["mmlu", "validation", 3], [
+  assert.deepEqual(manifest.datasets.map((d) => [d.name, d.split, d.examples?.ids.length]), [[
+    "mmlu",
+    "validation",
+    3,
+  ], [
     "humaneval",
     "test",
     3,
@@ -72,8 +87,19 @@ Deno.test("density runs on stories260K: identical seeds give identical files; --
   const fromHist = await densityFromRun({ from: d, gamma: parseGamma("q0.95"), out: qd, quiet: true });
   assert.match(fromHist.note, /histogram edge/);
   // γ inside a bin with the histogram only: estimates flagged inexact, with bounds.
-  const inside = await densityFromRun({ from: d, gamma: parseGamma("2.1e-3"), out: join(tmp.path, "in"), quiet: true });
+  const inside = await densityFromRun({
+    from: d,
+    gamma: parseGamma("2.1e-3"),
+    out: join(tmp.path, "in"),
+    quiet: true,
+  });
   assert(inside.rows.some((r) => r.exact === false && (r.active_low as number) < (r.active_high as number)));
-  await assert.rejects(densityFromRun({ from: a, gamma: parseGamma("1e-3"), out: a }), /must differ from --from/);
-  await assert.rejects(densityFromRun({ from: join(tmp.path, "none"), gamma: parseGamma("1e-3") }), /manifest\.json/);
+  await assert.rejects(
+    densityFromRun({ from: a, gamma: parseGamma("1e-3"), out: a }),
+    /must differ from --from/,
+  );
+  await assert.rejects(
+    densityFromRun({ from: join(tmp.path, "none"), gamma: parseGamma("1e-3") }),
+    /manifest\.json/,
+  );
 });

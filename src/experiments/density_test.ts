@@ -76,7 +76,11 @@ Deno.test("density sums and counts equal a direct computation from finite-differ
     // activation_gradient_graph_test.ts), so means agree to 1e-6 · max(1, |x|). float32: forward and backward
     // through 2 layers carry relative errors ~1e-6 of O(1) entries; 1e-4 · max(1, |x|) as in that test.
     const tol = dtype === "float64" ? 1e-6 : 1e-4;
-    const runner = new LlamaRunner({ config: tiny.config, weights: tiny.store }, { dtype, threads: 1, cache: false });
+    const runner = new LlamaRunner({ config: tiny.config, weights: tiny.store }, {
+      dtype,
+      threads: 1,
+      cache: false,
+    });
     try {
       const sums = await activationSums(runner, seqs, { layers, batchSize: 2 });
       for (const [name, r] of ref) {
@@ -151,15 +155,20 @@ Deno.test("densityTable: histogram counts on an edge, kept sums and quantiles eq
   // A histogram edge near the median of the means.
   const median = meanQuantile([...sums.values()].map((s) => ({ sums: s, samples: N })), 0.5);
   const edge = BIN_EDGES.find((e) => e >= median)!;
-  const noActive: DatasetDensity = { dataset: "x", samples: N, modules: moduleDensities(tiny.config, sums, N, [0, 1]) };
-  const withSums = async () => sums;
+  const noActive: DatasetDensity = {
+    dataset: "x",
+    samples: N,
+    modules: moduleDensities(tiny.config, sums, N, [0, 1]),
+  };
+  const withSums = () => Promise.resolve(sums);
   for (const reader of [null, withSums]) {
     const t = await densityTable([noActive], { kind: "absolute", value: edge, text: String(edge) }, reader);
     assert.equal(t.gamma, edge);
     for (const c of t.counts) {
       assert(c.count.exact);
-      if (c.module !== "all") assert.equal(c.count.active, direct(edge)(c.layer, c.module), `${c.layer} ${c.module}`);
-      else {
+      if (c.module !== "all") {
+        assert.equal(c.count.active, direct(edge)(c.layer, c.module), `${c.layer} ${c.module}`);
+      } else {
         const parts = t.counts.filter((x) => x.layer === c.layer && x.module !== "all");
         assert.equal(c.count.active, parts.reduce((s, x) => s + x.count.active, 0));
         assert.equal(c.params, parts.reduce((s, x) => s + x.params, 0));

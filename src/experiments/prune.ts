@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { LoadOptions } from "../data/mod.ts";
+import { LINEAR_MODULES, linearShape, type LlamaConfig } from "../model/llama_config.ts";
 import type { LlamaRunOptions } from "../model/llama/mod.ts";
 import { type LoadedModel, loadModel } from "../model/load_model.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
@@ -25,6 +26,7 @@ import {
   type CalibrationSet,
   calibrationSet,
   type CalibrationSpec,
+  checkCalibrationDataset,
 } from "./calibration_sets.ts";
 import { computeDensityCounts, readDensityCounts } from "./density_counts.ts";
 import { checkCheckpointDir, PrunedCheckpointWriter } from "./pruned_checkpoint.ts";
@@ -163,13 +165,28 @@ export function sparsityRows(modules: readonly ModuleSparsity[]) {
 }
 
 /** Checks a configuration before any work; returns the per-layer pattern kind. */
-function checkConfig(config: PruneConfig, layers: number): PrunePattern {
+function checkConfig(config: PruneConfig, model: LlamaConfig): PrunePattern {
+  const layers = model.numLayers;
   const pattern = parsePrunePattern(config.pattern, config.sparsity);
+  if (config.method === "wanda" || config.allocation === "owl") {
+    checkCalibrationDataset(config.calibration.dataset);
+  }
   if (pattern.kind === "unstructured" && !(config.sparsity > 0 && config.sparsity < 1)) {
     throw new ActpatError("prune", `--sparsity must be in (0, 1), got ${config.sparsity}`);
   }
   if (pattern.kind === "nm" && config.allocation !== "uniform") {
     throw new ActpatError("prune", `N:M patterns (${config.pattern}) take --allocation uniform only`);
+  }
+  if (pattern.kind === "nm") {
+    for (const m of LINEAR_MODULES) {
+      const cols = linearShape(model, m)[1];
+      if (cols % pattern.m !== 0) {
+        throw new ActpatError(
+          "prune",
+          `${m} has ${cols} input columns, not a multiple of M = ${pattern.m} (--sparsity-type ${config.pattern})`,
+        );
+      }
+    }
   }
   if (layers < 2 && config.allocation === "activation") {
     throw new ActpatError("prune", "the activation allocation needs at least 2 layers");
@@ -201,7 +218,7 @@ export async function pruneModel(
   options: PruneModelOptions = {},
 ): Promise<PrunedModel> {
   const L = model.config.numLayers;
-  const base = checkConfig(config, L);
+  const base = checkConfig(config, model.config);
   if (options.save) {
     if (!options.spillDir) throw new ActpatError("save pruned model", "no folder given");
     if (model.format !== "hf") {
@@ -313,6 +330,7 @@ export async function pruneModel(
     calibration,
     modules: result.modules,
     seconds,
+    phases: result.phases,
   });
   if (options.save) {
     await writeFileAtomic(
@@ -343,6 +361,7 @@ function pruningDescription(
     calibration: CalibrationSet | null;
     modules: ModuleSparsity[];
     seconds: number;
+    phases: Record<string, number>;
   },
 ): Record<string, unknown> {
   let params = 0;
@@ -380,6 +399,7 @@ function pruningDescription(
       }
       : null,
     seconds: done.seconds,
+    phaseSeconds: done.phases,
   };
 }
 

@@ -13,11 +13,16 @@ Deno.test("default relevance layers are the paper's range(L // 2, L - 2), else t
 Deno.test("parseLayerRange reads a-b and a, within the model's layers", () => {
   assert.deepEqual(parseLayerRange("2-4", 5), [2, 3, 4]);
   assert.deepEqual(parseLayerRange("3", 5), [3]);
-  for (const bad of ["4-2", "0-5", "x", "-1", "1-"]) assert.throws(() => parseLayerRange(bad, 5), /Cannot parse --layers/, bad);
+  for (const bad of ["4-2", "0-5", "x", "-1", "1-"]) {
+    assert.throws(() => parseLayerRange(bad, 5), /Cannot parse --layers/, bad);
+  }
 });
 
 Deno.test("relevancePairs lists every unordered pair with the diagonal; duplicates are refused", () => {
-  assert.deepEqual(relevancePairs(["a", "b", "c"]), [["a", "a"], ["a", "b"], ["a", "c"], ["b", "b"], ["b", "c"], ["c", "c"]]);
+  assert.deepEqual(relevancePairs(["a", "b", "c"]), [["a", "a"], ["a", "b"], ["a", "c"], ["b", "b"], [
+    "b",
+    "c",
+  ], ["c", "c"]]);
   assert.throws(() => relevancePairs(["a", "b", "a"]), /listed twice/);
 });
 
@@ -30,9 +35,17 @@ Deno.test("relevanceRows pools pairs × layers in the range and writes the matri
     layers: [0, 1, 2, 3],
     values: values.map((v) => Float64Array.from(v)),
   });
-  const rows = relevanceRows([r("a", "a", [[9, 0.2, 0.4, 9], [9, 0.6, 0.8, 9]]), r("a", "b", [[9, 0.1, 0.3, 9]])], [1, 2]);
+  const rows = relevanceRows([
+    r("a", "a", [[9, 0.2, 0.4, 9], [9, 0.6, 0.8, 9]]),
+    r("a", "b", [[9, 0.1, 0.3, 9]]),
+  ], [1, 2]);
   assert.equal(rows.length, 3);
-  assert.deepEqual(rows.map((x) => [x.dataset_a, x.dataset_b, x.layers, x.n]), [["a", "a", "1-2", 4], ["a", "b", "1-2", 2], [
+  assert.deepEqual(rows.map((x) => [x.dataset_a, x.dataset_b, x.layers, x.n]), [["a", "a", "1-2", 4], [
+    "a",
+    "b",
+    "1-2",
+    2,
+  ], [
     "b",
     "a",
     "1-2",

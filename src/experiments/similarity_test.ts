@@ -7,10 +7,19 @@ import { layerSimilarity, pairSimilarities, similaritySummary } from "./similari
 import { parsePairs } from "./similarity_run.ts";
 
 Deno.test("an input with itself has similarity exactly 1; similarity is exactly symmetric", async () => {
-  for (const [name, dtype] of [["gqa_untied", "float32"], ["qkv_bias_gqa", "float32"], ["mha_tied", "float64"]] as const) {
+  for (
+    const [name, dtype] of [["gqa_untied", "float32"], ["qkv_bias_gqa", "float32"], [
+      "mha_tied",
+      "float64",
+    ]] as const
+  ) {
     const tiny = tinyModel(name, 4);
     const seqs = [6, 3, 5].map((n, i) => randomIds(tiny.config, n, 20 + i));
-    const runner = new LlamaRunner({ config: tiny.config, weights: tiny.store }, { dtype, threads: 1, cache: false });
+    const runner = new LlamaRunner({ config: tiny.config, weights: tiny.store }, {
+      dtype,
+      threads: 1,
+      cache: false,
+    });
     try {
       const layers = [0, 1];
       const pairs = [
@@ -24,7 +33,9 @@ Deno.test("an input with itself has similarity exactly 1; similarity is exactly 
       // Batches of 1, 2 and 4 pairs: self-similarity and symmetry must hold in any batch layout.
       for (const batchSize of [1, 2, 4]) {
         const sims = await pairSimilarities(runner, pairs, { layers, batchSize });
-        for (const p of [0, 1]) sims[p].forEach((s, l) => assert.equal(s, 1, `${name} b${batchSize} self ${p} layer ${l}`));
+        for (const p of [0, 1]) {
+          sims[p].forEach((s, l) => assert.equal(s, 1, `${name} b${batchSize} self ${p} layer ${l}`));
+        }
         for (const [p, q] of [[2, 3], [4, 5]]) {
           assert.deepEqual(sims[p], sims[q], `${name} b${batchSize} pair ${p} vs ${q}`);
         }
@@ -41,7 +52,11 @@ Deno.test("similarities equal a direct computation from finite-difference gradie
   const tiny = tinyModel("wide_heads", 6);
   const a = randomIds(tiny.config, 5, 1), b = randomIds(tiny.config, 3, 2);
   const [ga, gb] = [a, b].map((ids) => finiteDifferenceGradients(tiny.config, tiny.weights, ids));
-  const runner = new LlamaRunner({ config: tiny.config, weights: tiny.store }, { dtype: "float64", threads: 1, cache: false });
+  const runner = new LlamaRunner({ config: tiny.config, weights: tiny.store }, {
+    dtype: "float64",
+    threads: 1,
+    cache: false,
+  });
   try {
     const [sim] = await pairSimilarities(runner, [[a, b]], { layers: [0, 1], batchSize: 1 });
     for (const layer of [0, 1]) {
@@ -72,7 +87,10 @@ Deno.test("similarities equal a direct computation from finite-difference gradie
 Deno.test("layerSimilarity sums the matrices before dividing and refuses a vanishing v", () => {
   const s = layerSimilarity([{ dot: 1, aa: 4, bb: 1 }, { dot: 2, aa: 5, bb: 8 }]);
   assert.equal(s, 3 / Math.sqrt(9 * 9));
-  assert.throws(() => layerSimilarity([{ dot: 0, aa: 0, bb: 1 }], "pair 3 at layer 2"), /v vanishes for pair 3 at layer 2/);
+  assert.throws(
+    () => layerSimilarity([{ dot: 0, aa: 0, bb: 1 }], "pair 3 at layer 2"),
+    /v vanishes for pair 3 at layer 2/,
+  );
 });
 
 Deno.test("similaritySummary gives mean, std (ddof 1), quartiles (type 7) per layer", () => {
@@ -90,5 +108,7 @@ Deno.test("similaritySummary gives mean, std (ddof 1), quartiles (type 7) per la
 
 Deno.test("parsePairs reads a:b lists and names the flag on bad input", () => {
   assert.deepEqual(parsePairs("boolq:boolq, siqa:c4"), [["boolq", "boolq"], ["siqa", "c4"]]);
-  for (const bad of ["", "boolq", "a:b:c", ":b"]) assert.throws(() => parsePairs(bad), /Cannot parse --pairs/, bad);
+  for (const bad of ["", "boolq", "a:b:c", ":b"]) {
+    assert.throws(() => parsePairs(bad), /Cannot parse --pairs/, bad);
+  }
 });

@@ -80,6 +80,8 @@ export interface PruneResult {
   /** Wanda: scaler_row of each layer's four linear inputs, as used for the masks. */
   scalerRows?: Record<LinearInput, Float32Array>[];
   seconds: number;
+  /** Seconds per phase, over all layers: the statistics passes, the masks, `onLayer`, the output passes. */
+  phases: { statistics: number; masks: number; onLayer: number; outputs: number };
 }
 
 /** Target sparsity a pattern stands for. */
@@ -176,16 +178,24 @@ export async function pruneSequential(
   const masks = options.keepMasks ? new Map<string, Uint8Array>() : undefined;
   const scalerRows: Record<LinearInput, Float32Array>[] = [];
   const bar = progress(`prune (${options.method})`, L, { unit: "layers", quiet: options.quiet });
+  const phases = { statistics: 0, masks: 0, onLayer: 0, outputs: 0 };
   try {
     const wanda = options.method === "wanda";
     const nsamples = options.calibration?.length ?? 0;
     let batches = wanda ? await embedBatches(runner, options.calibration!, options.batchSize ?? 8) : [];
+    let mark = performance.now();
+    const lap = (phase: keyof PruneResult["phases"]) => {
+      const now = performance.now();
+      phases[phase] += (now - mark) / 1000;
+      mark = now;
+    };
     for (let l = 0; l < L; l++) {
       const pattern = options.patterns[l];
       const stats = wanda
         ? (await layerPass(runner, l, batches, nsamples, { statistics: true, outputs: false })).scalerRows!
         : undefined;
       if (stats) scalerRows.push(stats);
+      lap("statistics");
       for (const m of LINEAR_MODULES) {
         const name = linearWeightName(l, m);
         const [rows, cols] = linearShape(config, m);
@@ -202,12 +212,15 @@ export async function pruneSequential(
         masks?.set(name, mask);
         store.setMemory(name, w);
       }
+      lap("masks");
       await options.onLayer?.(l, store);
+      lap("onLayer");
       // Wanda feeds the next layer with this layer's pruned outputs; the last layer's are not needed.
       if (wanda && l < L - 1) {
         batches = (await layerPass(runner, l, batches, nsamples, { statistics: false, outputs: true }))
           .outputs!;
       }
+      lap("outputs");
       bar.tick();
     }
   } finally {
@@ -220,6 +233,7 @@ export async function pruneSequential(
     ...(masks ? { masks } : {}),
     ...(options.method === "wanda" ? { scalerRows } : {}),
     seconds: (performance.now() - t0) / 1000,
+    phases,
   };
 }
 

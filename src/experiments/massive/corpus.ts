@@ -9,8 +9,8 @@ import {
   type CorpusWindows,
   DATASETS,
   type LoadedSplit,
-  loadSplit,
   type LoadOptions,
+  loadSplit,
   perplexityWindows,
   randomWindows,
   splitAvailability,
@@ -61,7 +61,9 @@ export function corpusRecipe(name: string): CorpusRecipe {
   if (!recipe) {
     throw new ActpatError(
       "parse --corpus",
-      `"${name}" is not a perplexity corpus this experiment reads (known: ${Object.keys(MASSIVE_CORPORA).join(", ")})`,
+      `"${name}" is not a perplexity corpus this experiment reads (known: ${
+        Object.keys(MASSIVE_CORPORA).join(", ")
+      })`,
     );
   }
   return recipe;
@@ -116,7 +118,9 @@ export function analysisSequences(
 ): { sequences: number[][]; starts: number[] } {
   const withBos = options.bos !== undefined && options.bos !== null;
   const bodyLen = withBos ? options.seqLen - 1 : options.seqLen;
-  if (bodyLen < 1) throw new ActpatError("parse --seq-len", `${options.seqLen} leaves no corpus token after BOS`);
+  if (bodyLen < 1) {
+    throw new ActpatError("parse --seq-len", `${options.seqLen} leaves no corpus token after BOS`);
+  }
   const body = corpus.windows.ids.subarray(corpus.bodyStart);
   if (body.length <= bodyLen) {
     throw new ActpatError(

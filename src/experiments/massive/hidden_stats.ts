@@ -61,16 +61,25 @@ export function hiddenStats(
 ): HiddenStats {
   const n = tokens * dims;
   if (data.length !== n) {
-    throw new ActpatError("compute hidden-state statistics", `${data.length} values for ${tokens} tokens × ${dims} dims`);
+    throw new ActpatError(
+      "compute hidden-state statistics",
+      `${data.length} values for ${tokens} tokens × ${dims} dims`,
+    );
   }
   if (n < options.topK || n === 0) {
-    throw new ActpatError("compute hidden-state statistics", `${n} values are fewer than the top ${options.topK}`);
+    throw new ActpatError(
+      "compute hidden-state statistics",
+      `${n} values are fewer than the top ${options.topK}`,
+    );
   }
   const abs = data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = data[i];
     if (Number.isNaN(v)) {
-      throw new ActpatError("compute hidden-state statistics", `entry (token ${Math.floor(i / dims)}, dim ${i % dims}) is NaN`);
+      throw new ActpatError(
+        "compute hidden-state statistics",
+        `entry (token ${Math.floor(i / dims)}, dim ${i % dims}) is NaN`,
+      );
     }
     abs[i] = Math.abs(v);
   }
@@ -124,7 +133,9 @@ function topEntries(abs: ArrayLike<number>, k: number): number[] {
  * expected, where a full sort of a 4096 × 4096 hidden state would dominate the run.
  */
 export function selectKth(a: Float32Array | Float64Array, k: number): number {
-  if (!(k >= 0 && k < a.length)) throw new ActpatError("select order statistic", `k ${k} outside [0, ${a.length})`);
+  if (!(k >= 0 && k < a.length)) {
+    throw new ActpatError("select order statistic", `k ${k} outside [0, ${a.length})`);
+  }
   let lo = 0;
   let hi = a.length - 1;
   while (hi > lo) {

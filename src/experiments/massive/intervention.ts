@@ -83,7 +83,10 @@ export function applyIntervention(
   setting: InterventionSetting,
 ): number {
   if (data.length !== tokens * dims) {
-    throw new ActpatError("apply the intervention", `${data.length} values for ${tokens} tokens × ${dims} dims`);
+    throw new ActpatError(
+      "apply the intervention",
+      `${data.length} values for ${tokens} tokens × ${dims} dims`,
+    );
   }
   const abs = data instanceof Float32Array ? new Float32Array(data.length) : new Float64Array(data.length);
   for (let i = 0; i < data.length; i++) abs[i] = Math.abs(data[i]);

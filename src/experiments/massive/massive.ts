@@ -19,7 +19,7 @@ import type { ComputeDType } from "../../model/llama/_weights.ts";
 import type { ExecutionProvider } from "../../onnx/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import { datasetRecord } from "../../results/manifest.ts";
-import { type RunDir, runStage, withRunDir } from "../../results/run_dir.ts";
+import { runStage, withRunDir } from "../../results/run_dir.ts";
 import type { LoadOptions } from "../../data/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { progress } from "../../util/progress.ts";
@@ -37,10 +37,10 @@ import { type InterventionPlan, interventionPlan } from "./intervention.ts";
 import { interventionPerplexity, type SettingPerplexity } from "./intervention_perplexity.ts";
 import {
   firstMassiveLayer,
-  type LayerSummary,
   layerSummaries,
-  type LocationSummary,
+  type LayerSummary,
   locationSummaries,
+  type LocationSummary,
 } from "./summary.ts";
 import {
   INTERVENTION_COLUMNS,
@@ -252,13 +252,21 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         const used = pplCorpus.windows.starts.slice(0, windows.length);
         if (name !== primary) {
           await run.recordDataset(
-            datasetRecord(pplCorpus.loaded, { windows: { seed: null, seqLen: options.seqLen, starts: used } }),
+            datasetRecord(pplCorpus.loaded, {
+              windows: { seed: null, seqLen: options.seqLen, starts: used },
+            }),
           );
         }
         const results = await runStage<SettingPerplexity[]>(
           run,
           `ppl-${name}`,
-          contentHash({ modelHash, config, plan: analysis.plan, data: pplCorpus.loaded.files.map((f) => f.sha256), used }),
+          contentHash({
+            modelHash,
+            config,
+            plan: analysis.plan,
+            data: pplCorpus.loaded.files.map((f) => f.sha256),
+            used,
+          }),
           async () => {
             const bar = progress(`perplexity ${name}`, windows.length, { unit: "win", quiet: options.quiet });
             const r = await interventionPerplexity(runner, windows, analysis.plan, {
@@ -274,7 +282,8 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         for (const r of results) {
           log(
             `  ${name} ${r.setting.padEnd(8)} ppl ${fmt(r.result.ppl)} over ${r.result.tokens} tokens ` +
-              `(${r.result.windows} windows)` + (r.setting === "original" ? "" : `, ${r.replaced} entries set`),
+              `(${r.result.windows} windows)` +
+              (r.setting === "original" ? "" : `, ${r.replaced} entries set`),
           );
         }
       }
@@ -309,15 +318,22 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
 
 /** The verdict lines for stdout and the note for the manifest. */
 function describe(a: AnalysisResult, o: MassiveOptions) {
-  const largest = a.layers.reduce((best, l) => l.ratio > best.ratio ? { layer: l.layer, ratio: l.ratio } : best, {
-    layer: a.layers[0].layer,
-    ratio: a.layers[0].ratio,
-  });
+  const largest = a.layers.reduce(
+    (best, l) => l.ratio > best.ratio ? { layer: l.layer, ratio: l.ratio } : best,
+    {
+      layer: a.layers[0].layer,
+      ratio: a.layers[0].ratio,
+    },
+  );
   const rule = `|x| > ${o.criterion.absolute} and > ${o.criterion.ratio} × median`;
   if (a.firstLayer === null) {
     const note = `massive: none (no activation with ${rule} in any layer of any sequence; ` +
       `largest top1/median ${fmt(largest.ratio)} at layer ${largest.layer})`;
-    return { largest, note, lines: [note, "intervention skipped: only the untouched perplexity is measured"] };
+    return {
+      largest,
+      note,
+      lines: [note, "intervention skipped: only the untouched perplexity is measured"],
+    };
   }
   const sites = a.plan!.sites.map((s) => s.dimension).join(", ");
   const note = `massive: found (${rule}); first at layer ${a.firstLayer}, dimensions ${sites}`;
@@ -336,13 +352,14 @@ async function unavailable(name: string, data: LoadOptions | undefined): Promise
 
 function checkOptions(o: MassiveOptions): void {
   const fail = (flag: string, detail: string) => new ActpatError(`parse --${flag}`, detail);
-  if (!Number.isInteger(o.sequences) || o.sequences < 1) throw fail("sequences", `${o.sequences} is not a positive integer`);
+  if (!Number.isInteger(o.sequences) || o.sequences < 1) {
+    throw fail("sequences", `${o.sequences} is not a positive integer`);
+  }
   if (!Number.isInteger(o.seqLen) || o.seqLen < 2) throw fail("seq-len", `${o.seqLen} is not an integer ≥ 2`);
   if (o.corpora.length === 0) throw fail("corpus", "no corpus given");
   for (const c of o.corpora) corpusRecipe(c);
-  if (!(o.criterion.absolute >= 0) || !(o.criterion.ratio >= 0)) {
-    throw fail("absolute", `thresholds must be ≥ 0 (absolute ${o.criterion.absolute}, ratio ${o.criterion.ratio})`);
-  }
+  if (!(o.criterion.absolute >= 0)) throw fail("absolute", `${o.criterion.absolute} is not a number ≥ 0`);
+  if (!(o.criterion.ratio >= 0)) throw fail("ratio", `${o.criterion.ratio} is not a number ≥ 0`);
 }
 
 function fmt(x: number): string {

@@ -120,7 +120,12 @@ export function locationSummaries(
           });
         } else if (isMassive) prev.massive = true;
       };
-      for (const a of top) visit(a, massive.some((m) => m.position === a.position && m.dimension === a.dimension));
+      for (const a of top) {
+        visit(
+          a,
+          massive.some((m) => m.position === a.position && m.dimension === a.dimension),
+        );
+      }
       for (const a of massive) visit(a, true);
       for (const [key, o] of perSequence) {
         let site = sites.get(key);

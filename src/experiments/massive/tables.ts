@@ -6,14 +6,23 @@ import type { SettingPerplexity } from "./intervention_perplexity.ts";
 
 /** `massive.csv`: one row per decoder layer. */
 export const MASSIVE_COLUMNS: CsvSchema = [
-  { name: "layer", type: "integer", description: "decoder block whose output (residual stream) is measured, 0-based" },
-  { name: "top1", type: "number", description: "largest |activation| over tokens × dims, mean over sequences" },
+  {
+    name: "layer",
+    type: "integer",
+    description: "decoder block whose output (residual stream) is measured, 0-based",
+  },
+  {
+    name: "top1",
+    type: "number",
+    description: "largest |activation| over tokens × dims, mean over sequences",
+  },
   { name: "top2", type: "number", description: "second largest |activation|, mean over sequences" },
   { name: "top3", type: "number", description: "third largest |activation|, mean over sequences" },
   {
     name: "median",
     type: "number",
-    description: "median |activation| over tokens × dims (lower median, as torch.median), mean over sequences",
+    description:
+      "median |activation| over tokens × dims (lower median, as torch.median), mean over sequences",
   },
   { name: "ratio", type: "number", description: "top1 / median of the two columns" },
   {
@@ -21,7 +30,11 @@ export const MASSIVE_COLUMNS: CsvSchema = [
     type: "integer",
     description: "sequences with at least one massive activation (|x| > absolute and > ratio × median)",
   },
-  { name: "massive_entries", type: "number", description: "massive activations per sequence, mean over sequences" },
+  {
+    name: "massive_entries",
+    type: "number",
+    description: "massive activations per sequence, mean over sequences",
+  },
   { name: "massive", type: "boolean", description: "massive_sequences > 0" },
 ];
 
@@ -36,21 +49,39 @@ export const LOCATION_COLUMNS: CsvSchema = [
     description: "token position when the same in every sequence (0 = first token), else empty",
   },
   { name: "positions", type: "string", description: "distinct positions seen, ';'-separated" },
-  { name: "token_id", type: "integer", nullable: true, description: "token id when the same in every sequence" },
+  {
+    name: "token_id",
+    type: "integer",
+    nullable: true,
+    description: "token id when the same in every sequence",
+  },
   {
     name: "token",
     type: "string",
-    description: "token text as a JSON string (<bos>/<eos> for those ids), or the distinct tokens when several",
+    description:
+      "token text as a JSON string (<bos>, <eos>, or <token ID> when it decodes to nothing), or the distinct tokens",
   },
-  { name: "mean", type: "number", description: "signed value, mean over the sequences where the site is present" },
-  { name: "std", type: "number", description: "population standard deviation of the value across those sequences" },
+  {
+    name: "mean",
+    type: "number",
+    description: "signed value, mean over the sequences where the site is present",
+  },
+  {
+    name: "std",
+    type: "number",
+    description: "population standard deviation of the value across those sequences",
+  },
   { name: "cv", type: "number", nullable: true, description: "std / |mean| (empty when the mean is 0)" },
   {
     name: "sequences",
     type: "integer",
     description: "sequences where the site is among the top-3 or massive activations of its layer",
   },
-  { name: "massive_sequences", type: "integer", description: "sequences where it meets the massive criterion" },
+  {
+    name: "massive_sequences",
+    type: "integer",
+    description: "sequences where it meets the massive criterion",
+  },
 ];
 
 /** `intervention.csv`: one row per (corpus, setting). */
@@ -70,11 +101,16 @@ export const INTERVENTION_COLUMNS: CsvSchema = [
   { name: "n_replaced", type: "integer", description: "hidden-state entries the intervention changed" },
 ];
 
-/** A token id as text for the CSV: the decoded text as a JSON string, or <bos>/<eos>. */
-export function tokenLabel(tokenizer: Pick<Tokenizer, "decode" | "bosTokenId" | "eosTokenId">, id: number): string {
+/** A token id as text for the CSV: the decoded text as a JSON string, <bos>/<eos>, or <token ID> if empty. */
+export function tokenLabel(
+  tokenizer: Pick<Tokenizer, "decode" | "bosTokenId" | "eosTokenId">,
+  id: number,
+): string {
   if (id === tokenizer.bosTokenId) return "<bos>";
   if (id === tokenizer.eosTokenId) return "<eos>";
-  return JSON.stringify(tokenizer.decode([id]));
+  const text = tokenizer.decode([id]);
+  // A lone SentencePiece "▁" (or another special token) decodes to nothing: name it by id instead.
+  return text === "" ? `<token ${id}>` : JSON.stringify(text);
 }
 
 /** Rows of `massive.csv`. */

@@ -102,7 +102,7 @@ export function activationGradientGraphKey(
 ): unknown {
   return {
     kind: "llama/activation_gradient",
-    version: 1,
+    version: 2,
     config,
     ...resolved(config, opts),
     weights: weightKey(store, modelTensorNames(config)),
@@ -124,7 +124,11 @@ export function buildActivationGradientGraph(
   const inputs = tokenInputs(g);
   const trunk = llamaTrunk(g, config, store, inputs, r.dtype);
   const y = g.scope("y", () => {
-    const logits = lmHead(g, config, store, lastTokenRows(trunk.hidden, inputs.mask), r.dtype); // [B, V]
+    // The rows are picked in the accumulation dtype: GatherElements' gradient is a ScatterElements-add, which
+    // onnxruntime's CPU provider has no float16 kernel for.
+    const hidden = trunk.hidden.dtype === acc ? trunk.hidden : cast(trunk.hidden, acc);
+    const last = lastTokenRows(hidden, inputs.mask);
+    const logits = lmHead(g, config, store, last.dtype === r.dtype ? last : cast(last, r.dtype), r.dtype); // [B, V]
     return reduceMax(logits, [1], { keepdims: false });
   });
   g.output(y, "y");

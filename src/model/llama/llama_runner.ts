@@ -344,7 +344,10 @@ export class LlamaRunner {
     const { config, weights } = this.model;
     const [B, T, d] = hidden.dims;
     if (hidden.dims.length !== 3 || d !== config.hiddenSize) {
-      throw new ActpatError("score hidden states", `hidden has dims [${hidden.dims.join(", ")}], expected [B, T, ${config.hiddenSize}]`);
+      throw new ActpatError(
+        "score hidden states",
+        `hidden has dims [${hidden.dims.join(", ")}], expected [B, T, ${config.hiddenSize}]`,
+      );
     }
     if (targets.length !== B) {
       throw new ActpatError("score hidden states", `${targets.length} target rows for a batch of ${B}`);
@@ -353,7 +356,10 @@ export class LlamaRunner {
     const tgt = new BigInt64Array(B * T);
     targets.forEach((row, b) => {
       if (row.length > T) {
-        throw new ActpatError("score hidden states", `target row ${b} has ${row.length} ids, more than the ${T} positions`);
+        throw new ActpatError(
+          "score hidden states",
+          `target row ${b} has ${row.length} ids, more than the ${T} positions`,
+        );
       }
       row.forEach((id, t) => tgt[b * T + t] = BigInt(id));
     });

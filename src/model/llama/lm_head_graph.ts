@@ -19,7 +19,11 @@ export function lmHeadTensorNames(config: LlamaConfig): string[] {
 }
 
 /** The graph cache key of an LM head graph. */
-export function lmHeadGraphKey(config: LlamaConfig, store: WeightStore, dtype: ComputeDType = "float32"): unknown {
+export function lmHeadGraphKey(
+  config: LlamaConfig,
+  store: WeightStore,
+  dtype: ComputeDType = "float32",
+): unknown {
   return {
     kind: "llama/lm_head",
     version: 1,
@@ -33,7 +37,11 @@ export function lmHeadGraphKey(config: LlamaConfig, store: WeightStore, dtype: C
  * Builds the LM head graph: inputs `hidden` [B, T, hidden] (float32, float64 for float64 graphs, as the
  * decoder block graphs return it) and `targets` [B, T] int64; output `log_probs` [B, T].
  */
-export function buildLmHeadGraph(config: LlamaConfig, store: WeightStore, dtype: ComputeDType = "float32"): Graph {
+export function buildLmHeadGraph(
+  config: LlamaConfig,
+  store: WeightStore,
+  dtype: ComputeDType = "float32",
+): Graph {
   const acc = accumulateDType(dtype);
   const g = new Graph("llama_lm_head");
   const hiddenIn = g.input("hidden", acc, ["B", "T", config.hiddenSize]);

@@ -1,0 +1,95 @@
+/**
+ * What table1 and transfer share: prune a model into a folder under the run directory, evaluate the pruned
+ * model, and drop the folder unless it is to be kept; every variant is one resumable stage.
+ */
+import { join } from "node:path";
+import type { LoadOptions } from "../data/mod.ts";
+import type { LlamaRunOptions } from "../model/llama/mod.ts";
+import type { LoadedModel } from "../model/load_model.ts";
+import type { CsvRow } from "../results/csv.ts";
+import type { DatasetRecord } from "../results/manifest.ts";
+import { type EvalConfig, evaluateModel } from "./evaluate.ts";
+import type { OpenedTask } from "./eval_tasks.ts";
+import { type PruneConfig, pruneModel, sparsityRows } from "./prune.ts";
+
+/** A stage's stored result (plain JSON). */
+export interface VariantResult {
+  rows: CsvRow[];
+  sparsity: CsvRow[];
+  targets: number[];
+  datasets: DatasetRecord[];
+  skipped: { task: string; reason: string }[];
+  pruning: Record<string, unknown> | null;
+  pruneSeconds: number;
+  evalSeconds: number;
+}
+
+/** Options of {@link pruneAndEvaluate}. */
+export interface PruneEvalOptions {
+  /** Folder of this variant's checkpoint; kept as a loadable checkpoint with `keep` (Hugging Face sources). */
+  dir: string;
+  keep: boolean;
+  opened: OpenedTask[];
+  run?: LlamaRunOptions;
+  load?: LoadOptions;
+  quiet?: boolean;
+}
+
+/** Evaluates `model` as is (`prune` null) or pruned as `prune` says. */
+export async function pruneAndEvaluate(
+  model: LoadedModel,
+  label: string,
+  prune: PruneConfig | null,
+  evalConfig: EvalConfig,
+  options: PruneEvalOptions,
+): Promise<VariantResult> {
+  const common = { run: options.run, load: options.load, opened: options.opened, quiet: options.quiet };
+  if (prune === null) {
+    const t0 = performance.now();
+    const outcome = await evaluateModel(model, label, evalConfig, common);
+    return {
+      rows: outcome.rows,
+      sparsity: [],
+      targets: new Array(model.config.numLayers).fill(0),
+      datasets: outcome.datasets,
+      skipped: outcome.skipped,
+      pruning: null,
+      pruneSeconds: 0,
+      evalSeconds: (performance.now() - t0) / 1000,
+    };
+  }
+  const save = options.keep && model.format === "hf";
+  try {
+    const pruned = await pruneModel(model, prune, {
+      run: options.run,
+      load: options.load,
+      spillDir: options.dir,
+      save,
+      quiet: options.quiet,
+    });
+    const t0 = performance.now();
+    const outcome = await evaluateModel(
+      { config: model.config, weights: pruned.weights, tokenizer: model.tokenizer },
+      label,
+      evalConfig,
+      common,
+    );
+    return {
+      rows: outcome.rows,
+      sparsity: sparsityRows(pruned.modules),
+      targets: pruned.targets,
+      datasets: [...pruned.datasets, ...outcome.datasets],
+      skipped: outcome.skipped,
+      pruning: pruned.description,
+      pruneSeconds: pruned.seconds,
+      evalSeconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    if (!options.keep) await Deno.remove(options.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Folder of a variant's checkpoint inside a run directory. */
+export function variantDir(runPath: string, label: string): string {
+  return join(runPath, "models", label.replace(/[^\w.-]+/g, "_"));
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  analysisSequences,
+  corpusAvailability,
+  corpusRecipe,
+  loadCorpus,
+  perplexityTokens,
+} from "./corpus.ts";
+
+const MIRROR = Deno.env.get("ACTPAT_MIRROR") ??
+  fileURLToPath(new URL("../../../../shared/hub", import.meta.url));
+
+/** UTF-8 bytes + 3, BOS = 1: fast enough to tokenize all of WikiText-2 test in a test. */
+const bytes = {
+  bosTokenId: 1,
+  encode(text: string, options: { addBos?: boolean } = {}): number[] {
+    const ids = [...new TextEncoder().encode(text)].map((b) => b + 3);
+    return options.addBos ? [1, ...ids] : ids;
+  },
+};
+
+Deno.test("WikiText-2 from the mirror: perplexity windows and seeded analysis windows of one stream", async () => {
+  const corpus = await loadCorpus("wikitext2", bytes, 64, { mirror: MIRROR, download: false });
+  const { ids, starts } = corpus.windows;
+  // The raw test file is 1,290,590 bytes; joined rows add nothing (each row keeps its "\n").
+  assert.equal(corpus.loaded.files[0].bytes, 1290590);
+  assert.equal(ids[0], 1);
+  assert.equal(corpus.bodyStart, 1);
+  assert.equal(starts.length, Math.floor(ids.length / 64));
+  const windows = perplexityTokens(corpus, 3);
+  assert.equal(windows.length, 3);
+  assert.deepEqual(windows[1], Array.from(ids.subarray(64, 128)));
+
+  const a = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7 });
+  const again = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7 });
+  const other = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 8 });
+  assert.deepEqual(a, again);
+  assert.notDeepEqual(a.starts, other.starts);
+  a.sequences.forEach((s, i) => {
+    assert.equal(s.length, 32);
+    assert(a.starts[i] >= 1, "analysis windows never include the stream's BOS");
+    assert.deepEqual(s, Array.from(ids.subarray(a.starts[i], a.starts[i] + 32)));
+  });
+  // With --bos: BOS, then seqLen − 1 corpus tokens from the same seeded stream.
+  const b = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7, bos: 1 });
+  b.sequences.forEach((s, i) => {
+    assert.equal(s.length, 32);
+    assert.equal(s[0], 1);
+    assert.deepEqual(s.slice(1), Array.from(ids.subarray(b.starts[i], b.starts[i] + 31)));
+  });
+  assert.throws(
+    () => analysisSequences(corpus, { sequences: 1, seqLen: ids.length, seed: 0 }),
+    /Cannot sample windows of wikitext2: .* use a shorter --seq-len/,
+  );
+});
+
+Deno.test("C4 validation: the first 1100 documents joined with ' ', at most 256 windows; missing is detectable", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const docs = Array.from({ length: 1102 }, (_, i) => ({ text: `d${i}`, timestamp: "t", url: "u" }));
+    const dir = join(tmp, "mirror", "datasets", "c4", "en");
+    await Deno.mkdir(dir, { recursive: true });
+    const text = docs.map((d) => JSON.stringify(d)).join("\n") + "\n";
+    const gz = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+    await Deno.writeFile(
+      join(dir, "c4-validation.00000-of-00008.json.gz"),
+      new Uint8Array(await new Response(gz).arrayBuffer()),
+    );
+    const opts = {
+      mirror: join(tmp, "mirror"),
+      cache: join(tmp, "cache"),
+      download: false,
+      strictRows: false,
+    };
+    const corpus = await loadCorpus("c4", bytes, 3, opts);
+    const joined = docs.slice(0, 1100).map((d) => d.text).join(" ");
+    assert.deepEqual(Array.from(corpus.windows.ids), bytes.encode(joined, { addBos: true }));
+    assert.equal(corpus.windows.starts.length, 256);
+    assert.equal(await corpusAvailability("c4", opts), "mirror");
+    const empty = { mirror: join(tmp, "none"), cache: join(tmp, "none"), download: false };
+    assert.equal(await corpusAvailability("c4", empty), "downloadable");
+    await assert.rejects(loadCorpus("c4", bytes, 3, empty), /Cannot load dataset "c4"/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("only the perplexity corpora are accepted", () => {
+  assert.throws(
+    () => corpusRecipe("boolq"),
+    /Cannot parse --corpus: "boolq" is not a perplexity corpus .*wikitext2, c4/,
+  );
+});

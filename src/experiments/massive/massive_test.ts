@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runTask } from "../../../test/fixtures/run_task.ts";
+import { writeRandomCheckpoint } from "../../model/random_checkpoint.ts";
+import { readCsv } from "../../results/csv.ts";
+import { readManifest } from "../../results/manifest.ts";
+import { type MassiveOptions, runMassive } from "./massive.ts";
+import { INTERVENTION_COLUMNS, LOCATION_COLUMNS, MASSIVE_COLUMNS } from "./tables.ts";
+
+const MIRROR = Deno.env.get("ACTPAT_MIRROR") ??
+  fileURLToPath(new URL("../../../../shared/hub", import.meta.url));
+const STORIES = join(MIRROR, "models", "stories260K-hf");
+
+/**
+ * A small C4-format validation shard (the real one is not in the mirror) in a temporary mirror that has
+ * no WikiText-2, so the run also shows the skip line. Sentences in the style of TinyStories, which the
+ * stories260K tokenizer covers.
+ */
+async function smallMirror(root: string): Promise<string> {
+  const mirror = join(root, "mirror");
+  const dir = join(mirror, "datasets", "c4", "en");
+  await Deno.mkdir(dir, { recursive: true });
+  const words = [
+    "the",
+    "cat",
+    "saw",
+    "a",
+    "big",
+    "dog",
+    "and",
+    "they",
+    "played",
+    "in",
+    "park",
+    "sun",
+    "was",
+    "happy",
+  ];
+  const docs = Array.from({ length: 40 }, (_, i) => ({
+    text: Array.from({ length: 30 }, (_, j) =>
+      words[(i * 7 + j * 3 + (j * j) % 5) % words.length]).join(" ") + ".",
+    timestamp: "2019-04-25T12:00:00Z",
+    url: `https://example.org/${i}`,
+  }));
+  const gz = new Blob([docs.map((d) => JSON.stringify(d)).join("\n") + "\n"]).stream()
+    .pipeThrough(new CompressionStream("gzip"));
+  await Deno.writeFile(
+    join(dir, "c4-validation.00000-of-00008.json.gz"),
+    new Uint8Array(await new Response(gz).arrayBuffer()),
+  );
+  return mirror;
+}
+
+function baseOptions(root: string, mirror: string, lines: string[]): MassiveOptions {
+  return {
+    model: STORIES,
+    sequences: 3,
+    seqLen: 16,
+    corpora: ["c4"],
+    seed: 4,
+    criterion: { absolute: 100, ratio: 1000 },
+    batch: 2,
+    pplWindows: 4,
+    threads: 1,
+    root: join(root, "runs"),
+    data: { mirror, cache: join(root, "cache"), download: false, strictRows: false },
+    modelLoad: { mirror: null, cacheDir: join(root, "cache"), quiet: true },
+    graphCache: join(root, "graphs"),
+    log: (l) => lines.push(l),
+    quiet: true,
+  };
+}
+
+Deno.test("stories260K: no massive activations, said so; statistics and untouched perplexity still written", async () => {
+  const root = await Deno.makeTempDir({ prefix: "actpat_massive_" });
+  try {
+    const mirror = await smallMirror(root);
+    const lines: string[] = [];
+    const out = join(root, "run");
+    const summary = await runMassive({
+      ...baseOptions(root, mirror, lines),
+      out,
+      argv: ["--model", STORIES],
+    });
+    assert.equal(summary.massive, "none");
+    assert.equal(summary.plan, null);
+    assert(
+      lines.some((l) => /^massive: none \(no activation with \|x\| > 100 and > 1000 × median/.test(l)),
+      lines.join("\n"),
+    );
+    assert(
+      lines.some((l) =>
+        /^skip perplexity on wikitext2: not in the mirror or the cache, and downloads are off/.test(l)
+      ),
+    );
+
+    // readCsv checks the header against the documented columns.
+    const massive = await readCsv(join(out, "massive.csv"), MASSIVE_COLUMNS);
+    assert.equal(massive.length, 5);
+    for (const r of massive) {
+      assert.equal(r.massive, false);
+      assert(Number(r.top1) >= Number(r.top2) && Number(r.top2) >= Number(r.top3) && Number(r.median) > 0);
+    }
+    const intervention = await readCsv(join(out, "intervention.csv"), INTERVENTION_COLUMNS);
+    assert.deepEqual(intervention.map((r) => [r.setting, r.corpus, r.layer, r.n_windows, r.n_tokens]), [
+      ["original", "c4", null, 4, 4 * 15],
+    ]);
+    assert(Number(intervention[0].ppl) > 1);
+    const locations = await readCsv(join(out, "massive_locations.csv"), LOCATION_COLUMNS);
+    assert.deepEqual(
+      [...new Set(locations.map((r) => r.layer))],
+      [0, 1, 2, 3, 4],
+      "every layer lists its top activations",
+    );
+
+    const manifest = await readManifest(join(out, "manifest.json"));
+    assert.equal(manifest.status, "ok");
+    assert.equal(manifest.model?.files[0].sha256.length, 64);
+    assert.equal(manifest.datasets[0].name, "c4");
+    assert.equal(manifest.datasets[0].windows?.starts.length, 3);
+    assert.equal(manifest.datasets[0].windows?.seed, 4);
+    const note = manifest.outputs.find((o) => o.file === "summary.json")?.description ?? "";
+    assert.match(note, /^massive: none/);
+    assert.match(manifest.outputs.find((o) => o.file === "massive.csv")?.description ?? "", /massive: none/);
+
+    // A second run in the same directory reuses both stages and writes the same numbers.
+    const before = await Deno.readTextFile(join(out, "intervention.csv"));
+    await runMassive({ ...baseOptions(root, mirror, []), out });
+    const again = await readManifest(join(out, "manifest.json"));
+    assert.deepEqual(again.stages.map((s) => [s.name, s.reused]), [["analysis", true], ["ppl-c4", true]]);
+    assert.equal(await Deno.readTextFile(join(out, "intervention.csv")), before);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a random 2-layer checkpoint with a loose criterion: massive found, zero and mean perplexities", async () => {
+  const root = await Deno.makeTempDir({ prefix: "actpat_massive_" });
+  try {
+    const mirror = await smallMirror(root);
+    const ckpt = join(root, "tiny");
+    await writeRandomCheckpoint(ckpt, {
+      shape: "tiny",
+      layers: 2,
+      seed: 3,
+      tokenizer: STORIES,
+      quiet: true,
+      resolve: { mirror: null, cacheDir: join(root, "cache") },
+    });
+    const lines: string[] = [];
+    const summary = await runMassive({
+      ...baseOptions(root, mirror, lines),
+      model: ckpt,
+      criterion: { absolute: 0, ratio: 5 },
+      bos: true,
+    });
+    assert.equal(summary.massive, "found");
+    assert.notEqual(summary.firstLayer, null);
+    assert(
+      lines.some((l) =>
+        l.startsWith(`massive: found (|x| > 0 and > 5 × median); first at layer ${summary.firstLayer}`)
+      ),
+    );
+    const rows = await readCsv(join(summary.dir, "intervention.csv"), INTERVENTION_COLUMNS);
+    assert.deepEqual(rows.map((r) => [r.setting, r.layer]), [
+      ["original", null],
+      ["zero", summary.firstLayer],
+      ["mean", summary.firstLayer],
+    ]);
+    assert(Number(rows[1].n_replaced) > 0);
+    assert.equal(rows[1].n_replaced, rows[2].n_replaced, "both settings replace the same entries");
+    const massive = await readCsv(join(summary.dir, "massive.csv"), MASSIVE_COLUMNS);
+    assert.equal(massive[summary.firstLayer!].massive, true);
+    const locations = await readCsv(join(summary.dir, "massive_locations.csv"), LOCATION_COLUMNS);
+    assert(locations.some((r) => Number(r.massive_sequences) > 0));
+    // --bos: every analysis sequence starts with BOS, so the first-token site is BOS in all of them.
+    assert(locations.some((r) => r.position === 0 && r.token === "<bos>" && r.sequences === 3));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no run directory", async () => {
+  const root = await Deno.makeTempDir({ prefix: "actpat_massive_cli_" });
+  try {
+    const out = join(root, "run");
+    const base = ["--model", STORIES, "--out", out];
+    const cases: [string[], RegExp][] = [
+      [["--seq-len", "16"], /error: Cannot run massive: --model is required\nusage: deno task massive/],
+      [base, /error: Cannot run massive: --seq-len is required/],
+      [[...base, "--seq-len", "0"], /error: Cannot parse --seq-len: "0" is not a positive integer/],
+      [
+        [...base, "--seq-len", "16", "--sequences", "x"],
+        /Cannot parse --sequences: "x" is not a positive integer/,
+      ],
+      [
+        [...base, "--seq-len", "16", "--corpus", "boolq"],
+        /Cannot parse --corpus: "boolq" is not a perplexity corpus/,
+      ],
+      [[...base, "--seq-len", "16", "--ratio=-1"], /Cannot parse --ratio: "-1" is not a number in \[0, /],
+      [[...base, "--seq-len", "16", "--frobnicate"], /Cannot run massive: Unknown option '--frobnicate'/],
+      [[...base, "--seq-len", "1"], /Cannot parse --seq-len: 1 is not an integer ≥ 2/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR });
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

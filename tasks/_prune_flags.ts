@@ -1,0 +1,147 @@
+/**
+ * Flags shared by prune, table1 and transfer: calibration, sampling, and the allocation parameters, with
+ * their parsing into a {@link PruneConfig}; plus the evaluation flags shared by eval, table1 and transfer.
+ */
+import type { ParseArgsConfig } from "node:util";
+import { listFlag, nonNegativeInt, numberIn, positiveInt } from "./_cli.ts";
+import { defaultPruneConfig, type PruneConfig } from "../src/experiments/prune.ts";
+import { parseCalibration } from "../src/experiments/calibration_sets.ts";
+import { defaultEvalConfig, type EvalConfig } from "../src/experiments/evaluate.ts";
+import { type Scoring, SCORINGS } from "../src/experiments/eval_multiple_choice.ts";
+import { ActpatError } from "../src/util/errors.ts";
+
+/** Calibration and allocation flags. */
+export const PRUNE_FLAGS = {
+  sparsity: { type: "string", default: "0.5" },
+  "sparsity-type": { type: "string", default: "unstructured" },
+  calibration: { type: "string", default: "c4" },
+  nsamples: { type: "string", default: "128" },
+  "seq-len": { type: "string" },
+  seed: { type: "string", default: "0" },
+  "batch-size": { type: "string", default: "8" },
+  alpha: { type: "string", default: "2" },
+  beta: { type: "string", default: "0.2" },
+  std: { type: "string", default: "population" },
+  "density-from": { type: "string" },
+  "density-dataset": { type: "string" },
+  gamma: { type: "string", default: "q0.99" },
+  "density-samples": { type: "string", default: "64" },
+  "density-max-len": { type: "string", default: "256" },
+  lambda: { type: "string", default: "0.08" },
+  "owl-m": { type: "string", default: "5" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Help lines of {@link PRUNE_FLAGS}. */
+export const PRUNE_HELP =
+  `  --sparsity        mean target sparsity S in (0, 1) (default 0.5); N:M patterns fix it at N/M
+  --sparsity-type   unstructured (default) or N:M such as 2:4, 4:8 (uniform allocation only)
+  --calibration     c4 (default, Wanda's), wikitext2, or a task (boolq, piqa, siqa, hellaswag, mmlu) whose prompts
+                    are concatenated into windows as in the paper's code; NAME:SPLIT picks the split (default
+                    train, MMLU validation; when it is not available another split is used and reported)
+  --nsamples        calibration sequences (default 128)
+  --seq-len         calibration window length (default: the model's max_position_embeddings, as Wanda)
+  --seed            calibration sampling seed (default 0)
+  --batch-size      calibration sequences per engine call (default 8)
+  activation allocation (the paper's N'_i = sigmoid(z_i + α), S_i = S + βS(1 − L·N'_i/ΣN')):
+  --alpha, --beta   α (default 2) and β (default 0.2)
+  --std             population (default) or sample standard deviation of the counts
+  --density-from    a run directory of \`deno task density\` on this model (its density.csv); without it the
+                    counts are computed now with --gamma, --density-samples, --density-max-len
+  --density-dataset dataset of the counts (default: the calibration dataset)
+  --gamma           γ, absolute (2e-6) or a quantile of the model's own activations (q0.99, default)
+  --density-samples samples N for computed counts (default 64); --density-max-len corpus windows (default 256)
+  OWL:
+  --lambda          OWL's λ (default 0.08); --owl-m outlier multiple M (default 5)`;
+
+type Values = { [K in keyof typeof PRUNE_FLAGS]?: string };
+
+/** A {@link PruneConfig} from the flags (method and allocation given by the caller). */
+export function pruneConfigFrom(
+  values: Values,
+  fixed: Pick<PruneConfig, "method" | "allocation">,
+): PruneConfig {
+  const std = values.std;
+  if (std !== "population" && std !== "sample") {
+    throw new ActpatError("parse --std", `"${std}" is not population or sample`);
+  }
+  return defaultPruneConfig({
+    ...fixed,
+    sparsity: numberIn("sparsity", values.sparsity, 0, 1)!,
+    pattern: values["sparsity-type"]!,
+    calibration: parseCalibration(values.calibration!),
+    nsamples: positiveInt("nsamples", values.nsamples)!,
+    seqLen: positiveInt("seq-len", values["seq-len"]) ?? null,
+    seed: nonNegativeInt("seed", values.seed)!,
+    batchSize: positiveInt("batch-size", values["batch-size"])!,
+    activation: {
+      alpha: numberIn("alpha", values.alpha, -1e6, 1e6)!,
+      beta: numberIn("beta", values.beta, 0, 1e6)!,
+      std,
+      densityFrom: values["density-from"] ?? null,
+      densityDataset: values["density-dataset"] ?? null,
+      gamma: values.gamma!,
+      samples: positiveInt("density-samples", values["density-samples"])!,
+      maxLen: positiveInt("density-max-len", values["density-max-len"])!,
+    },
+    owl: {
+      lambda: numberIn("lambda", values.lambda, 0, 1)!,
+      M: numberIn("owl-m", values["owl-m"], 0, 1e6)!,
+    },
+  });
+}
+
+/** Evaluation flags (tasks default per command). */
+export function evalFlags(tasks: string) {
+  return {
+    tasks: { type: "string", default: tasks },
+    limit: { type: "string" },
+    shots: { type: "string", default: "0" },
+    scoring: { type: "string", default: "lm-eval" },
+    "eval-seq-len": { type: "string", default: "2048" },
+    "add-bos": { type: "boolean", default: false },
+    "max-length": { type: "string" },
+    "eval-batch-size": { type: "string", default: "16" },
+    "batch-tokens": { type: "string", default: "8192" },
+  } as const satisfies ParseArgsConfig["options"];
+}
+
+/** Help lines of {@link evalFlags}. */
+export const EVAL_HELP =
+  `  --tasks           evaluated tasks, comma-separated: wikitext2 (perplexity on test, windows of --eval-seq-len),
+                    boolq, siqa, piqa, hellaswag (validation), mmlu (test); unavailable ones are skipped
+  --limit           first N examples of each task (windows for perplexity); default all
+  --shots           few-shot examples (lm-eval: MMLU only, from dev; paper scoring: the paper's shot prompts)
+  --scoring         lm-eval (default: summed log-likelihood, acc and acc_norm) or paper (last-token choice)
+  --eval-seq-len    perplexity window length (default 2048)
+  --add-bos         prepend BOS to lm-eval contexts (off by default, as lm-eval)
+  --max-length      lm-eval max_length (default max_position_embeddings)
+  --eval-batch-size sequences per engine call when scoring (default 16); --batch-tokens padded tokens (8192)`;
+
+/** An {@link EvalConfig} from {@link evalFlags}. */
+export function evalConfigFrom(values: {
+  tasks?: string;
+  limit?: string;
+  shots?: string;
+  scoring?: string;
+  "eval-seq-len"?: string;
+  "add-bos"?: boolean;
+  "max-length"?: string;
+  "eval-batch-size"?: string;
+  "batch-tokens"?: string;
+}): EvalConfig {
+  const scoring = values.scoring as Scoring;
+  if (!SCORINGS.includes(scoring)) {
+    throw new ActpatError("parse --scoring", `"${values.scoring}" is not one of ${SCORINGS.join(", ")}`);
+  }
+  return defaultEvalConfig({
+    tasks: listFlag(values.tasks) ?? [],
+    limit: positiveInt("limit", values.limit) ?? null,
+    shots: nonNegativeInt("shots", values.shots)!,
+    scoring,
+    seqLen: positiveInt("eval-seq-len", values["eval-seq-len"])!,
+    addBos: values["add-bos"] ?? false,
+    maxLength: positiveInt("max-length", values["max-length"]) ?? null,
+    batchSize: positiveInt("eval-batch-size", values["eval-batch-size"])!,
+    batchTokens: positiveInt("batch-tokens", values["batch-tokens"])!,
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * `deno task transfer --model REF [--calibrations boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2]
+ * [--tasks boolq,siqa,piqa,hellaswag,mmlu] ...`: prunes once per calibration set and evaluates each pruned model
+ * on every task → transfer.csv, the calibration × task matrix (src/experiments/transfer.ts).
+ */
+import { engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import {
+  EVAL_HELP,
+  evalConfigFrom,
+  evalFlags,
+  PRUNE_FLAGS,
+  PRUNE_HELP,
+  pruneConfigFrom,
+} from "./_prune_flags.ts";
+import { parseCalibration } from "../src/experiments/calibration_sets.ts";
+import { type Allocation, ALLOCATIONS } from "../src/experiments/prune.ts";
+import { runTransfer } from "../src/experiments/transfer.ts";
+import { ActpatError, runMain } from "../src/util/errors.ts";
+
+const DEFAULT_CALIBRATIONS = "boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2";
+const DEFAULT_TASKS = "boolq,siqa,piqa,hellaswag,mmlu";
+
+const USAGE =
+  "usage: deno task transfer --model REF [--calibrations LIST] [--tasks LIST] [--method wanda|magnitude] " +
+  "[--allocation uniform|activation|owl] [--sparsity 0.5] [--nsamples 128] [--seq-len L] [--limit N] [--dense] " +
+  "[--keep-models] [--out DIR] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] " +
+  "[--tokenizer REF]";
+
+const HELP = `${USAGE}
+
+  --calibrations    calibration sets, comma-separated NAME[:SPLIT] (default ${DEFAULT_CALIBRATIONS}); sets whose
+                    data cannot be had are skipped with a line
+  --method          wanda (default) or magnitude; --allocation uniform (default), activation or owl
+  --dense           also evaluate the dense model (calibration "dense")
+  --keep-models     keep each pruned checkpoint under <run dir>/models/<calibration>
+${PRUNE_HELP.split("\n").filter((l) => !l.includes("--calibration ")).join("\n")}
+${EVAL_HELP}
+  --out             run directory (default results/runs/transfer-<time>); an existing transfer run there resumes`;
+
+await runMain(async () => {
+  const { values } = parseTaskArgs("transfer", USAGE, Deno.args, {
+    ...MODEL_FLAGS,
+    ...PRUNE_FLAGS,
+    ...evalFlags(DEFAULT_TASKS),
+    calibrations: { type: "string", default: DEFAULT_CALIBRATIONS },
+    method: { type: "string", default: "wanda" },
+    allocation: { type: "string", default: "uniform" },
+    dense: { type: "boolean", default: false },
+    "keep-models": { type: "boolean", default: false },
+    out: { type: "string" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const method = values.method;
+  if (method !== "wanda" && method !== "magnitude") {
+    throw new ActpatError("parse --method", `"${method}" is not wanda or magnitude`);
+  }
+  const allocation = values.allocation as Allocation;
+  if (!ALLOCATIONS.includes(allocation)) {
+    throw new ActpatError(
+      "parse --allocation",
+      `"${values.allocation}" is not one of ${ALLOCATIONS.join(", ")}`,
+    );
+  }
+  const { dir } = await runTransfer({
+    model: required("transfer", USAGE, "model", values.model),
+    tokenizer: values.tokenizer,
+    calibrations: (listFlag(values.calibrations) ?? []).map(parseCalibration),
+    prune: pruneConfigFrom(values, { method, allocation }),
+    eval: evalConfigFrom(values),
+    dense: values.dense,
+    keepModels: values["keep-models"],
+    engine: engineOptions(values),
+    out: values.out,
+    argv: Deno.args,
+  });
+  console.log(`wrote ${dir}/transfer.csv, ${dir}/sparsity.csv`);
+});
