@@ -15,6 +15,9 @@ export const ReproduceConfig = z.strictObject({
   dtype: z.enum(["float32", "float16", "float64"]).default("float32"),
   threads: z.number().int().positive().nullable().default(null),
   seed: z.number().int().nonnegative(),
+  splits: z.record(z.string(), z.string()).default({}).describe(
+    "split per dataset for the activation stages, overriding the paper's (e.g. wikitext2 → test offline)",
+  ),
   density: z.strictObject({
     datasets: z.array(z.string()).min(1),
     samples: z.number().int().positive(),
@@ -60,6 +63,9 @@ export const ReproduceConfig = z.strictObject({
     sequences: z.number().int().positive(),
     seqLen: z.number().int().positive(),
     corpora: z.array(z.string()).min(1),
+    absolute: z.number().positive().default(100),
+    ratio: z.number().positive().default(1000),
+    pplWindows: z.number().int().positive().nullable().default(null).describe("perplexity windows per corpus"),
   }).nullable(),
 });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;

@@ -83,6 +83,10 @@ export const StageRecord = z.object({
 });
 export type StageRecord = z.infer<typeof StageRecord>;
 
+/** A stage (or one of its inputs) that was not run, with the reason (e.g. a dataset that cannot be had). */
+export const SkipRecord = z.object({ stage: z.string(), reason: z.string() });
+export type SkipRecord = z.infer<typeof SkipRecord>;
+
 /** A file the run wrote, with its column documentation for CSV files. */
 export const OutputRecord = z.object({
   file: z.string().describe("relative to the run directory"),
@@ -121,6 +125,7 @@ export const Manifest = z.object({
   status: z.enum(["running", "ok", "failed"]),
   error: z.string().nullable(),
   stages: z.array(StageRecord),
+  skipped: z.array(SkipRecord).default([]).describe("stages or inputs not run, and why"),
   outputs: z.array(OutputRecord),
   measurements: z.record(z.string(), z.unknown()).optional().describe(
     "resource use of the run: wall time, peak resident memory and the budget it is held to",
@@ -173,6 +178,7 @@ export function newManifest(options: {
     status: "running",
     error: null,
     stages: [],
+    skipped: [],
     outputs: [],
   };
 }
