@@ -29,9 +29,9 @@ export interface SkippedDataset {
 }
 
 /**
- * Samples of every named dataset. One that cannot be loaded (not in the mirror or cache, no network) is
- * skipped: `skip <name>: <reason>` goes to stderr and the run's manifest config lists it under `skipped`.
- * Bad names, bad splits and bad counts are errors, not skips.
+ * Samples of every named dataset. One whose split cannot be had (not in the mirror or cache, download failed)
+ * is skipped: `skip <name>: <reason>` goes to stderr and the run's manifest config lists it under `skipped`.
+ * Bad names, splits, counts and damaged files are errors, not skips.
  */
 export async function loadSamplesOrSkip(
   run: RunDir,
@@ -49,9 +49,14 @@ export async function loadSamplesOrSkip(
       samples.set(dataset, got);
       for (const r of got.records) await run.recordDataset(r);
     } catch (err) {
-      if (!(err instanceof ActpatError) || !/^Cannot load dataset /.test(err.message)) throw err;
+      // Only a split that cannot be had is skipped; a damaged or malformed file stays an error.
+      if (
+        !(err instanceof ActpatError) || !/^Cannot load dataset .* is not in the mirror/.test(err.message)
+      ) throw err;
       skipped.push({ dataset, reason: err.message });
-      if (!options.quiet) console.error(`skip ${dataset}: ${err.message}`);
+      if (!options.quiet) {
+        console.error(`skip ${dataset}: ${err.message} (--split ${dataset}=SPLIT picks another split)`);
+      }
     }
   }
   // Token lengths drive time and memory (prompts are not truncated, as in the paper): recorded per dataset.

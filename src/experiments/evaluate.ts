@@ -112,6 +112,19 @@ export async function evaluateModel(
   options: EvaluateOptions = {},
 ): Promise<EvalOutcome> {
   const opened = options.opened ?? await openEvalTasks(evalTasks(config.tasks), options.load);
+  for (const o of opened) {
+    const spec = "dataset" in o ? o.dataset.spec : undefined;
+    if (
+      spec?.kind === "multiple-choice" && config.scoring === "lm-eval" && config.shots > 0 &&
+      !spec.task.fewshot
+    ) {
+      throw new ActpatError(
+        `evaluate ${spec.name} with --shots ${config.shots}`,
+        "lm-eval samples its few-shot examples at random from the training split; only --shots 0 is supported " +
+          "(MMLU takes few-shot examples from dev; --scoring paper takes shots for every task)",
+      );
+    }
+  }
   const runner = new LlamaRunner(model, options.run ?? {});
   const out: EvalOutcome = { rows: [], items: [], datasets: [], skipped: [] };
   const limits = { batchSize: config.batchSize, batchTokens: config.batchTokens };

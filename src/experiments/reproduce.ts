@@ -10,7 +10,7 @@ import { DATASETS } from "../data/registry.ts";
 import { loadModel } from "../model/load_model.ts";
 import { contentHash } from "../results/content_hash.ts";
 import { createRunDir, type RunDir, runStage } from "../results/run_dir.ts";
-import { versions } from "../results/manifest.ts";
+import { readManifest, versions } from "../results/manifest.ts";
 import { ActpatError } from "../util/errors.ts";
 import { PAPER_SAMPLE_SPLITS } from "./activation_samples.ts";
 import { defaultCalibrationSplit, parseCalibration } from "./calibration_sets.ts";
@@ -162,6 +162,10 @@ export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: st
         await task.run();
         return { dir };
       });
+      // The stage's own manifest holds the exact example ids; the top one lists every data file's digest.
+      for (const d of (await readManifest(join(stageDir, "manifest.json"))).datasets) {
+        await run.recordDataset({ name: d.name, split: d.split, files: d.files });
+      }
       const record = run.manifest.stages.find((s) => s.name === name)!;
       outcomes.push({
         stage: name,

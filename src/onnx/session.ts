@@ -103,7 +103,7 @@ export async function createSession(
   }
   const extDir = externalDataDir(bytes);
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [ep],
+    executionProviders: [ep === "webgpu" ? { name: "webgpu", storageBufferCacheMode: webgpuBufferCache() } : ep],
     graphOptimizationLevel: opts.optimization ?? "all",
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(extDir ? { extra: { session: { model_external_initializers_file_folder_path: extDir } } } : {}),
@@ -113,6 +113,23 @@ export async function createSession(
   } catch (err) {
     throw new ActpatError("create session", `${what} on ${ep}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+const WEBGPU_BUFFER_CACHES = ["disabled", "lazyRelease", "simple", "bucket"] as const;
+
+/**
+ * The WebGPU provider's storage-buffer cache (`ACTPAT_WEBGPU_BUFFER_CACHE`, default "bucket", onnxruntime's own
+ * default). "simple" keeps every released buffer for reuse by size: with the activation-gradient graphs, whose
+ * per-sample intermediates are GiB-sized, "bucket" creates those buffers afresh in every run.
+ */
+export function webgpuBufferCache(): (typeof WEBGPU_BUFFER_CACHES)[number] {
+  const v = Deno.env.get("ACTPAT_WEBGPU_BUFFER_CACHE");
+  if (v === undefined || v === "") return "bucket";
+  if ((WEBGPU_BUFFER_CACHES as readonly string[]).includes(v)) return v as (typeof WEBGPU_BUFFER_CACHES)[number];
+  throw new ActpatError(
+    "create session",
+    `ACTPAT_WEBGPU_BUFFER_CACHE="${v}" is not one of ${WEBGPU_BUFFER_CACHES.join(", ")}`,
+  );
 }
 
 /** A tensor fed to or returned by {@link runSession}. */

@@ -87,6 +87,9 @@ export function titlePage(
       datasetRows.join("\n")
     }</tbody></table>`
     : `<p>Datasets: ${UNRECORDED}.</p>`;
+  const skipped = p.skipped.length > 0
+    ? `<h3>Left out</h3>\n${htmlTable(["stage", "reason"], p.skipped.map((s) => [s.stage, s.reason]))}`
+    : "";
   const problem = info.manifestProblem ? `<p class="problem">${escapeHtml(info.manifestProblem)}.</p>` : "";
   const contents = htmlTable(["section", "status"], info.contents.map((c) => [c.title, c.status]));
   return `<header>
@@ -96,6 +99,7 @@ ${problem}
 ${prov}
 <h3>Datasets</h3>
 ${datasets}
+${skipped}
 <h3>Contents</h3>
 ${contents}
 </header>`;

@@ -30,6 +30,8 @@ export interface Provenance {
   /** `ok`, `running`, or `failed: <error>`. */
   status?: string;
   host?: string;
+  /** Stages or inputs the run left out, and why (manifest `skipped`). */
+  skipped: { stage: string; reason: string }[];
 }
 
 type Json = Record<string, unknown>;
@@ -134,6 +136,11 @@ export function extractProvenance(manifest: unknown): Provenance {
     seed: first(m, ["seed"]) ?? first(config, ["seed"]),
     status: status && scalar(m.error) ? `${status}: ${scalar(m.error)}` : status,
     host,
+    skipped: Array.isArray(m.skipped)
+      ? m.skipped.flatMap((s) =>
+        isObject(s) && scalar(s.stage) && scalar(s.reason) ? [{ stage: scalar(s.stage)!, reason: scalar(s.reason)! }] : []
+      )
+      : [],
   };
 }
 

@@ -54,7 +54,7 @@ Deno.test("provenance: record layouts, missing datasets, and nothing invented fo
   const empty = extractProvenance(undefined);
   assert.deepEqual(
     Object.entries(empty).filter(([, v]) => v !== undefined),
-    [["weights", []], ["datasets", []], ["versions", {}], ["dates", {}]],
+    [["weights", []], ["datasets", []], ["versions", {}], ["dates", {}], ["skipped", []]],
   );
 });
 

@@ -94,15 +94,6 @@ const SECTIONS: SectionDef[] = [
     }],
   },
   {
-    title: "Evaluation",
-    stages: ["eval"],
-    blocks: [{
-      file: "eval.csv",
-      table: rawTable,
-      caption: "Perplexity and zero-shot accuracy of the model.",
-    }],
-  },
-  {
     title: "Table 2 — Cross-task calibration transfer",
     stages: ["transfer"],
     blocks: [

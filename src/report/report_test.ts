@@ -56,9 +56,9 @@ const FIGURE_SECTIONS = [
 Deno.test("report.pdf: title page, one page per section, every figure page carries a chart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "actpat_report_" });
   const tables = fixtureTables();
-  delete tables["eval.csv"]; // a section without data, with the manifest's reason
+  delete tables["sts.csv"]; // a section without data, with the manifest's reason
   delete tables["massive_locations.csv"]; // a part of a section without data, no reason recorded
-  await writeRunFixture(dir, tables, fixtureManifest({ eval: "no evaluation tasks in the config" }));
+  await writeRunFixture(dir, tables, fixtureManifest({ sts: "no sentence-pair benchmark in the config" }));
   const out = await renderReport(dir, { renderedAt: new Date("2025-02-01T00:00:00Z") });
 
   assert.deepEqual(out.svgs.map((p) => p.slice(dir.length + 1)).sort(), [
@@ -77,7 +77,7 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
   const pages = (await run("pdftotext", ["-layout", out.pdf!, "-"])).split("\f").filter((p) =>
     p.trim() !== ""
   );
-  assert.equal(pages.length, 11, "title page + 10 sections, each on its own page");
+  assert.equal(pages.length, 10, "title page + 9 sections, each on its own page");
   const title = pages[0];
   for (
     const fact of [
@@ -89,13 +89,13 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
       "2025-01-15T10:00:00Z",
       "deno task reproduce --config paper/configs/default.json",
       "2025-02-01T00:00:00.000Z",
-      "not run: no evaluation tasks in the config",
+      "not run: no sentence-pair benchmark in the config",
     ]
   ) assert.ok(title.includes(fact), `title page lacks ${fact}`);
   assert.ok(!title.includes("manifest.json does not follow"), "the fixture manifest follows the schema");
-  const evalPage = pages.findIndex((p) => p.includes("Evaluation") && p.includes("Not run"));
-  assert.ok(evalPage > 0, "the Evaluation section says it was not run");
-  assert.ok(pages[evalPage].includes("Not run: no evaluation tasks in the config"));
+  const stsPage = pages.findIndex((p) => p.includes("Table 3") && p.includes("Not run"));
+  assert.ok(stsPage > 0, "the STS section says it was not run");
+  assert.ok(pages[stsPage].includes("Not run: no sentence-pair benchmark in the config"));
   const massivePage = pages.find((p) =>
     p.includes("Massive activations per layer") || p.startsWith("Massive")
   )!;

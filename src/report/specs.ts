@@ -145,7 +145,7 @@ export interface Cell {
   value: number;
 }
 
-const LONG_VALUE_COLUMNS = ["relevance", "similarity", "value", "mean", "acc", "score"];
+const LONG_VALUE_COLUMNS = ["mean_similarity", "relevance", "similarity", "value", "mean", "acc", "score"];
 
 /**
  * The cells of a matrix CSV, long (`rowKey`, `colKey`, value column) or wide (`rowKey` then one numeric
