@@ -27,7 +27,10 @@ export class DensityAccumulator {
           this.sums.set(name, d instanceof Float32Array ? d : Float32Array.from(d));
         } else {
           if (acc.length !== d.length) {
-            throw new ActpatError("accumulate density", `${name} has ${d.length} values, expected ${acc.length}`);
+            throw new ActpatError(
+              "accumulate density",
+              `${name} has ${d.length} values, expected ${acc.length}`,
+            );
           }
           for (let i = 0; i < acc.length; i++) acc[i] += d[i];
         }
@@ -96,7 +99,9 @@ export class DensityAccumulator {
     }
     const sorted = Float64Array.from(picked).sort();
     return qs.map((q) => {
-      if (!(q >= 0 && q <= 1)) throw new ActpatError("choose density thresholds", `quantile ${q} is not in [0, 1]`);
+      if (!(q >= 0 && q <= 1)) {
+        throw new ActpatError("choose density thresholds", `quantile ${q} is not in [0, 1]`);
+      }
       return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / this.samples;
     });
   }

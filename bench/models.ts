@@ -24,7 +24,10 @@ export function parseShapeEntry(entry: string): { shape: ModelShape; layers: num
   const m = entry.match(/^([A-Za-z0-9_-]+):(\d+)$/);
   if (!m) return null;
   if (!(SHAPE_NAMES as string[]).includes(m[1])) {
-    throw new ActpatError("parse --shapes", `unknown shape "${m[1]}" in "${entry}" (shapes: ${SHAPE_NAMES.join(", ")})`);
+    throw new ActpatError(
+      "parse --shapes",
+      `unknown shape "${m[1]}" in "${entry}" (shapes: ${SHAPE_NAMES.join(", ")})`,
+    );
   }
   const layers = Number(m[2]);
   const max = MODEL_SHAPES[m[1] as ModelShape].num_hidden_layers;
@@ -48,7 +51,8 @@ export function randomCheckpointBytes(shape: ModelShape, layers: number): number
 
 async function freeBytes(dir: string): Promise<number> {
   try {
-    const out = await new Deno.Command("df", { args: ["-Pk", dir], stdout: "piped", stderr: "null" }).output();
+    const out = await new Deno.Command("df", { args: ["-Pk", dir], stdout: "piped", stderr: "null" })
+      .output();
     const last = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
     const avail = Number(last.split(/\s+/)[3]);
     return Number.isFinite(avail) ? avail * 1024 : Infinity;
@@ -71,7 +75,9 @@ export async function benchModel(entry: string, checkpoints: string, quiet = fal
       if (free < need * 1.05) {
         throw new ActpatError(
           `make checkpoint ${dir}`,
-          `it needs about ${(need / 2 ** 30).toFixed(1)} GiB and ${checkpoints} has ${(free / 2 ** 30).toFixed(1)} GiB free`,
+          `it needs about ${(need / 2 ** 30).toFixed(1)} GiB and ${checkpoints} has ${
+            (free / 2 ** 30).toFixed(1)
+          } GiB free`,
         );
       }
       if (!quiet) console.error(`building ${dir} (${(need / 2 ** 30).toFixed(1)} GiB)`);

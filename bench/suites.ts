@@ -119,7 +119,12 @@ export async function runCase(
   gammaMemo: Map<string, number[]> = new Map(),
 ): Promise<CaseResult> {
   const { config } = model;
-  const runner = new LlamaRunner(model, { ep: opts.ep, threads: opts.threads, dtype: opts.dtype, cache: opts.cache });
+  const runner = new LlamaRunner(model, {
+    ep: opts.ep,
+    threads: opts.threads,
+    dtype: opts.dtype,
+    cache: opts.cache,
+  });
   const result: CaseResult = { rows: [], fingerprints: new Map(), density: [] };
   const gpuBase = await opts.sampler.gpuNow();
   let first = true;
@@ -161,7 +166,7 @@ export async function runCase(
       }
       let record: DensityRecord | undefined;
       if (acc) {
-          const h0 = performance.now();
+        const h0 = performance.now();
         const key = `${model.label}@${seqLen}`;
         let gammas = gammaMemo.get(key);
         if (!gammas) {

@@ -21,9 +21,15 @@ export function benchWindows(config: LlamaConfig, count: number, seqLen: number,
     throw new ActpatError("make benchmark windows", `vocabulary of ${config.vocabSize} ids is too small`);
   }
   const rng = new Pcg32(seed, BENCH_STREAM);
-  return Array.from({ length: count }, () =>
-    Array.from({ length: seqLen }, (_, t) =>
-      t === 0 && config.bosTokenId !== null
-        ? config.bosTokenId
-        : FIRST_BODY_ID + rng.bounded(config.vocabSize - FIRST_BODY_ID)));
+  return Array.from(
+    { length: count },
+    () =>
+      Array.from(
+        { length: seqLen },
+        (_, t) =>
+          t === 0 && config.bosTokenId !== null
+            ? config.bosTokenId
+            : FIRST_BODY_ID + rng.bounded(config.vocabSize - FIRST_BODY_ID),
+      ),
+  );
 }

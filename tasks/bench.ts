@@ -5,7 +5,7 @@
  * density statistic as JSON for bench/reference/density_reference.py.
  */
 import { cpus } from "node:os";
-import { SUITES, type Suite } from "../bench/flops.ts";
+import { type Suite, SUITES } from "../bench/flops.ts";
 import { MemorySampler, processPeakRss } from "../bench/memory.ts";
 import { benchModel } from "../bench/models.ts";
 import { agreements, agreementTable, benchCsv, benchTable, type RunOutputs } from "../bench/report.ts";
@@ -89,12 +89,17 @@ await runMain(async () => {
   const batch = positiveInt("batch", values.batch)!;
   const samples = positiveInt("samples", values.samples)!;
   const seed = Number(values.seed);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new ActpatError("parse --seed", `"${values.seed}" is not a seed`);
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new ActpatError("parse --seed", `"${values.seed}" is not a seed`);
+  }
   const densityJson = values["density-json"] ?? values.out.replace(/\.csv$/, "") + "_density.json";
 
   const useGpu = eps.some((e) => e !== "cpu");
   const sampler = await MemorySampler.start({ gpu: useGpu });
-  const devices = { cpu: `${cpuName()} ×${threads ?? navigator.hardwareConcurrency}`, gpu: useGpu ? await gpuName() : "" };
+  const devices = {
+    cpu: `${cpuName()} ×${threads ?? navigator.hardwareConcurrency}`,
+    gpu: useGpu ? await gpuName() : "",
+  };
   console.error(`cpu: ${devices.cpu}${useGpu ? `; gpu: ${devices.gpu}` : ""}`);
 
   const rows: BenchRow[] = [];
@@ -149,7 +154,9 @@ await runMain(async () => {
   console.log(benchTable(rows));
   const agree = agreements(runs);
   if (agree.length) console.log(`\nagreement with the reference run:\n${agreementTable(agree)}`);
-  console.log(`\npeak RSS of the process: ${(processPeakRss() / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
-    (density.length ? ` and ${densityJson}` : ""));
+  console.log(
+    `\npeak RSS of the process: ${(processPeakRss() / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
+      (density.length ? ` and ${densityJson}` : ""),
+  );
   if (failures.length) throw new ActpatError("run every benchmark case", `failed: ${failures.join("; ")}`);
 });

@@ -10,6 +10,7 @@ import type { CsvRow } from "../results/csv.ts";
 import type { DatasetRecord } from "../results/manifest.ts";
 import { type EvalConfig, evaluateModel } from "./evaluate.ts";
 import type { OpenedTask } from "./eval_tasks.ts";
+import type { CalibrationSet } from "./calibration_sets.ts";
 import { type PruneConfig, pruneModel, sparsityRows } from "./prune.ts";
 
 /** A stage's stored result (plain JSON). */
@@ -30,6 +31,8 @@ export interface PruneEvalOptions {
   dir: string;
   keep: boolean;
   opened: OpenedTask[];
+  /** The calibration set of `prune`, already built. */
+  calibration?: () => Promise<CalibrationSet>;
   run?: LlamaRunOptions;
   load?: LoadOptions;
   quiet?: boolean;
@@ -60,7 +63,9 @@ export async function pruneAndEvaluate(
   }
   const save = options.keep && model.format === "hf";
   try {
+    const needsCalibration = prune.method === "wanda" || prune.allocation === "owl";
     const pruned = await pruneModel(model, prune, {
+      calibration: needsCalibration && options.calibration ? await options.calibration() : undefined,
       run: options.run,
       load: options.load,
       spillDir: options.dir,

@@ -4,7 +4,7 @@
  * non-overlapping windows of seqLen tokens (tail dropped); window w is scored on its own, tokens 0..T−2 in
  * and 1..T−1 as targets; ppl = exp(mean token NLL) (src/experiments/scoring/perplexity.ts).
  */
-import { type DatasetHandle, perplexityWindows, windowTokens } from "../data/mod.ts";
+import { type CorpusWindows, type DatasetHandle, perplexityWindows, windowTokens } from "../data/mod.ts";
 import type { LlamaRunner } from "../model/llama/mod.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
 import { type DatasetRecord, datasetRecord } from "../results/manifest.ts";
@@ -17,6 +17,27 @@ import { perplexity, type PerplexityResult } from "./scoring/mod.ts";
 export interface CorpusPerplexity {
   result: PerplexityResult;
   record: DatasetRecord;
+}
+
+/**
+ * Windows by tokenizer and loaded split (object identity, so never stale): tokenizing WikiText-2's test split
+ * takes seconds to tens of seconds, and table1/transfer score several models on the same split.
+ */
+const WINDOWS = new WeakMap<object, WeakMap<object, Map<number, CorpusWindows>>>();
+
+function memoWindows(
+  tokenizer: object,
+  split: object,
+  seqLen: number,
+  make: () => CorpusWindows,
+): CorpusWindows {
+  let bySplit = WINDOWS.get(tokenizer);
+  if (!bySplit) WINDOWS.set(tokenizer, bySplit = new WeakMap());
+  let byLen = bySplit.get(split);
+  if (!byLen) bySplit.set(split, byLen = new Map());
+  let w = byLen.get(seqLen);
+  if (!w) byLen.set(seqLen, w = make());
+  return w;
 }
 
 /** Scores the first `limit` (default all) windows of `split` of a corpus dataset. */
@@ -35,7 +56,12 @@ export async function corpusPerplexity(
     throw new ActpatError("compute perplexity", `--seq-len ${options.seqLen} is below 2`);
   }
   const loaded = await dataset.split(split);
-  const windows = perplexityWindows(loaded.docs.map((d) => spec.text(d)), tokenizer, options.seqLen);
+  const windows = memoWindows(
+    tokenizer,
+    loaded,
+    options.seqLen,
+    () => perplexityWindows(loaded.docs.map((d) => spec.text(d)), tokenizer, options.seqLen),
+  );
   const count = Math.min(options.limit ?? Infinity, windows.starts.length);
   const inputs: number[][] = [];
   const targets: number[][] = [];

@@ -8,10 +8,10 @@
  *   Σ log p(continuation token | prefix) over the continuation's positions.
  *
  * Requests are batched: right-padded, one causal LM run per batch, sorted by length so batches pad little.
- * Requests whose continuation is a single token and whose inputs are equal (a context shared by several
- * choices, e.g. MMLU's " A" … " D") are answered by one run of that input and the log-softmax of its last
- * logits, computed here in float64 (the per-token path computes it in-graph in the compute dtype; the two
- * agree to float32 rounding).
+ * Requests with equal inputs — choices that share a context and differ only in their final token, e.g. MMLU's
+ * " A" … " D" — share one run: the log-probabilities of the input's own tokens come from the graph, the final
+ * token's from the log-softmax of the last logits, computed here in float64 (the graph computes it in the
+ * compute dtype; the two agree to float32 rounding).
  */
 import type { LlamaRunner } from "../model/llama/mod.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
@@ -94,9 +94,10 @@ export async function loglikelihoods(
 ): Promise<number[]> {
   const { maxLength } = options;
   const out = new Array<number>(requests.length).fill(NaN);
-  // Single-token continuations with equal inputs share one run; everything else runs per request.
-  const shared = new Map<string, { input: number[]; members: { request: number; token: number }[] }>();
-  const perToken: { request: number; input: number[]; targets: number[]; n: number }[] = [];
+  const groups = new Map<
+    string,
+    { input: number[]; targets: number[]; members: { request: number; last: number; n: number }[] }
+  >();
   requests.forEach((r, i) => {
     if (r.continuation.length === 0) {
       throw new ActpatError("score a continuation", `request ${i} has a continuation of no tokens`);
@@ -106,35 +107,30 @@ export async function loglikelihoods(
       throw new ActpatError("score a continuation", `request ${i} has no context token (an empty context)`);
     }
     const input = whole.slice(0, -1);
-    const n = Math.min(r.continuation.length, input.length);
-    if (r.continuation.length === 1) {
-      const key = input.join(",");
-      let g = shared.get(key);
-      if (!g) shared.set(key, g = { input, members: [] });
-      g.members.push({ request: i, token: r.continuation[0] });
-    } else {
-      perToken.push({ request: i, input, targets: whole.slice(1), n });
-    }
-  });
-  const groups = [...shared.values()];
-  for (const batch of batchesByLength(groups.map((g) => g.input.length), options)) {
-    const last = await runner.lastLogits(batch.map((b) => groups[b].input));
-    batch.forEach((b, k) => {
-      for (const m of groups[b].members) out[m.request] = logSoftmaxAt(last[k], m.token);
-      options.progress?.tick(groups[b].members.length);
+    const key = input.join(",");
+    let g = groups.get(key);
+    if (!g) groups.set(key, g = { input, targets: whole.slice(1), members: [] });
+    // Continuation tokens before the last are the input's own (equal for every member of the group).
+    g.members.push({
+      request: i,
+      last: whole[whole.length - 1],
+      n: Math.min(r.continuation.length, input.length),
     });
-  }
-  for (const batch of batchesByLength(perToken.map((p) => p.input.length), options)) {
-    const lp = await runner.logProbs(
-      batch.map((b) => perToken[b].input),
-      batch.map((b) => perToken[b].targets),
+  });
+  const list = [...groups.values()];
+  for (const batch of batchesByLength(list.map((g) => g.input.length), options)) {
+    const { logProbs, lastLogits } = await runner.logProbsAndLastLogits(
+      batch.map((b) => list[b].input),
+      batch.map((b) => list[b].targets),
     );
     batch.forEach((b, k) => {
-      const p = perToken[b];
-      let sum = 0;
-      for (let t = p.input.length - p.n; t < p.input.length; t++) sum += lp[k][t];
-      out[p.request] = sum;
-      options.progress?.tick();
+      const { input, members } = list[b];
+      for (const m of members) {
+        let sum = logSoftmaxAt(lastLogits[k], m.last);
+        for (let t = input.length - m.n; t < input.length - 1; t++) sum += logProbs[k][t];
+        out[m.request] = sum;
+      }
+      options.progress?.tick(members.length);
     });
   }
   return out;

@@ -49,13 +49,16 @@ function referenceLoglikelihood(
   return lp.slice(input.length - r.continuation.length).reduce((a, b) => a + b, 0);
 }
 
-Deno.test("loglikelihoods: shared single-token and per-token paths equal the float64 reference", async () => {
+Deno.test("loglikelihoods: shared and separate inputs equal the float64 reference", async () => {
   const model = tinyModel("gqa_untied", 4);
   const ctx = randomIds(model.config, 7, 1);
   const requests: EncodedPair[] = [
     // Four choices of one context with one-token continuations: one run, log-softmax of its last logits.
     ...[3, 5, 11, 2].map((t) => ({ context: ctx, continuation: [t] })),
-    // Multi-token continuations of different lengths, and a context cut on the left by maxLength.
+    // Multi-token continuations that share their input (" A" as two tokens), others of different lengths,
+    // and a context cut on the left by maxLength.
+    { context: ctx, continuation: [4, 9] },
+    { context: ctx, continuation: [4, 5] },
     { context: ctx, continuation: [4, 9, 1] },
     { context: randomIds(model.config, 3, 2), continuation: [7, 7] },
     { context: randomIds(model.config, 14, 3), continuation: [6, 8] },

@@ -205,6 +205,8 @@ export interface PruneModelOptions {
    */
   spillDir?: string;
   save?: boolean;
+  /** The calibration set of `config`, already built (several prunings with one calibration). */
+  calibration?: CalibrationSet;
   quiet?: boolean;
 }
 
@@ -232,15 +234,15 @@ export async function pruneModel(
   }
   const t0 = performance.now();
   const needsCalibration = config.method === "wanda" || config.allocation === "owl";
-  const calibration = needsCalibration
-    ? await calibrationSet(config.calibration, model.tokenizer, {
+  const calibration = !needsCalibration
+    ? null
+    : options.calibration ?? await calibrationSet(config.calibration, model.tokenizer, {
       nsamples: config.nsamples,
       seqLen: config.seqLen ?? model.config.maxPositionEmbeddings,
       seed: config.seed,
       load: options.load,
       quiet: options.quiet,
-    })
-    : null;
+    });
 
   let targets: number[];
   let allocationInputs: AllocationInputs;

@@ -13,7 +13,7 @@ import type { CsvRow, CsvSchema } from "../results/csv.ts";
 import { runStage, withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
 import { pruneAndEvaluate, variantDir, type VariantResult } from "./_prune_eval.ts";
-import { calibrationLabel } from "./calibration_sets.ts";
+import { calibrationLabel, type CalibrationSet, calibrationSet } from "./calibration_sets.ts";
 import { type EvalConfig, loadedModelRecord, printRows } from "./evaluate.ts";
 import { evalTasks, openEvalTasks } from "./eval_tasks.ts";
 import { type Allocation, type PruneConfig, SPARSITY_SCHEMA } from "./prune.ts";
@@ -115,6 +115,16 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     const rows: CsvRow[] = [];
     const sparsity: CsvRow[] = [];
     const summary: Record<string, unknown>[] = [];
+    // The variants share one calibration set: build it once, when a variant first needs it.
+    let calibration: Promise<CalibrationSet> | undefined;
+    const sharedCalibration = () =>
+      calibration ??= calibrationSet(opts.prune.calibration, model.tokenizer, {
+        nsamples: opts.prune.nsamples,
+        seqLen: opts.prune.seqLen ?? model.config.maxPositionEmbeddings,
+        seed: opts.prune.seed,
+        load: opts.load,
+        quiet: opts.quiet,
+      });
     for (const v of variants) {
       const prune: PruneConfig | null = v.method === "dense"
         ? null
@@ -137,6 +147,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
             dir: variantDir(run.path, v.label),
             keep: opts.keepModels ?? false,
             opened,
+            calibration: sharedCalibration,
             run: engine,
             load: opts.load,
             quiet: opts.quiet,

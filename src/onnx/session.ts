@@ -103,7 +103,9 @@ export async function createSession(
   }
   const extDir = externalDataDir(bytes);
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [ep === "webgpu" ? { name: "webgpu", storageBufferCacheMode: webgpuBufferCache() } : ep],
+    executionProviders: [
+      ep === "webgpu" ? { name: "webgpu", storageBufferCacheMode: webgpuBufferCache() } : ep,
+    ],
     graphOptimizationLevel: opts.optimization ?? "all",
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(extDir ? { extra: { session: { model_external_initializers_file_folder_path: extDir } } } : {}),
@@ -125,7 +127,9 @@ const WEBGPU_BUFFER_CACHES = ["disabled", "lazyRelease", "simple", "bucket"] as 
 export function webgpuBufferCache(): (typeof WEBGPU_BUFFER_CACHES)[number] {
   const v = Deno.env.get("ACTPAT_WEBGPU_BUFFER_CACHE");
   if (v === undefined || v === "") return "bucket";
-  if ((WEBGPU_BUFFER_CACHES as readonly string[]).includes(v)) return v as (typeof WEBGPU_BUFFER_CACHES)[number];
+  if ((WEBGPU_BUFFER_CACHES as readonly string[]).includes(v)) {
+    return v as (typeof WEBGPU_BUFFER_CACHES)[number];
+  }
   throw new ActpatError(
     "create session",
     `ACTPAT_WEBGPU_BUFFER_CACHE="${v}" is not one of ${WEBGPU_BUFFER_CACHES.join(", ")}`,

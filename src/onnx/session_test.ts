@@ -2,7 +2,14 @@ import { deepStrictEqual as assertEquals } from "node:assert";
 import { Graph } from "./graph.ts";
 import * as op from "./ops.ts";
 import { serializeGraph } from "./serialize.ts";
-import { createSession, epUnavailableReason, hostTensor, parseEp, runSession } from "./session.ts";
+import {
+  createSession,
+  epUnavailableReason,
+  hostTensor,
+  parseEp,
+  runSession,
+  webgpuBufferCache,
+} from "./session.ts";
 import { assertRejectsMsg, assertThrowsMsg } from "./_test_util.ts";
 
 function tiny(): Uint8Array {
@@ -47,4 +54,19 @@ Deno.test("createSession validates threads; runSession round-trips typed arrays"
     "Cannot run session",
   );
   await s.release();
+});
+
+Deno.test("the WebGPU buffer cache mode comes from ACTPAT_WEBGPU_BUFFER_CACHE, default bucket", () => {
+  const before = Deno.env.get("ACTPAT_WEBGPU_BUFFER_CACHE");
+  try {
+    Deno.env.delete("ACTPAT_WEBGPU_BUFFER_CACHE");
+    assertEquals(webgpuBufferCache(), "bucket");
+    Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", "simple");
+    assertEquals(webgpuBufferCache(), "simple");
+    Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", "huge");
+    assertThrowsMsg(() => webgpuBufferCache(), 'ACTPAT_WEBGPU_BUFFER_CACHE="huge" is not one of');
+  } finally {
+    if (before === undefined) Deno.env.delete("ACTPAT_WEBGPU_BUFFER_CACHE");
+    else Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", before);
+  }
 });

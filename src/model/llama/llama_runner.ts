@@ -373,4 +373,39 @@ export class LlamaRunner {
     const data = out.log_probs.data as Float32Array | Float64Array;
     return targets.map((row, b) => Float64Array.from(data.subarray(b * T, b * T + row.length)));
   }
+
+  /**
+   * {@link LlamaRunner.logProbs} and {@link LlamaRunner.lastLogits} of the same sequences from one run: the
+   * log-probabilities of the given targets at every position, and the full logits after the last token (for
+   * lm-eval requests whose choices share an input and differ in their final token).
+   */
+  async logProbsAndLastLogits(
+    sequences: readonly (readonly number[])[],
+    targets: readonly (readonly number[])[],
+  ): Promise<{ logProbs: Float64Array[]; lastLogits: (Float32Array | Float64Array)[] }> {
+    const { config } = this.model;
+    checkIds(config, sequences, "token id");
+    checkIds(config, targets, "target id");
+    targets.forEach((t, i) => {
+      if (t.length !== sequences[i]?.length) {
+        throw new ActpatError(
+          "score tokens",
+          `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`,
+        );
+      }
+    });
+    const { ids, mask, length } = padBatch(sequences);
+    const out = await runSession(await this.causalLm({ logProbs: true, lastLogits: true }), {
+      input_ids: ids,
+      attention_mask: mask,
+      targets: padBatch(targets).ids,
+    });
+    const lp = out.log_probs.data as Float32Array | Float64Array;
+    const last = out.last_logits.data as Float32Array | Float64Array;
+    const V = config.vocabSize;
+    return {
+      logProbs: sequences.map((s, b) => Float64Array.from(lp.subarray(b * length, b * length + s.length))),
+      lastLogits: sequences.map((_, b) => last.slice(b * V, (b + 1) * V)),
+    };
+  }
 }
