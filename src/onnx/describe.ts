@@ -11,6 +11,7 @@ function fmtAttr(a: AttrValue): string {
   if ("float" in a) return String(a.float);
   if ("floats" in a) return `[${a.floats.join(",")}]`;
   if ("tensor" in a) return `${a.tensor.dtype}(${Array.from(a.tensor.data as ArrayLike<unknown>).join(",")})`;
+  if ("graph" in a) return `<graph ${a.graph.name}: ${a.graph.nodes.length} nodes>`;
   return "?";
 }
 

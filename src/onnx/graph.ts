@@ -33,7 +33,13 @@ export type AttrValue =
   | readonly string[]
   | { float: number }
   | { floats: readonly number[] }
-  | TensorAttr;
+  | TensorAttr
+  | GraphAttr;
+
+/** A subgraph attribute (the `body` of `Scan`/`Loop`, the branches of `If`). */
+export interface GraphAttr {
+  graph: Graph;
+}
 
 /** One node of the graph. `null` inputs are omitted optional inputs. */
 export interface Node {
@@ -99,15 +105,37 @@ export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: { name: string; value: Value }[] = [];
   readonly initializers: Initializer[] = [];
+  /** The graph this one is a subgraph of (its nodes may read the parent's values by name). */
+  readonly parent?: Graph;
   private readonly scopes: string[] = [];
-  private readonly nodeNames = new Set<string>();
-  private readonly valueNames = new Set<string>();
+  private readonly nodeNames: Set<string>;
+  private readonly valueNames: Set<string>;
   private readonly constCache = new Map<string, Value>();
   private readonly dimSources = new Map<string, { value: Value; axis: number }>();
   private readonly dimCache = new Map<string, Value>();
   private readonly initIndex = new Map<Value, Initializer>();
 
-  constructor(readonly name = "actpat") {}
+  /**
+   * A graph; with `parent`, a subgraph whose nodes may use the parent's (and its ancestors') values. ONNX
+   * forbids a subgraph name shadowing an outer one, so a subgraph shares its root's node and value names and
+   * starts in the parent's current scope.
+   */
+  constructor(readonly name = "actpat", opts: { parent?: Graph } = {}) {
+    this.parent = opts.parent;
+    this.nodeNames = opts.parent ? opts.parent.nodeNames : new Set();
+    this.valueNames = opts.parent ? opts.parent.valueNames : new Set();
+    if (opts.parent) this.scopes.push(...opts.parent.scopes);
+  }
+
+  /** Nesting depth: 0 for a top-level graph, 1 for its subgraphs, … */
+  get depth(): number {
+    return this.parent ? this.parent.depth + 1 : 0;
+  }
+
+  /** True when values of `other` may be used in this graph (it is this graph or an ancestor). */
+  sees(other: Graph): boolean {
+    return other === this || (this.parent?.sees(other) ?? false);
+  }
 
   /** Declares a graph input. Symbolic dims seen here for the first time become computable in-graph. */
   input(name: string, dtype: DType, shape: readonly Dim[]): Value {
@@ -173,13 +201,15 @@ export class Graph {
   }
 
   /**
-   * A constant tensor (stored as an initializer; identical small constants are shared).
+   * A constant tensor (stored as an initializer of the top-level graph; identical small constants are shared).
    * `data` numbers are converted to `dtype`; shape defaults to a scalar for one number, else 1-D.
    */
   constant(
     data: number | readonly number[] | TypedArray,
     opts: { dtype: DType; shape?: readonly number[] },
   ): Value {
+    // A subgraph's constants live in the enclosing graph (shared with it; visible from the subgraph).
+    if (this.parent) return this.parent.constant(data, opts);
     const typed = typeof data === "number"
       ? typedFromNumbers(opts.dtype, [data])
       : Array.isArray(data)
@@ -314,6 +344,14 @@ export class Graph {
     return this.initIndex.get(v)?.data;
   }
 
+  /**
+   * Reserves and returns `name`, or `name_2`, `name_3`, … (the first free one in this graph's whole tree), as a
+   * prefix for names that must not collide (a subgraph's inputs).
+   */
+  reserveName(name: string): string {
+    return this.claimValueName(name, false);
+  }
+
   /** Every value, by name (inputs, initializers, node outputs). */
   values(): Map<string, Value> {
     const m = new Map<string, Value>();
@@ -333,10 +371,10 @@ export class Graph {
   }
 
   private own(v: Value, where: string): void {
-    if (v.graph !== this) {
+    if (!this.sees(v.graph)) {
       throw new ActpatError(
         `use ${v.name} in ${where}`,
-        `it belongs to graph ${v.graph.name}, not ${this.name}`,
+        `it belongs to graph ${v.graph.name}, not ${this.name} or a graph enclosing it`,
       );
     }
   }

@@ -54,9 +54,24 @@ function axesConst(g: Graph, axes: readonly number[]): Value {
   return g.constant(axes, { dtype: "int64" });
 }
 
+/**
+ * The graph a node on `values` goes into: the innermost one, so that a subgraph node may read values of
+ * the graphs enclosing it (whichever operand comes first).
+ */
+function graphOf(...values: Value[]): Graph {
+  return values.reduce((g, v) => v.graph.depth > g.depth ? v.graph : g, values[0].graph);
+}
+
 function binary(op: string, a: Operand, b: Operand, outDtype?: DType): Value {
   const [va, vb] = lift(op, a, b);
-  return one(va.graph, op, [va, vb], {}, outDtype ?? va.dtype, broadcastShapes(va.shape, vb.shape, op));
+  return one(
+    graphOf(va, vb),
+    op,
+    [va, vb],
+    {},
+    outDtype ?? va.dtype,
+    broadcastShapes(va.shape, vb.shape, op),
+  );
 }
 
 function unary(op: string, x: Value, floatOnly = true): Value {
@@ -115,7 +130,7 @@ export function where(cond: Value, a: Operand, b: Operand): Value {
   if (cond.dtype !== "bool") fail("Where", `condition must be bool, got ${cond}`);
   const [va, vb] = lift("Where", a, b);
   const shape = broadcastShapes(broadcastShapes(cond.shape, va.shape, "Where"), vb.shape, "Where");
-  return one(cond.graph, "Where", [cond, va, vb], {}, va.dtype, shape);
+  return one(graphOf(cond, va, vb), "Where", [cond, va, vb], {}, va.dtype, shape);
 }
 
 /** Converts x to `dtype`. */
@@ -130,7 +145,24 @@ export function matmul(a: Value, b: Value): Value {
   const k1 = a.shape[a.rank - 1], k2 = b.shape[b.rank - 2];
   if (!dimEq(k1, k2)) fail("MatMul", `inner dims differ: ${a} × ${b}`);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), "MatMul");
-  return one(a.graph, "MatMul", [a, b], {}, a.dtype, [...batch, a.shape[a.rank - 2], b.shape[b.rank - 1]]);
+  return one(graphOf(a, b), "MatMul", [a, b], {}, a.dtype, [
+    ...batch,
+    a.shape[a.rank - 2],
+    b.shape[b.rank - 1],
+  ]);
+}
+
+/** op(a) · op(b) for 2-D a, b, with op = transpose where `transA`/`transB` is set (ONNX Gemm, no C). */
+export function gemm(a: Value, b: Value, opts: { transA?: boolean; transB?: boolean } = {}): Value {
+  if (a.dtype !== b.dtype) fail("Gemm", `operand dtypes differ: ${a} and ${b}`);
+  if (a.rank !== 2 || b.rank !== 2) fail("Gemm", `operands must have rank 2: ${a}, ${b}`);
+  const [m, k1] = opts.transA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [k2, n] = opts.transB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (!dimEq(k1, k2)) {
+    fail("Gemm", `inner dims differ: ${a} × ${b} (transA ${!!opts.transA}, transB ${!!opts.transB})`);
+  }
+  const attrs = { transA: opts.transA ? 1 : 0, transB: opts.transB ? 1 : 0 };
+  return one(graphOf(a, b), "Gemm", [a, b], attrs, a.dtype, [m, n]);
 }
 
 function reduce(op: string, x: Value, axes: readonly number[], keepdims: boolean): Value {
@@ -145,6 +177,12 @@ function reduce(op: string, x: Value, axes: readonly number[], keepdims: boolean
 /** Σ over `axes` (keepdims by default). */
 export const reduceSum = (x: Value, axes: readonly number[], opts: { keepdims?: boolean } = {}): Value =>
   reduce("ReduceSum", x, axes, opts.keepdims ?? true);
+/** Σ x² over `axes` (keepdims by default). */
+export const reduceSumSquare = (
+  x: Value,
+  axes: readonly number[],
+  opts: { keepdims?: boolean } = {},
+): Value => reduce("ReduceSumSquare", x, axes, opts.keepdims ?? true);
 /** Mean over `axes` (keepdims by default). */
 export const reduceMean = (x: Value, axes: readonly number[], opts: { keepdims?: boolean } = {}): Value =>
   reduce("ReduceMean", x, axes, opts.keepdims ?? true);

@@ -54,7 +54,7 @@ function valueInfo(v: Value, name = v.name): onnxProto.onnx.IValueInfoProto {
   };
 }
 
-function attribute(name: string, a: AttrValue): onnxProto.onnx.IAttributeProto {
+function attribute(name: string, a: AttrValue, dirs: Set<string>): onnxProto.onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof a === "number") return { name, type: T.INT, i: a };
   if (typeof a === "string") return { name, type: T.STRING, s: new TextEncoder().encode(a) };
@@ -67,6 +67,7 @@ function attribute(name: string, a: AttrValue): onnxProto.onnx.IAttributeProto {
   if ("tensor" in a) {
     return { name, type: T.TENSOR, t: tensorProto("", a.tensor.dtype, a.tensor.dims, a.tensor.data) };
   }
+  if ("graph" in a) return { name, type: T.GRAPH, g: graphProto(a.graph, dirs) };
   throw new ActpatError(`serialize attribute ${name}`, "unknown attribute kind");
 }
 
@@ -75,8 +76,30 @@ function attribute(name: string, a: AttrValue): onnxProto.onnx.IAttributeProto {
  * external data directory recorded in the model.
  */
 export function serializeGraph(graph: Graph): Uint8Array {
-  if (graph.outputs.length === 0) throw new ActpatError(`serialize graph ${graph.name}`, "it has no outputs");
   const dirs = new Set<string>();
+  const proto = graphProto(graph, dirs);
+  if (dirs.size > 1) {
+    throw new ActpatError(
+      `serialize graph ${graph.name}`,
+      `external weights come from several directories (${
+        [...dirs].join(", ")
+      }); onnxruntime reads external data ` +
+        "from one folder, so place the weight files together",
+    );
+  }
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    producerName: "actpat",
+    opsetImport: [{ domain: "", version: OPSET }],
+    metadataProps: dirs.size ? [{ key: EXTERNAL_DIR_KEY, value: [...dirs][0] }] : [],
+    graph: proto,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** One graph (the model's, or a subgraph attribute); adds the real directories of external weights to `dirs`. */
+function graphProto(graph: Graph, dirs: Set<string>): onnxProto.onnx.IGraphProto {
+  if (graph.outputs.length === 0) throw new ActpatError(`serialize graph ${graph.name}`, "it has no outputs");
   const initializer = graph.initializers.map((init) => {
     const v = init.value;
     if (init.data) return tensorProto(v.name, v.dtype, v.shape as number[], init.data);
@@ -95,37 +118,21 @@ export function serializeGraph(graph: Graph): Uint8Array {
       ],
     };
   });
-  if (dirs.size > 1) {
-    throw new ActpatError(
-      `serialize graph ${graph.name}`,
-      `external weights come from several directories (${
-        [...dirs].join(", ")
-      }); onnxruntime reads external data ` +
-        "from one folder, so place the weight files together",
-    );
-  }
   const node = graph.nodes.map((n) => ({
     name: n.name,
     opType: n.opType,
     domain: "",
     input: n.inputs.map((v) => v ? v.name : ""),
     output: n.outputs.map((v) => v.name),
-    attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
+    attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a, dirs)),
   }));
-  const model = onnx.ModelProto.create({
-    irVersion: IR_VERSION,
-    producerName: "actpat",
-    opsetImport: [{ domain: "", version: OPSET }],
-    metadataProps: dirs.size ? [{ key: EXTERNAL_DIR_KEY, value: [...dirs][0] }] : [],
-    graph: {
-      name: graph.name,
-      node,
-      initializer,
-      input: graph.inputs.map((v) => valueInfo(v)),
-      output: graph.outputs.map((o) => valueInfo(o.value, o.name)),
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
+  return {
+    name: graph.name,
+    node,
+    initializer,
+    input: graph.inputs.map((v) => valueInfo(v)),
+    output: graph.outputs.map((o) => valueInfo(o.value, o.name)),
+  };
 }
 
 /** Serializes `graph` to `modelPath` atomically (external weights stay where they are). */

@@ -7,22 +7,29 @@
  * ∂y/∂W is never asked of the autodiff directly (that would sum over the batch): for a linear o = x·Wᵀ,
  * ∂y/∂W = Σ_t δ_tᵀ x_t with δ = ∂y/∂o, so the graph differentiates Σ_b y_b with respect to each linear's
  * output o [B, T, out] (samples are independent, so row b of that gradient is sample b's δ) and forms the
- * per-sample products itself. Right padding is harmless: the causal mask makes y independent of padding
- * positions, so their δ is exactly zero.
+ * per-sample products itself, one sample (or pair) at a time inside an ONNX Scan over the batch, so memory
+ * holds one [out, in] product per matrix at a time instead of [B, out, in]. Right padding is harmless: the
+ * causal mask makes y independent of padding positions, so their δ is exactly zero.
  */
 import { gradients } from "../../onnx/autodiff/mod.ts";
 import {
   abs,
+  add,
   cast,
   concat,
+  expand,
+  gather,
+  gemm,
   Graph,
-  matmul,
   mul,
   reduceMax,
   reduceSum,
+  reduceSumSquare,
   reshape,
+  scan,
+  shape,
   slice,
-  transpose,
+  SLICE_END,
   unsqueeze,
   type Value,
 } from "../../onnx/mod.ts";
@@ -102,7 +109,8 @@ export function activationGradientGraphKey(
 ): unknown {
   return {
     kind: "llama/activation_gradient",
-    version: 2,
+    // 3: per-sample products are reduced inside a Scan over the batch (no [B, out, in] tensors).
+    version: 3,
     config,
     ...resolved(config, opts),
     weights: weightKey(store, modelTensorNames(config)),
@@ -135,33 +143,68 @@ export function buildActivationGradientGraph(
 
   const wrt = r.layers.flatMap((l) => LINEAR_MODULES.map((m) => trunk.layers[l].products[m]));
   const deltas = gradients(g, y, wrt, { scope: "backward" });
+  // A zero of the accumulation dtype computed at run time (0 · B): a constant [out, in] zero state would be
+  // constant-folded by onnxruntime into one resident weight-sized initializer per matrix.
+  const zero = g.scope("activation/zero", () => cast(mul(g.dimTensor("B"), 0), acc)); // [1]
   let k = 0;
   for (const l of r.layers) {
     for (const m of LINEAR_MODULES) {
       const delta = deltas[k++]; // [B, T, out]
       g.scope(`activation/layers.${l}/${m}`, () => {
-        const x = trunk.layers[l].inputs[LINEAR_INPUT_OF[m]]; // [B, T, in]
         const toAcc = (v: Value) => v.dtype === acc ? v : cast(v, acc);
-        // ∂y_b/∂W = δ_bᵀ x_b, per sample: [B, out, T] × [B, T, in].
-        const grad = matmul(transpose(toAcc(delta), [0, 2, 1]), toAcc(x));
-        const v = mul(grad, weightValue(g, store, linearWeightName(l, m), acc)); // [B, out, in]
-        if (r.density) g.output(reduceSum(abs(v), [0], { keepdims: false }), densityOutput(l, m));
-        if (r.similarity) g.output(pairSums(v, linearShape(config, m)), similarityOutput(l, m));
+        const x = toAcc(trunk.layers[l].inputs[LINEAR_INPUT_OF[m]]); // [B, T, in]
+        const w = weightValue(g, store, linearWeightName(l, m), acc); // [out, in]
+        const outs = reduceLinear(toAcc(delta), x, w, linearShape(config, m), zero, r);
+        if (outs.density) g.output(outs.density, densityOutput(l, m));
+        if (outs.similarity) g.output(outs.similarity, similarityOutput(l, m));
       });
     }
   }
   return g;
 }
 
-/** For v [B, out, in] with pairs (2i, 2i+1): [B/2, 3] of (Σ|v_a v_b|, Σv_a², Σv_b²). */
-function pairSums(v: Value, [out, inDim]: [number, number]): Value {
-  const g = v.graph;
-  const pairs = reshape(v, g.constant([-1, 2, out, inDim], { dtype: "int64" }), {
-    outShape: ["P", 2, out, inDim],
+/**
+ * One linear's reductions, a sample (or a pair of samples) at a time: a Scan over the batch whose body forms
+ * ∂y_b/∂W = δ_bᵀ x_b [out, in] (one Gemm) and folds it into the state, so memory holds one [out, in]
+ * accumulator and one iteration's products, never [B, out, in]. Density uses Σ_b |W ⊙ G_b| = |W ⊙ Σ_b |G_b||
+ * (the sum is non-negative), which multiplies by W once instead of once per sample.
+ */
+function reduceLinear(
+  delta: Value,
+  x: Value,
+  w: Value,
+  [out, inDim]: [number, number],
+  zero: Value,
+  r: { density: boolean; similarity: boolean },
+): { density?: Value; similarity?: Value } {
+  const g = delta.graph;
+  const states = r.density ? [expand(zero, [out, inDim])] : [];
+  const grad = (d: Value, xb: Value) => gemm(d, xb, { transA: true }); // [T, out]ᵀ × [T, in]
+  if (!r.similarity) {
+    const { states: [sum] } = scan(states, [delta, x], ([s], [d, xb]) => ({
+      states: [add(s, abs(grad(d, xb)))],
+    }));
+    return { density: abs(mul(sum, w)) };
+  }
+  // Pairs (2i, 2i+1): scan [P, 2, T, ·] and split each slice in the body.
+  const pairs = (v: Value) => {
+    const rest = slice(shape(v), { starts: [1], ends: [SLICE_END], axes: [0] }); // [T, ·]
+    const dims = concat([g.constant([-1, 2], { dtype: "int64" }), rest], 0);
+    return reshape(v, dims, { outShape: ["P", 2, ...v.shape.slice(1)] });
+  };
+  const { states: finals, outputs: [sims] } = scan(states, [pairs(delta), pairs(x)], (ss, [d2, x2]) => {
+    const bg = d2.graph;
+    const pick = (v: Value, i: number) => gather(v, bg.constant(i, { dtype: "int64" }), 0); // [T, ·]
+    const ga = grad(pick(d2, 0), pick(x2, 0));
+    const gb = grad(pick(d2, 1), pick(x2, 1));
+    const va = mul(ga, w), vb = mul(gb, w); // [out, in]
+    const total = (v: Value) => reduceSum(v, [0, 1], { keepdims: false }); // []
+    const square = (v: Value) => reduceSumSquare(v, [0, 1], { keepdims: false });
+    const sim = concat([total(abs(mul(va, vb))), square(va), square(vb)].map((c) => unsqueeze(c, [0])), 0);
+    return {
+      states: r.density ? [add(add(ss[0], abs(ga)), abs(gb))] : [],
+      outputs: [sim], // [3]
+    };
   });
-  const a = slice(pairs, { starts: [0], ends: [1], axes: [1] }); // [P, 1, out, in]
-  const b = slice(pairs, { starts: [1], ends: [2], axes: [1] });
-  const total = (x: Value) => reduceSum(x, [1, 2, 3], { keepdims: false }); // [P]
-  const cols = [total(abs(mul(a, b))), total(mul(a, a)), total(mul(b, b))].map((c) => unsqueeze(c, [1]));
-  return concat(cols, 1);
+  return { density: r.density ? abs(mul(finals[0], w)) : undefined, similarity: sims }; // sims [P, 3]
 }
