@@ -110,6 +110,12 @@ export async function createSession(
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(extDir ? { extra: { session: { model_external_initializers_file_folder_path: extDir } } } : {}),
   };
+  const probe = Deno.env.get("ACTPAT_PROBE_SESSION"); // TEMP-PROBE
+  if (probe) { // TEMP-PROBE
+    const p = JSON.parse(probe); // TEMP-PROBE
+    Object.assign(options, p, { extra: { ...options.extra, ...p.extra, session: { ...(options.extra as any)?.session, ...p.extra?.session } } }); // TEMP-PROBE
+    console.log("probe options", JSON.stringify(options)); // TEMP-PROBE
+  } // TEMP-PROBE
   try {
     return await ort.InferenceSession.create(bytes, options);
   } catch (err) {

@@ -8,11 +8,9 @@ import {
   gather,
   gatherElements,
   type Graph,
-  matmul,
   reduceSum,
   squeeze,
   sub,
-  transpose,
   unsqueeze,
   type Value,
 } from "../../onnx/mod.ts";
@@ -27,6 +25,7 @@ import {
   type LayerOutputs,
   layerTensorNames,
   layerWeights,
+  linearProduct,
   rmsNorm,
 } from "./decoder_layer.ts";
 
@@ -87,7 +86,7 @@ export function lmHead(
       dtype,
     );
     const head = weightValue(g, store, headWeightName(config), dtype);
-    const logits = matmul(normed, transpose(head, [1, 0]));
+    const logits = linearProduct(normed, head);
     const acc = accumulateDType(dtype);
     return logits.dtype === acc ? logits : cast(logits, acc);
   });

@@ -110,7 +110,8 @@ export function activationGradientGraphKey(
   return {
     kind: "llama/activation_gradient",
     // 3: per-sample products are reduced inside a Scan over the batch (no [B, out, in] tensors).
-    version: 3,
+    // 4: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
+    version: 4,
     config,
     ...resolved(config, opts),
     weights: weightKey(store, modelTensorNames(config)),

@@ -64,7 +64,8 @@ export function causalLmGraphKey(
   const r = resolved(opts);
   return {
     kind: "llama/causal_lm",
-    version: 1,
+    // 2: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
+    version: 2,
     config,
     ...r,
     weights: weightKey(store, modelTensorNames(config)),

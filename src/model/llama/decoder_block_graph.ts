@@ -59,7 +59,8 @@ export function decoderBlockGraphKey(
   checkLayer(config, layer);
   return {
     kind: "llama/decoder_block",
-    version: 1,
+    // 2: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
+    version: 2,
     config,
     layer,
     ...resolved(opts),
@@ -118,7 +119,8 @@ export function embeddingGraphKey(
 ): unknown {
   return {
     kind: "llama/embedding",
-    version: 1,
+    // 2: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
+    version: 2,
     config,
     dtype,
     weights: weightKey(store, ["model.embed_tokens.weight"]),

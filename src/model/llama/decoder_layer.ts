@@ -11,6 +11,7 @@ import {
   cast,
   concat,
   cumSum,
+  gemm,
   type Graph,
   greater,
   matmul,
@@ -20,7 +21,9 @@ import {
   reciprocal,
   reduceMean,
   reshape,
+  shape,
   sigmoid,
+  slice,
   softmax,
   split,
   sqrt,
@@ -168,9 +171,21 @@ export function rmsNorm(x: Value, weight: Value, eps: number, dtype: ComputeDTyp
   return mul(toDType(mul(xa, inv), dtype), weight);
 }
 
-/** x · Wᵀ for W [out, in]. */
-function product(x: Value, w: Value): Value {
-  return matmul(x, transpose(w, [1, 0]));
+/**
+ * x · Wᵀ for W [out, in] and x [..., in], as one Gemm(x₂, W, transB) on x flattened to rows. Written as
+ * MatMul(x, Transpose(W)), onnxruntime constant-folds Transpose(W) into a second resident copy of every
+ * weight at session creation (and the backward's Transpose(Transpose(W)) into a third); with transB the
+ * forward and the backward (dx = dy·W, also a Gemm) read the checkpoint's own tensor.
+ */
+export function linearProduct(x: Value, w: Value): Value {
+  if (x.rank === 2) return gemm(x, w, { transB: true });
+  const lead = x.shape.slice(0, -1);
+  const rows = gemm(reshape(x, [-1, x.shape[x.rank - 1]]), w, { transB: true }); // [N, out]
+  const dims = concat([
+    slice(shape(x), { starts: [0], ends: [x.rank - 1], axes: [0] }),
+    x.graph.constant([w.shape[0] as number], { dtype: "int64" }),
+  ], 0);
+  return reshape(rows, dims, { outShape: [...lead, w.shape[0]] });
 }
 
 /** rotate_half(x) = cat(−x₂, x₁) over the last axis. */
@@ -193,7 +208,7 @@ export function decoderLayer(x: Value, weights: LayerWeights, ctx: LayerContext)
   const products = {} as Record<LinearModule, Value>;
   const lin = (m: LinearModule, input: Value) =>
     g.scope(m, () => {
-      products[m] = product(input, weights.linear[m]);
+      products[m] = linearProduct(input, weights.linear[m]);
       const b = weights.bias[m as "q_proj"];
       return b ? add(products[m], b) : products[m];
     });

@@ -26,7 +26,8 @@ export function lmHeadGraphKey(
 ): unknown {
   return {
     kind: "llama/lm_head",
-    version: 1,
+    // 2: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
+    version: 2,
     config,
     dtype,
     weights: weightKey(store, lmHeadTensorNames(config)),

@@ -93,6 +93,26 @@ export const CASES: GradCase[] = [
     build: (_, [a, b]) => op.matmul(a, b),
   },
   {
+    name: "Gemm [2,3]×[4,3]ᵀ (transB, the linear layers' form)",
+    inputs: [{ name: "a", shape: [2, 3] }, { name: "b", shape: [4, 3] }],
+    build: (_, [a, b]) => op.gemm(a, b, { transB: true }),
+  },
+  {
+    name: "Gemm [3,2]ᵀ×[3,4] (transA)",
+    inputs: [{ name: "a", shape: [3, 2] }, { name: "b", shape: [3, 4] }],
+    build: (_, [a, b]) => op.gemm(a, b, { transA: true }),
+  },
+  {
+    name: "Gemm [3,2]ᵀ×[4,3]ᵀ (transA and transB)",
+    inputs: [{ name: "a", shape: [3, 2] }, { name: "b", shape: [4, 3] }],
+    build: (_, [a, b]) => op.gemm(a, b, { transA: true, transB: true }),
+  },
+  {
+    name: "Gemm [2,3]×[3,4]",
+    inputs: [{ name: "a", shape: [2, 3] }, { name: "b", shape: [3, 4] }],
+    build: (_, [a, b]) => op.gemm(a, b),
+  },
+  {
     name: "MatMul [B,T,3]×[3,2] (weight path)",
     inputs: [{ name: "a", shape: ["B", "T", 3] }, { name: "w", shape: [3, 2] }],
     build: (_, [a, w]) => op.matmul(a, w),

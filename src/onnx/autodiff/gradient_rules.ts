@@ -50,6 +50,7 @@ export type OpType =
   | "Cast"
   | "Where"
   | "MatMul"
+  | "Gemm"
   | "ReduceSum"
   | "ReduceMean"
   | "ReduceMax"
@@ -179,6 +180,25 @@ export const GRADIENT_RULES: Record<OpType, GradRule> = {
           )
           : op.matmul(mT(a), dy),
     };
+  },
+  // Y = α·op(A)·op(B) + β·C. Each operand's gradient is one Gemm on the other operand as stored (no
+  // Transpose node), so a transB weight is read as it is in the backward pass too.
+  Gemm: (c) => {
+    const a = xi(c, 0), b = xi(c, 1), dy = c.dy;
+    const tA = c.node.attrs.transA === 1, tB = c.node.attrs.transB === 1;
+    const alpha = (c.node.attrs.alpha as number | undefined) ?? 1;
+    const beta = (c.node.attrs.beta as number | undefined) ?? 1;
+    const scaled = (v: Value, k: number) => k === 1 ? v : op.mul(v, k);
+    const out: GradMap = {
+      // dop(A) = dY·op(B)ᵀ; dA = dop(A) or its transpose.
+      0: () =>
+        scaled(tA ? op.gemm(b, dy, { transA: tB, transB: true }) : op.gemm(dy, b, { transB: !tB }), alpha),
+      // dop(B) = op(A)ᵀ·dY; dB = dop(B) or its transpose.
+      1: () =>
+        scaled(tB ? op.gemm(dy, a, { transA: true, transB: tA }) : op.gemm(a, dy, { transA: !tA }), alpha),
+    };
+    if (c.x[2]) out[2] = () => scaled(dy, beta); // broadcast C: the walker sums over broadcast axes
+    return out;
   },
   ReduceSum: (c) => ({
     0: () => op.expand(keptDy(c, reduceAxes(c)), shapeOf(xi(c, 0)), { outShape: xi(c, 0).shape }),
