@@ -12,7 +12,9 @@ import { listFlag, parseTaskArgs } from "./_cli.ts";
 import { fileURLToPath } from "node:url";
 
 const STAGE_NAMES = REPRODUCE_STAGES.map((s) => s.name);
-const USAGE = `usage: deno task reproduce [--config FILE] [--out DIR] [--only ${STAGE_NAMES.join(",")}] [--no-pdf]`;
+const USAGE = `usage: deno task reproduce [--config FILE] [--out DIR] [--only ${
+  STAGE_NAMES.join(",")
+}] [--no-pdf]`;
 
 await runMain(async () => {
   const { values } = parseTaskArgs("reproduce", USAGE, Deno.args, {
@@ -45,7 +47,9 @@ await runMain(async () => {
   const report = await renderReport(result.dir, { pdf: !values["no-pdf"] });
   console.log(`run directory: ${result.dir}`);
   for (const s of result.stages) {
-    const what = s.status === "skipped" ? `skipped (${s.reason})` : `${s.status} in ${s.seconds.toFixed(1)} s`;
+    const what = s.status === "skipped"
+      ? `skipped (${s.reason})`
+      : `${s.status} in ${s.seconds.toFixed(1)} s`;
     console.log(`  ${s.stage.padEnd(10)} ${what}`);
   }
   console.log(`report: ${report.pdf ?? report.html}`);

@@ -17,7 +17,8 @@ const BASELINE = fileURLToPath(new URL("../results/baseline-stories260K", import
 const STORIES_HF = fileURLToPath(new URL("../../shared/hub/models/stories260K-hf", import.meta.url));
 
 Deno.test({
-  name: "deno task reproduce (default config) matches the committed baseline; compare of a run with itself is clean",
+  name:
+    "deno task reproduce (default config) matches the committed baseline; compare of a run with itself is clean",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -26,7 +27,11 @@ Deno.test({
       const run = await runTask("reproduce.ts", ["--out", out, "--no-pdf"]);
       assert.equal(run.code, 0, run.stderr);
       for (const stage of ["density", "similarity", "relevance", "table1", "transfer", "sts", "massive"]) {
-        assert.match(run.stdout, new RegExp(`${stage}\\s+ran in`), `stage ${stage} did not run:\n${run.stdout}`);
+        assert.match(
+          run.stdout,
+          new RegExp(`${stage}\\s+ran in`),
+          `stage ${stage} did not run:\n${run.stdout}`,
+        );
       }
       // The datasets that are not in the mirror are reported, never silently dropped.
       const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));

@@ -3,24 +3,13 @@
  * unavailable datasets with a printed line and a manifest note), layer groups, and the memory budget.
  */
 import { contentHash } from "../results/content_hash.ts";
-import type { ModelRecord } from "../results/manifest.ts";
 import type { RunDir } from "../results/run_dir.ts";
-import type { LoadedModel } from "../model/load_model.ts";
 import { LINEAR_MODULES, linearShape, type LlamaConfig } from "../model/llama_config.ts";
 import type { WeightStore } from "../model/weights.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
 import { ActpatError } from "../util/errors.ts";
 import { activationSamples, type DatasetSamples, type SampleOptions } from "./activation_samples.ts";
 import type { MemoryReport } from "./peak_memory.ts";
-
-/** The manifest record of a loaded model. */
-export function modelRecord(model: LoadedModel): ModelRecord {
-  return {
-    ref: model.ref,
-    revision: null,
-    files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
-  };
-}
 
 /** A dataset left out of a run, and why. */
 export interface SkippedDataset {

@@ -23,7 +23,7 @@ import { LINEAR_MODULES, linearShape, linearWeightName, type LlamaConfig } from 
 import type { ExecutionProvider } from "../onnx/mod.ts";
 import { contentHash } from "../results/content_hash.ts";
 import { type CsvRow, readCsv } from "../results/csv.ts";
-import { readManifest } from "../results/manifest.ts";
+import { modelRecord, readManifest } from "../results/manifest.ts";
 import { createRunDir, type RunDir, runStage, withRunDir } from "../results/run_dir.ts";
 import { openAtomic } from "../util/atomic_write.ts";
 import { ActpatError } from "../util/errors.ts";
@@ -35,7 +35,6 @@ import {
   loadSamplesOrSkip,
   measurements,
   memoryBudget,
-  modelRecord,
   samplesHash,
 } from "./_activation_run.ts";
 import { BIN_COUNT, binBounds } from "./activation_histogram.ts";

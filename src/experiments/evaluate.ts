@@ -6,12 +6,12 @@
  */
 import type { LoadOptions } from "../data/mod.ts";
 import { type LlamaModel, LlamaRunner, type LlamaRunOptions } from "../model/llama/mod.ts";
-import { type LoadedModel, loadModel } from "../model/load_model.ts";
+import { loadModel } from "../model/load_model.ts";
 import type { Tokenizer } from "../model/tokenizer.ts";
 import type { ExecutionProvider } from "../onnx/mod.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
 import type { CsvRow, CsvSchema } from "../results/csv.ts";
-import type { DatasetRecord, ModelRecord } from "../results/manifest.ts";
+import { type DatasetRecord, modelRecord } from "../results/manifest.ts";
 import { withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
 import { multipleChoiceAccuracy, type Scoring } from "./eval_multiple_choice.ts";
@@ -195,15 +195,6 @@ export async function evaluateModel(
   return out;
 }
 
-/** The manifest record of a loaded model. */
-export function loadedModelRecord(model: LoadedModel): ModelRecord {
-  return {
-    ref: model.ref,
-    revision: null,
-    files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
-  };
-}
-
 /** lm-eval's stderr is NaN for one example; the CSV says "unknown" as an empty cell. */
 function nullable(x: number): number | null {
   return Number.isFinite(x) ? x : null;
@@ -245,7 +236,7 @@ export async function runEval(opts: EvalRunOptions): Promise<{ dir: string; rows
   const load = opts.load ?? {};
   return await withRunDir(runOpts, async (run) => {
     const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-    await run.recordModel(loadedModelRecord(model));
+    await run.recordModel(modelRecord(model));
     const opened = await openEvalTasks(tasks, load);
     const result = await evaluateModel(model, opts.model, opts.config, {
       run: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },

@@ -45,7 +45,9 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
     aa += a[i] * a[i];
     bb += b[i] * b[i];
   }
-  if (aa === 0 || bb === 0) throw new ActpatError("compute a cosine similarity", "one of the vectors is zero");
+  if (aa === 0 || bb === 0) {
+    throw new ActpatError("compute a cosine similarity", "one of the vectors is zero");
+  }
   return dot / (Math.sqrt(aa) * Math.sqrt(bb));
 }
 
@@ -87,7 +89,10 @@ export async function hiddenStateSimilarities(
   const numLayers = runner.model.config.numLayers;
   const layers = [...opts.layers];
   if (layers.length === 0 || new Set(layers).size !== layers.length) {
-    throw new ActpatError("compare hidden states", `layers [${layers.join(", ")}] must be distinct and non-empty`);
+    throw new ActpatError(
+      "compare hidden states",
+      `layers [${layers.join(", ")}] must be distinct and non-empty`,
+    );
   }
   for (const l of layers) {
     if (!Number.isInteger(l) || l < 0 || l >= numLayers) {
@@ -103,7 +108,8 @@ export async function hiddenStateSimilarities(
     mean: pairs.map(() => new Float64Array(layers.length)),
     last: pairs.map(() => new Float64Array(layers.length)),
   };
-  const batches: { start: number; sequences: (readonly number[])[]; hidden: HostTensor; mask: HostTensor }[] = [];
+  const batches: { start: number; sequences: (readonly number[])[]; hidden: HostTensor; mask: HostTensor }[] =
+    [];
   for (let start = 0; start < pairs.length; start += batchPairs) {
     const sequences = pairs.slice(start, start + batchPairs).flatMap((p) => [p.a, p.b]);
     batches.push({ start, sequences, ...(await runner.embed(sequences)) });

@@ -28,7 +28,8 @@ export interface LayerRange {
 }
 
 const ACTION = "parse --layers";
-const HINT = "write a-b with 0-based layers (e.g. 12-30, both ends included) or fractions of depth (e.g. 0.5-1.0)";
+const HINT =
+  "write a-b with 0-based layers (e.g. 12-30, both ends included) or fractions of depth (e.g. 0.5-1.0)";
 const INTEGER = /^\d+$/;
 const DECIMAL = /^(\d+\.\d*|\.\d+)$/;
 
@@ -37,7 +38,9 @@ export function parseLayerRangeSpec(entry: string): LayerRangeSpec {
   const text = entry.trim();
   const ends = text.split("-").map((s) => s.trim());
   const bad = (why: string) => new ActpatError(ACTION, `"${text}" ${why}`);
-  if (ends.length > 2 || ends.some((e) => e === "") || ends.some((e) => !INTEGER.test(e) && !DECIMAL.test(e))) {
+  if (
+    ends.length > 2 || ends.some((e) => e === "") || ends.some((e) => !INTEGER.test(e) && !DECIMAL.test(e))
+  ) {
     throw bad(`is not a layer range: ${HINT}`);
   }
   const fraction = ends.some((e) => DECIMAL.test(e));

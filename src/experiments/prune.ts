@@ -12,12 +12,11 @@ import { type LoadedModel, loadModel } from "../model/load_model.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
 import type { ExecutionProvider } from "../onnx/mod.ts";
 import { withRunDir } from "../results/run_dir.ts";
-import { loadedModelRecord } from "./evaluate.ts";
 import { PeakMemory } from "./peak_memory.ts";
 import type { OverlayWeightStore } from "../model/overlay_weights.ts";
 import type { CsvSchema } from "../results/csv.ts";
 import type { DatasetRecord } from "../results/manifest.ts";
-import { versions } from "../results/manifest.ts";
+import { modelRecord, versions } from "../results/manifest.ts";
 import { writeCsv } from "../results/csv.ts";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { ActpatError } from "../util/errors.ts";
@@ -450,7 +449,7 @@ export async function runPrune(
     const save = opts.save ?? join(run.path, "model");
     try {
       const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-      await run.recordModel(loadedModelRecord(model));
+      await run.recordModel(modelRecord(model));
       pruned = await pruneModel(model, opts.config, {
         run: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
         load: opts.load,

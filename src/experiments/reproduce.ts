@@ -5,12 +5,12 @@
  * stage record per experiment keyed by a hash of everything it depends on, so an unchanged stage is reused.
  */
 import { join } from "node:path";
-import { loadSplit, type LoadOptions, splitAvailability } from "../data/mod.ts";
+import { type LoadOptions, loadSplit, splitAvailability } from "../data/mod.ts";
 import { DATASETS } from "../data/registry.ts";
 import { loadModel } from "../model/load_model.ts";
 import { contentHash } from "../results/content_hash.ts";
-import { createRunDir, type RunDir, runStage } from "../results/run_dir.ts";
-import { readManifest, versions } from "../results/manifest.ts";
+import { createRunDir, runStage } from "../results/run_dir.ts";
+import { modelRecord, readManifest, versions } from "../results/manifest.ts";
 import { ActpatError } from "../util/errors.ts";
 import { PAPER_SAMPLE_SPLITS } from "./activation_samples.ts";
 import { defaultCalibrationSplit, parseCalibration } from "./calibration_sets.ts";
@@ -71,7 +71,9 @@ async function probeSplit(name: string, split: string, load: LoadOptions): Promi
   if (!s) return `dataset "${name}" has no split "${split}" (splits: ${Object.keys(spec.splits).join(", ")})`;
   const where = await splitAvailability(spec.folder ?? name, s.sources, load);
   if (where === "mirror" || where === "cache") return null;
-  if (where === "unavailable") return `${name}/${split} is not in the mirror or the cache and has no download source`;
+  if (where === "unavailable") {
+    return `${name}/${split} is not in the mirror or the cache and has no download source`;
+  }
   try {
     await loadSplit(name, split, { ...load, quiet: true });
     return null;
@@ -85,7 +87,9 @@ async function probeSplit(name: string, split: string, load: LoadOptions): Promi
  * (recorded in the manifest's `skipped` with the reason, and printed); a stage left with nothing to do is
  * skipped the same way. Never silent.
  */
-export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: string; stages: StageOutcome[] }> {
+export async function runReproduction(
+  opts: ReproduceOptions,
+): Promise<{ dir: string; stages: StageOutcome[] }> {
   const { config } = opts;
   const log = opts.log ?? ((line: string) => console.error(line));
   const load = opts.load ?? {};
@@ -98,15 +102,15 @@ export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: st
     root: opts.root,
     dir: opts.out,
   });
-  const engine = { ep: config.ep, dtype: config.dtype, ...(config.threads ? { threads: config.threads } : {}) };
+  const engine = {
+    ep: config.ep,
+    dtype: config.dtype,
+    ...(config.threads ? { threads: config.threads } : {}),
+  };
   const common = { model: config.model, ...(config.tokenizer ? { tokenizer: config.tokenizer } : {}) };
   try {
     const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
-    await run.recordModel({
-      ref: config.model,
-      revision: null,
-      files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
-    });
+    await run.recordModel(modelRecord(model));
     run.manifest.skipped = [];
     const skip = async (stage: string, reason: string) => {
       log(`reproduce: skipping ${stage}: ${reason}`);
@@ -131,57 +135,11 @@ export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: st
       }
       return kept;
     };
-    const modelDigest = model.files.map((f) => f.sha256);
-    const outcomes: StageOutcome[] = [];
-    for (const { name, dir } of REPRODUCE_STAGES) {
-      if (opts.only && !opts.only.includes(name)) continue;
-      const section = config[name];
-      if (section === null) {
-        await skip(name, `the config (${opts.configPath}) disables it`);
-        outcomes.push({ stage: name, status: "skipped", dir: null, seconds: 0, reason: "disabled by the config" });
-        continue;
-      }
-      const stageDir = join(run.path, dir);
-      const task = await stageTask(name, stageDir);
-      if (typeof task === "string") {
-        await skip(name, task);
-        outcomes.push({ stage: name, status: "skipped", dir: null, seconds: 0, reason: task });
-        continue;
-      }
-      const hash = contentHash({
-        stage: name,
-        settings: task.settings,
-        model: modelDigest,
-        engine,
-        seed: config.seed,
-        actpat: versions().actpat,
-      });
-      log(`reproduce: ${name} → ${stageDir}`);
-      const t0 = performance.now();
-      await runStage(run, name, hash, async () => {
-        await task.run();
-        return { dir };
-      });
-      // The stage's own manifest holds the exact example ids; the top one lists every data file's digest.
-      for (const d of (await readManifest(join(stageDir, "manifest.json"))).datasets) {
-        await run.recordDataset({ name: d.name, split: d.split, files: d.files });
-      }
-      const record = run.manifest.stages.find((s) => s.name === name)!;
-      outcomes.push({
-        stage: name,
-        status: record.reused ? "reused" : "ran",
-        dir: stageDir,
-        seconds: (performance.now() - t0) / 1000,
-      });
-    }
-    await run.finish("ok");
-    return { dir: run.path, stages: outcomes };
-
     /** The stage's settings (for its hash) and how to run it, or why it cannot run. */
-    async function stageTask(
+    const stageTask = async (
       stage: ReproduceStage,
       out: string,
-    ): Promise<{ settings: unknown; run: () => Promise<unknown> } | string> {
+    ): Promise<{ settings: unknown; run: () => Promise<unknown> } | string> => {
       const base = { ...common, out, argv: opts.argv, quiet: opts.quiet };
       switch (stage) {
         case "density": {
@@ -242,7 +200,9 @@ export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: st
           const calibration = parseCalibration(c.calibration);
           const split = calibration.split ?? defaultCalibrationSplit(calibration.dataset);
           const reason = await probe(calibration.dataset, split);
-          if (reason !== null) return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
+          if (reason !== null) {
+            return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
+          }
           const settings = c;
           return {
             settings,
@@ -321,9 +281,9 @@ export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: st
           };
         }
       }
-    }
+    };
 
-    function pairSettings(samples: number) {
+    const pairSettings = (samples: number) => {
       const d = config.density;
       return {
         samples,
@@ -337,7 +297,59 @@ export async function runReproduction(opts: ReproduceOptions): Promise<{ dir: st
         quiet: opts.quiet,
         load,
       };
+    };
+
+    const modelDigest = model.files.map((f) => f.sha256);
+    const outcomes: StageOutcome[] = [];
+    for (const { name, dir } of REPRODUCE_STAGES) {
+      if (opts.only && !opts.only.includes(name)) continue;
+      const section = config[name];
+      if (section === null) {
+        await skip(name, `the config (${opts.configPath}) disables it`);
+        outcomes.push({
+          stage: name,
+          status: "skipped",
+          dir: null,
+          seconds: 0,
+          reason: "disabled by the config",
+        });
+        continue;
+      }
+      const stageDir = join(run.path, dir);
+      const task = await stageTask(name, stageDir);
+      if (typeof task === "string") {
+        await skip(name, task);
+        outcomes.push({ stage: name, status: "skipped", dir: null, seconds: 0, reason: task });
+        continue;
+      }
+      const hash = contentHash({
+        stage: name,
+        settings: task.settings,
+        model: modelDigest,
+        engine,
+        seed: config.seed,
+        actpat: versions().actpat,
+      });
+      log(`reproduce: ${name} → ${stageDir}`);
+      const t0 = performance.now();
+      await runStage(run, name, hash, async () => {
+        await task.run();
+        return { dir };
+      });
+      // The stage's own manifest holds the exact example ids; the top one lists every data file's digest.
+      for (const d of (await readManifest(join(stageDir, "manifest.json"))).datasets) {
+        await run.recordDataset({ name: d.name, split: d.split, files: d.files });
+      }
+      const record = run.manifest.stages.find((s) => s.name === name)!;
+      outcomes.push({
+        stage: name,
+        status: record.reused ? "reused" : "ran",
+        dir: stageDir,
+        seconds: (performance.now() - t0) / 1000,
+      });
     }
+    await run.finish("ok");
+    return { dir: run.path, stages: outcomes };
   } catch (err) {
     await run.finish("failed", err);
     if (err instanceof ActpatError) throw err;

@@ -65,7 +65,9 @@ export const ReproduceConfig = z.strictObject({
     corpora: z.array(z.string()).min(1),
     absolute: z.number().positive().default(100),
     ratio: z.number().positive().default(1000),
-    pplWindows: z.number().int().positive().nullable().default(null).describe("perplexity windows per corpus"),
+    pplWindows: z.number().int().positive().nullable().default(null).describe(
+      "perplexity windows per corpus",
+    ),
   }).nullable(),
 });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;

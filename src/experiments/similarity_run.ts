@@ -14,6 +14,7 @@ import { LlamaRunner } from "../model/llama/llama_runner.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
 import type { ExecutionProvider } from "../onnx/mod.ts";
 import { contentHash } from "../results/content_hash.ts";
+import { modelRecord } from "../results/manifest.ts";
 import type { CsvRow } from "../results/csv.ts";
 import { type RunDir, runStage, withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
@@ -24,7 +25,6 @@ import {
   loadSamplesOrSkip,
   measurements,
   memoryBudget,
-  modelRecord,
   samplesHash,
 } from "./_activation_run.ts";
 import type { ActivationSample } from "./activation_samples.ts";

@@ -31,7 +31,7 @@ import type { ResolveOptions as ModelResolveOptions } from "../model/resolve_mod
 import { LlamaRunner, type LlamaRunOptions } from "../model/llama/llama_runner.ts";
 import { contentHash } from "../results/content_hash.ts";
 import type { CsvRow, CsvSchema } from "../results/csv.ts";
-import { datasetRecord } from "../results/manifest.ts";
+import { datasetRecord, modelRecord } from "../results/manifest.ts";
 import { runStage, withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
 import type { TokenPair } from "./hidden_similarity.ts";
@@ -345,11 +345,7 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
     root: opts.root,
     dir: opts.out,
   }, async (run) => {
-    await run.recordModel({
-      ref: opts.model,
-      revision: null,
-      files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
-    });
+    await run.recordModel(modelRecord(model));
     const runner = new LlamaRunner(model, engine);
     const stsRows: CsvRow[] = [];
     const pairRows: CsvRow[] = [];

@@ -14,7 +14,8 @@ import { runStage, withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
 import { pruneAndEvaluate, variantDir, type VariantResult } from "./_prune_eval.ts";
 import { calibrationLabel, type CalibrationSet, calibrationSet } from "./calibration_sets.ts";
-import { type EvalConfig, loadedModelRecord, printRows } from "./evaluate.ts";
+import { type EvalConfig, printRows } from "./evaluate.ts";
+import { modelRecord } from "../results/manifest.ts";
 import { evalTasks, openEvalTasks } from "./eval_tasks.ts";
 import { type Allocation, type PruneConfig, SPARSITY_SCHEMA } from "./prune.ts";
 import type { PruneMethod } from "./wanda_prune.ts";
@@ -109,7 +110,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
   };
   return await withRunDir(runOpts, async (run) => {
     const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-    await run.recordModel(loadedModelRecord(model));
+    await run.recordModel(modelRecord(model));
     const opened = await openEvalTasks(tasks, opts.load);
     const engine = { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype };
     const rows: CsvRow[] = [];

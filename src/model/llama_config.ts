@@ -37,12 +37,22 @@ export interface LlamaConfig {
 }
 
 /** The seven linear weights of a decoder layer, in the paper's order. */
-export const LINEAR_MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"] as const;
+export const LINEAR_MODULES = [
+  "q_proj",
+  "k_proj",
+  "v_proj",
+  "o_proj",
+  "gate_proj",
+  "up_proj",
+  "down_proj",
+] as const;
 export type LinearModule = typeof LINEAR_MODULES[number];
 
 /** Hugging Face tensor name of a decoder layer's linear weight. */
 export function linearWeightName(layer: number, module: LinearModule): string {
-  const block = module.endsWith("_proj") && ["gate_proj", "up_proj", "down_proj"].includes(module) ? "mlp" : "self_attn";
+  const block = module.endsWith("_proj") && ["gate_proj", "up_proj", "down_proj"].includes(module)
+    ? "mlp"
+    : "self_attn";
   return `model.layers.${layer}.${block}.${module}.weight`;
 }
 

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic_write.ts";

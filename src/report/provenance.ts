@@ -138,7 +138,9 @@ export function extractProvenance(manifest: unknown): Provenance {
     host,
     skipped: Array.isArray(m.skipped)
       ? m.skipped.flatMap((s) =>
-        isObject(s) && scalar(s.stage) && scalar(s.reason) ? [{ stage: scalar(s.stage)!, reason: scalar(s.reason)! }] : []
+        isObject(s) && scalar(s.stage) && scalar(s.reason)
+          ? [{ stage: scalar(s.stage)!, reason: scalar(s.reason)! }]
+          : []
       )
       : [],
   };

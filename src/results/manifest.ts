@@ -2,6 +2,7 @@ import { z } from "zod";
 import denoJson from "../../deno.json" with { type: "json" };
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { ActpatError } from "../util/errors.ts";
+import type { LoadedModel } from "../model/load_model.ts";
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "not a hex sha256");
 const isoTime = z.iso.datetime();
@@ -21,6 +22,15 @@ export const ModelRecord = z.object({
   files: z.array(FileDigest).describe("weight files (safetensors shards or llama2.c .bin)"),
 });
 export type ModelRecord = z.infer<typeof ModelRecord>;
+
+/** The manifest record of a loaded model: the ref as given and the digests of its weight files. */
+export function modelRecord(model: Pick<LoadedModel, "ref" | "files">): ModelRecord {
+  return {
+    ref: model.ref,
+    revision: null,
+    files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
+  };
+}
 
 /** A dataset split used by a run: its files and exactly which examples or token windows. */
 export const DatasetRecord = z.object({

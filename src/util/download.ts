@@ -1,5 +1,5 @@
 import { createHash, type Hash } from "node:crypto";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import { ActpatError } from "./errors.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
 import { progress } from "./progress.ts";

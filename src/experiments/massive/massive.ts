@@ -18,7 +18,7 @@ import { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import type { ComputeDType } from "../../model/llama/_weights.ts";
 import type { ExecutionProvider } from "../../onnx/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
-import { datasetRecord } from "../../results/manifest.ts";
+import { datasetRecord, modelRecord } from "../../results/manifest.ts";
 import { runStage, withRunDir } from "../../results/run_dir.ts";
 import type { LoadOptions } from "../../data/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
@@ -148,11 +148,7 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
     root: options.root,
   }, async (run) => {
     const model = await loadModel(options.model, { ...options.modelLoad, tokenizer: options.tokenizer });
-    await run.recordModel({
-      ref: options.model,
-      revision: null,
-      files: model.files.map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes })),
-    });
+    await run.recordModel(modelRecord(model));
     const modelHash = contentHash({ files: model.files.map((f) => f.sha256), config: model.config });
     const runner = new LlamaRunner(model, {
       ep: options.ep,
