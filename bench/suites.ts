@@ -11,6 +11,7 @@ import type { WeightStore } from "../src/model/weights.ts";
 import type { ExecutionProvider } from "../src/onnx/mod.ts";
 import { progress } from "../src/util/progress.ts";
 import { activationSums } from "../src/experiments/density.ts";
+import { layerGroups } from "../src/experiments/_activation_run.ts";
 import { DensityAccumulator } from "./density_counts.ts";
 import { linearParams, linearParamsPerLayer, type Suite, suiteFlops } from "./flops.ts";
 import type { MemorySampler } from "./memory.ts";
@@ -34,6 +35,8 @@ export interface CaseOptions {
   seqLens: readonly number[];
   /** Samples per call. */
   batch: number;
+  /** Density: decoder layers scored per graph (default all), as `deno task density --layer-group`. */
+  layerGroup?: number;
   /** Windows per sequence length (density: the N of the mean). */
   samples: number;
   seed: number;
@@ -136,30 +139,41 @@ export async function runCase(
       await opts.sampler.reset();
 
       let t0 = performance.now();
-      const warm = await callSuite(runner, suite, batches[0]);
+      const groups = layerGroups(Array.from({ length: config.numLayers }, (_, l) => l), opts.layerGroup);
+      const warm = await callSuite(runner, suite, batches[0], groups[0]);
       const warmup = (performance.now() - t0) / 1000;
       const setup = first ? warmup : "";
       first = false;
 
       const acc = suite === "density" ? new DensityAccumulator(config) : undefined;
-      const bar = progress(`${suite} ${model.label} ${opts.ep}/${opts.dtype} T=${seqLen}`, windows.length, {
-        unit: "samples",
-        quiet: opts.quiet,
-      });
+      const passes = suite === "density" ? groups.length : 1;
+      const bar = progress(
+        `${suite} ${model.label} ${opts.ep}/${opts.dtype} T=${seqLen}`,
+        windows.length * passes,
+        {
+          unit: "samples",
+          quiet: opts.quiet,
+        },
+      );
       let host = 0;
       let fingerprint: Float64Array | undefined;
       t0 = performance.now();
       if (acc) {
-        // The density experiment's own accumulation loop (src/experiments/density.ts), timed as a whole.
-        const sums = await activationSums(runner, windows, {
-          layers: Array.from({ length: config.numLayers }, (_, l) => l),
-          batchSize: opts.batch,
-          onBatch: (n) => bar.tick(n),
-        });
+        // The density experiment's own accumulation loop (src/experiments/density.ts), timed as a whole: one
+        // pass over the windows per layer group.
+        const sums = new Map<string, Float32Array | Float64Array>();
+        for (const layers of groups) {
+          const part = await activationSums(runner, windows, {
+            layers,
+            batchSize: opts.batch,
+            onBatch: (n) => bar.tick(n),
+          });
+          for (const [name, v] of part) sums.set(name, v);
+        }
         acc.add(sums, windows.length);
       } else {
         for (const batch of batches) {
-          const out = await callSuite(runner, suite, batch);
+          const out = await callSuite(runner, suite, batch, groups[0]);
           fingerprint ??= out.values;
           bar.tick(batch.length);
         }
@@ -242,7 +256,12 @@ interface CallOutput {
   density?: ReadonlyMap<string, Float32Array | Float64Array>;
 }
 
-async function callSuite(runner: LlamaRunner, suite: Suite, batch: number[][]): Promise<CallOutput> {
+async function callSuite(
+  runner: LlamaRunner,
+  suite: Suite,
+  batch: number[][],
+  densityLayers: readonly number[],
+): Promise<CallOutput> {
   switch (suite) {
     case "forward": {
       const logits = await runner.lastLogits(batch);
@@ -265,7 +284,7 @@ async function callSuite(runner: LlamaRunner, suite: Suite, batch: number[][]): 
       return { values: last };
     }
     case "density": {
-      const ag = await runner.activationGradients(batch, { density: true });
+      const ag = await runner.activationGradients(batch, { density: true, layers: densityLayers });
       return { values: ag.y, density: ag.density };
     }
   }

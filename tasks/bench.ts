@@ -18,7 +18,7 @@ import { listFlag, numberIn, parseTaskArgs, positiveInt } from "./_cli.ts";
 
 const USAGE = "usage: deno task bench [--suite forward,eval,density,prune] " +
   "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu] [--dtype float32,float16] " +
-  "[--threads N] [--seq-lens 128,512] [--batch B] [--samples N] [--gamma G,...] [--gamma-quantiles 0.5,0.9,0.99] " +
+  "[--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma G,...] [--gamma-quantiles 0.5,0.9,0.99] " +
   "[--seed S] [--checkpoints DIR] [--no-cache] [--out bench.csv] [--density-json FILE] [--quiet]";
 
 const DTYPES: readonly ComputeDType[] = ["float32", "float16", "float64"];
@@ -54,6 +54,7 @@ await runMain(async () => {
     threads: { type: "string" },
     "seq-lens": { type: "string", default: "128,512" },
     batch: { type: "string", default: "4" },
+    "layer-group": { type: "string" },
     samples: { type: "string", default: "8" },
     gamma: { type: "string", default: "" },
     "gamma-quantiles": { type: "string", default: "0.5,0.9,0.99" },
@@ -87,6 +88,7 @@ await runMain(async () => {
   const quantiles = listFlag(values["gamma-quantiles"])!.map((q) => numberIn("gamma-quantiles", q, 0, 1)!);
   const threads = positiveInt("threads", values.threads);
   const batch = positiveInt("batch", values.batch)!;
+  const layerGroup = positiveInt("layer-group", values["layer-group"]);
   const samples = positiveInt("samples", values.samples)!;
   const seed = Number(values.seed);
   if (!Number.isSafeInteger(seed) || seed < 0) {
@@ -124,6 +126,7 @@ await runMain(async () => {
               threads,
               seqLens,
               batch,
+              layerGroup,
               samples,
               seed,
               gammas,

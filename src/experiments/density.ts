@@ -13,6 +13,7 @@ import { LINEAR_MODULES, type LinearModule, linearShape, linearWeightName } from
 import type { LlamaConfig } from "../model/llama_config.ts";
 import type { LlamaRunner } from "../model/llama/llama_runner.ts";
 import { ActpatError } from "../util/errors.ts";
+import { collectGarbage } from "../util/collect_garbage.ts";
 import { addMeans, BIN_COUNT, countAbove, nearestEdgeQuantile } from "./activation_histogram.ts";
 
 /** A density threshold: an absolute γ, or the p-quantile of the mean activations of all scored parameters. */
@@ -91,6 +92,8 @@ export async function activationSums(
       }
     }
     options.onBatch?.(batch.length);
+    // The batch's outputs are folded into `sums`: free them before the next run makes its own.
+    collectGarbage();
   }
   return sums!;
 }

@@ -139,6 +139,8 @@ function checkIds(config: LlamaConfig, sequences: readonly (readonly number[])[]
  */
 export class LlamaRunner {
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
+  /** Runs in flight per activation-gradient session name (see {@link LlamaRunner.activationGradients}). */
+  private readonly activationRuns = new Map<string, number>();
 
   constructor(readonly model: LlamaModel, readonly opts: LlamaRunOptions = {}) {}
 
@@ -218,7 +220,7 @@ export class LlamaRunner {
    */
   async activationGradients(
     sequences: readonly (readonly number[])[],
-    opts: Omit<ActivationGradientOptions, "dtype"> = {},
+    opts: Omit<ActivationGradientOptions, "dtype" | "batch"> = {},
   ): Promise<ActivationGradients> {
     const { config, weights } = this.model;
     checkIds(config, sequences, "token id");
@@ -228,8 +230,38 @@ export class LlamaRunner {
         `the batch has ${sequences.length} samples; pairs need an even number`,
       );
     }
-    const graphOpts: ActivationGradientOptions = { ...opts, dtype: this.opts.dtype };
-    const session = await this.session(`activation:${JSON.stringify(opts)}`, () => ({
+    // One graph (and session) per batch size: the per-sample chain is unrolled. A new one replaces the idle
+    // others (a run's last, smaller batch, a new layer group): on a GPU, or with float16 weights computed in
+    // float32, every session holds its own copy of the weights.
+    const graphOpts: ActivationGradientOptions = { ...opts, dtype: this.opts.dtype, batch: sequences.length };
+    const name = `activation:${JSON.stringify(graphOpts)}`;
+    if (!this.sessions.has(name)) await this.releaseIdleActivationSessions();
+    this.activationRuns.set(name, (this.activationRuns.get(name) ?? 0) + 1);
+    try {
+      return await this.runActivationGradients(name, sequences, opts, graphOpts);
+    } finally {
+      this.activationRuns.set(name, this.activationRuns.get(name)! - 1);
+    }
+  }
+
+  private async releaseIdleActivationSessions(): Promise<void> {
+    for (const [name, s] of [...this.sessions]) {
+      if (name.startsWith("activation:") && !this.activationRuns.get(name)) {
+        this.sessions.delete(name);
+        this.activationRuns.delete(name);
+        await (await s).release();
+      }
+    }
+  }
+
+  private async runActivationGradients(
+    name: string,
+    sequences: readonly (readonly number[])[],
+    opts: Omit<ActivationGradientOptions, "dtype" | "batch">,
+    graphOpts: ActivationGradientOptions,
+  ): Promise<ActivationGradients> {
+    const { config, weights } = this.model;
+    const session = await this.session(name, () => ({
       key: activationGradientGraphKey(config, weights, graphOpts),
       build: () => buildActivationGradientGraph(config, weights, graphOpts),
       fileBacked: allFileBacked(weights, modelTensorNames(config)),
