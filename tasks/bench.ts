@@ -1,8 +1,9 @@
 /**
  * `deno task bench [--suite forward,eval,density,prune] [--shapes stories260K,llama2-7b:2,llama2-7b:4]
- * [--ep cpu,webgpu] [--dtype float32,float16] [--seq-lens 128,512] [--out bench.csv]`: throughput, achieved
- * FLOP/s and peak memory of the engine's graphs (bench/). Not a test: prints a table and writes CSV, plus the
- * density statistic as JSON for bench/reference/density_reference.py.
+ * [--ep cpu,webgpu] [--dtype float32,float16] [--seq-lens 128,512] [--layer-group K] [--out bench.csv]`:
+ * throughput, achieved FLOP/s and peak memory of the engine's graphs (bench/). Not a test: prints a table and
+ * writes CSV, plus the density statistic as JSON for bench/reference/density_reference.py. With layer groups
+ * the FLOP count is still one pass's (each group repeats the forward and backward pass).
  */
 import { cpus } from "node:os";
 import { type Suite, SUITES } from "../bench/flops.ts";

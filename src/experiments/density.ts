@@ -11,7 +11,7 @@
 import { quantile } from "./stats/summary.ts";
 import { LINEAR_MODULES, type LinearModule, linearShape, linearWeightName } from "../model/llama_config.ts";
 import type { LlamaConfig } from "../model/llama_config.ts";
-import type { LlamaRunner } from "../model/llama/llama_runner.ts";
+import type { DensitySums, LlamaRunner } from "../model/llama/llama_runner.ts";
 import { ActpatError } from "../util/errors.ts";
 import { collectGarbage } from "../util/collect_garbage.ts";
 import { addMeans, BIN_COUNT, countAbove, nearestEdgeQuantile } from "./activation_histogram.ts";
@@ -65,8 +65,9 @@ export interface ActivationSumsOptions {
 
 /**
  * Σ over `sequences` of |W ⊙ ∂y/∂W| for every linear weight of `layers`, keyed by Hugging Face weight name,
- * [out × in] row-major. Batches are taken in {@link canonicalOrder}; the first batch's output becomes the
- * accumulator (float32 for float32/float16 compute), so memory is one accumulator plus one batch's output.
+ * [out × in] row-major. Batches are taken in {@link canonicalOrder}; each run adds its batch to the running sums
+ * (float32 for float32/float16 compute) in-graph, which stay in device memory on a GPU provider, so memory is
+ * the running sums plus one run's new ones.
  */
 export async function activationSums(
   runner: LlamaRunner,
@@ -79,23 +80,15 @@ export async function activationSums(
   }
   if (sequences.length === 0) throw new ActpatError("compute activation sums", "there are no samples");
   const order = canonicalOrder(sequences);
-  let sums: Map<string, Float32Array | Float64Array> | undefined;
+  let sums: DensitySums | undefined;
   for (let start = 0; start < order.length; start += batchSize) {
     const batch = order.slice(start, start + batchSize).map((i) => sequences[i]);
-    const { density } = await runner.activationGradients(batch, { density: true, layers: options.layers });
-    if (!density) throw new ActpatError("compute activation sums", "the graph returned no density output");
-    if (!sums) sums = density;
-    else {
-      for (const [name, out] of density) {
-        const acc = sums.get(name)!;
-        for (let i = 0; i < acc.length; i++) acc[i] += out[i];
-      }
-    }
-    options.onBatch?.(batch.length);
-    // The batch's outputs are folded into `sums`: free them before the next run makes its own.
+    ({ sums } = await runner.accumulateDensity(batch, { layers: options.layers, sums }));
+    // The previous sums are dropped: free them before the next run makes its own.
     collectGarbage();
+    options.onBatch?.(batch.length);
   }
-  return sums!;
+  return await runner.densitySumsToHost(sums!);
 }
 
 /** One linear weight's density statistics for one dataset. */

@@ -8,7 +8,9 @@ import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { ActpatError } from "../util/errors.ts";
 import { checkTypedArray, type DType, type TypedArray } from "./dtype.ts";
-import { externalDataDir } from "./serialize.ts";
+import { externalDataDir, serializeGraph } from "./serialize.ts";
+import { Graph } from "./graph.ts";
+import { identity } from "./ops.ts";
 
 /** Execution providers actpat accepts for `--ep`. */
 export const EXECUTION_PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
@@ -77,7 +79,15 @@ export interface SessionOptions {
    * resident after each run; false allocates and frees each buffer instead.
    */
   cpuArena?: boolean;
+  /**
+   * Outputs a GPU provider leaves in device memory (returned as {@link DeviceTensor}s, which later runs take
+   * as inputs without a copy). On `cpu` they come back as host tensors like the others.
+   */
+  deviceOutputs?: readonly string[];
 }
+
+/** The provider each session was opened on (device tensors remember theirs). */
+const sessionEps = new WeakMap<ort.InferenceSession, ExecutionProvider>();
 
 /**
  * Opens an onnxruntime session on a model file or model bytes. The model is handed over as bytes with
@@ -115,6 +125,9 @@ export async function createSession(
     graphOptimizationLevel: opts.optimization ?? "all",
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(opts.cpuArena === false ? { enableCpuMemArena: false } : {}),
+    ...(ep !== "cpu" && opts.deviceOutputs?.length
+      ? { preferredOutputLocation: Object.fromEntries(opts.deviceOutputs.map((n) => [n, "gpu-buffer"])) }
+      : {}),
     extra: {
       session: {
         // Pre-packing gives each MatMul/Gemm weight a second, reordered resident copy made at session
@@ -126,7 +139,9 @@ export async function createSession(
     },
   };
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    const session = await ort.InferenceSession.create(bytes, options);
+    sessionEps.set(session, ep);
+    return session;
   } catch (err) {
     throw new ActpatError("create session", `${what} on ${ep}: ${(err as Error).message}`, { cause: err });
   }
@@ -135,13 +150,15 @@ export async function createSession(
 const WEBGPU_BUFFER_CACHES = ["disabled", "lazyRelease", "simple", "bucket"] as const;
 
 /**
- * The WebGPU provider's storage-buffer cache (`ACTPAT_WEBGPU_BUFFER_CACHE`, default "bucket", onnxruntime's own
- * default). "simple" keeps every released buffer for reuse by size: with the activation-gradient graphs, whose
- * per-sample intermediates are GiB-sized, "bucket" creates those buffers afresh in every run.
+ * The WebGPU provider's storage-buffer cache (`ACTPAT_WEBGPU_BUFFER_CACHE`, default "simple"). "simple" hands a
+ * released buffer to the next request of its size at once, so the activation-gradient graphs' chain of
+ * per-sample [out, in] products reuses a few buffers; with onnxruntime's own default, "bucket", a run keeps
+ * every such buffer until it ends (a 32-layer Llama-2-7B shape ran out of the H100's 80 GB in its first run;
+ * 2 layers: 2.0 vs 3.2 s per call; bench/RESULTS.md). Its cost: cached buffers are never returned.
  */
 export function webgpuBufferCache(): (typeof WEBGPU_BUFFER_CACHES)[number] {
   const v = Deno.env.get("ACTPAT_WEBGPU_BUFFER_CACHE");
-  if (v === undefined || v === "") return "bucket";
+  if (v === undefined || v === "") return "simple";
   if ((WEBGPU_BUFFER_CACHES as readonly string[]).includes(v)) {
     return v as (typeof WEBGPU_BUFFER_CACHES)[number];
   }
@@ -171,7 +188,40 @@ export function hostTensor(dtype: DType, dims: readonly number[], data: TypedArr
   return { dtype, dims, data };
 }
 
-function toOrt(name: string, t: HostTensor): ort.Tensor {
+/**
+ * A tensor left in a GPU provider's memory by a run (see {@link SessionOptions.deviceOutputs}): feed it to a
+ * later run of a session on the same provider, bring it to the host with {@link toHost}, and release it when
+ * done (device memory is not garbage-collected in time).
+ */
+export class DeviceTensor {
+  #tensor: ort.Tensor | undefined;
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+
+  constructor(tensor: ort.Tensor, readonly ep: ExecutionProvider) {
+    this.#tensor = tensor;
+    this.dtype = tensor.type as DType;
+    this.dims = [...tensor.dims];
+  }
+
+  /** The onnxruntime tensor (for feeding); throws once released. */
+  get tensor(): ort.Tensor {
+    if (!this.#tensor) throw new ActpatError("use device tensor", "it was released");
+    return this.#tensor;
+  }
+
+  /** Frees the device memory. */
+  release(): void {
+    this.#tensor?.dispose();
+    this.#tensor = undefined;
+  }
+}
+
+/** A run's input or output: on the host, or in device memory. */
+export type SessionValue = HostTensor | DeviceTensor;
+
+function toOrt(name: string, t: SessionValue): ort.Tensor {
+  if (t instanceof DeviceTensor) return t.tensor;
   if (t.dtype === "bfloat16") {
     throw new ActpatError(
       "feed input",
@@ -181,12 +231,15 @@ function toOrt(name: string, t: HostTensor): ort.Tensor {
   return new ort.Tensor(t.dtype as "float32", t.data as Float32Array, t.dims as number[]);
 }
 
-/** Runs a session on host tensors and returns every output (or those named in `outputs`) as host tensors. */
-export async function runSession(
+/**
+ * Runs a session and returns every output (or those named in `outputs`): host tensors, and device tensors for
+ * the session's {@link SessionOptions.deviceOutputs}.
+ */
+export async function runSessionValues(
   session: ort.InferenceSession,
-  feeds: Record<string, HostTensor>,
+  feeds: Record<string, SessionValue>,
   opts: { outputs?: readonly string[] } = {},
-): Promise<Record<string, HostTensor>> {
+): Promise<Record<string, SessionValue>> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = toOrt(k, t);
   let res: ort.InferenceSession.ReturnType;
@@ -195,10 +248,52 @@ export async function runSession(
   } catch (err) {
     throw new ActpatError("run session", (err as Error).message, { cause: err });
   }
-  const out: Record<string, HostTensor> = {};
+  const out: Record<string, SessionValue> = {};
   for (const [k, t] of Object.entries(res)) {
-    out[k] = { dtype: t.type as DType, dims: [...t.dims], data: t.data as TypedArray };
-    t.dispose?.();
+    if (t.location === "gpu-buffer") {
+      out[k] = new DeviceTensor(t, sessionEps.get(session) ?? "webgpu");
+    } else {
+      out[k] = { dtype: t.type as DType, dims: [...t.dims], data: t.data as TypedArray };
+      t.dispose?.();
+    }
   }
   return out;
+}
+
+/** Runs a session on host (or device) tensors and returns every output (or those named) as host tensors. */
+export async function runSession(
+  session: ort.InferenceSession,
+  feeds: Record<string, SessionValue>,
+  opts: { outputs?: readonly string[] } = {},
+): Promise<Record<string, HostTensor>> {
+  const out = await runSessionValues(session, feeds, opts);
+  for (const [k, v] of Object.entries(out)) {
+    if (v instanceof DeviceTensor) {
+      v.release();
+      throw new ActpatError("run session", `output ${k} stayed on the device; use runSessionValues`);
+    }
+  }
+  return out as Record<string, HostTensor>;
+}
+
+const downloads = new Map<string, Promise<ort.InferenceSession>>();
+
+/**
+ * A value on the host: host tensors as they are; a device tensor copied through a one-node Identity session
+ * of its provider, whose output lives on the host (onnxruntime-node's own download crashes the process).
+ */
+export async function toHost(value: SessionValue): Promise<HostTensor> {
+  if (!(value instanceof DeviceTensor)) return value;
+  const key = `${value.ep}:${value.dtype}:${value.dims.length}`;
+  let session = downloads.get(key);
+  if (!session) {
+    const g = new Graph("download");
+    const dims = value.dims.map((_, i) => `d${i}`);
+    g.output(identity(g.input("device", value.dtype, dims)), "host");
+    session = createSession(serializeGraph(g), { ep: value.ep });
+    downloads.set(key, session);
+    session.catch(() => downloads.delete(key));
+  }
+  const { host } = await runSession(await session, { device: value });
+  return host;
 }

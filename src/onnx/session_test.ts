@@ -8,6 +8,8 @@ import {
   hostTensor,
   parseEp,
   runSession,
+  runSessionValues,
+  toHost,
   webgpuBufferCache,
 } from "./session.ts";
 import { assertRejectsMsg, assertThrowsMsg } from "./_test_util.ts";
@@ -56,17 +58,29 @@ Deno.test("createSession validates threads; runSession round-trips typed arrays"
   await s.release();
 });
 
-Deno.test("the WebGPU buffer cache mode comes from ACTPAT_WEBGPU_BUFFER_CACHE, default bucket", () => {
+Deno.test("the WebGPU buffer cache mode comes from ACTPAT_WEBGPU_BUFFER_CACHE, default simple", () => {
   const before = Deno.env.get("ACTPAT_WEBGPU_BUFFER_CACHE");
   try {
     Deno.env.delete("ACTPAT_WEBGPU_BUFFER_CACHE");
-    assertEquals(webgpuBufferCache(), "bucket");
-    Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", "simple");
     assertEquals(webgpuBufferCache(), "simple");
+    Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", "bucket");
+    assertEquals(webgpuBufferCache(), "bucket");
     Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", "huge");
     assertThrowsMsg(() => webgpuBufferCache(), 'ACTPAT_WEBGPU_BUFFER_CACHE="huge" is not one of');
   } finally {
     if (before === undefined) Deno.env.delete("ACTPAT_WEBGPU_BUFFER_CACHE");
     else Deno.env.set("ACTPAT_WEBGPU_BUFFER_CACHE", before);
+  }
+});
+
+Deno.test("on cpu, device outputs come back as host tensors and toHost passes host tensors through", async () => {
+  const s = await createSession(tiny(), { deviceOutputs: ["y"] });
+  try {
+    const out = await runSessionValues(s, { x: hostTensor("float32", [2], Float32Array.from([1, 2])) });
+    const y = await toHost(out.y);
+    assertEquals(y, out.y);
+    assertEquals([...y.data], [3, 6]);
+  } finally {
+    await s.release();
   }
 });

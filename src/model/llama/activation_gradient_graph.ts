@@ -31,7 +31,13 @@ import {
   type Value,
 } from "../../onnx/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
-import { LINEAR_MODULES, type LinearModule, linearWeightName, type LlamaConfig } from "../llama_config.ts";
+import {
+  LINEAR_MODULES,
+  type LinearModule,
+  linearShape,
+  linearWeightName,
+  type LlamaConfig,
+} from "../llama_config.ts";
 import type { WeightStore } from "../weights.ts";
 import { type ComputeDType, weightKey, weightValue } from "./_weights.ts";
 import { lastTokenRows, llamaTrunk, lmHead, modelTensorNames, tokenInputs } from "./_stack.ts";
@@ -50,6 +56,11 @@ export interface ActivationGradientOptions {
    * batch size must then be even (default false).
    */
   similarity?: boolean;
+  /**
+   * Density outputs continue a running sum: inputs `density_in.<layer>.<module>` (the sum so far) are added to
+   * this batch's, so a run's outputs feed the next run and the sum can stay in device memory (default false).
+   */
+  accumulate?: boolean;
   /** Number of samples the graph takes (its batch dimension is fixed: the per-sample chain is unrolled). */
   batch: number;
 }
@@ -57,6 +68,11 @@ export interface ActivationGradientOptions {
 /** Output names of one linear's reductions. */
 export function densityOutput(layer: number, module: LinearModule): string {
   return `density.${layer}.${module}`;
+}
+
+/** Input names of the running sums of {@link ActivationGradientOptions.accumulate}. */
+export function densityInput(layer: number, module: LinearModule): string {
+  return `density_in.${layer}.${module}`;
 }
 
 /** See {@link densityOutput}. */
@@ -88,6 +104,7 @@ function resolved(config: LlamaConfig, opts: ActivationGradientOptions) {
     density: opts.density ?? true,
     similarity: opts.similarity ?? false,
     batch: opts.batch,
+    accumulate: opts.accumulate ?? false,
   };
   if (!Number.isInteger(r.batch) || r.batch < 1) {
     throw new ActpatError(
@@ -100,6 +117,9 @@ function resolved(config: LlamaConfig, opts: ActivationGradientOptions) {
       "build activation gradient graph",
       `the batch has ${r.batch} samples; similarity pairs need an even number`,
     );
+  }
+  if (r.accumulate && !r.density) {
+    throw new ActpatError("build activation gradient graph", "accumulate needs the density output");
   }
   if (!r.density && !r.similarity) {
     throw new ActpatError("build activation gradient graph", "no output requested (density or similarity)");
@@ -117,7 +137,7 @@ export function activationGradientGraphKey(
     kind: "llama/activation_gradient",
     // 3: per-sample products are reduced inside a Scan over the batch (no [B, out, in] tensors).
     // 4: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
-    // 5: the per-sample chain is unrolled for a fixed batch size instead of scanned.
+    // 5: the per-sample chain is unrolled for a fixed batch size instead of scanned; optional running sums.
     version: 5,
     config,
     ...resolved(config, opts),
@@ -160,7 +180,13 @@ export function buildActivationGradientGraph(
         const x = toAcc(trunk.layers[l].inputs[LINEAR_INPUT_OF[m]]); // [B, T, in]
         const w = weightValue(g, store, linearWeightName(l, m), acc); // [out, in]
         const outs = reduceLinear(toAcc(delta), x, w, r);
-        if (outs.density) g.output(outs.density, densityOutput(l, m));
+        if (outs.density) {
+          const [out, inDim] = linearShape(config, m);
+          const total = r.accumulate
+            ? add(g.input(densityInput(l, m), acc, [out, inDim]), outs.density)
+            : outs.density;
+          g.output(total, densityOutput(l, m));
+        }
         if (outs.similarity) g.output(outs.similarity, similarityOutput(l, m));
       });
     }

@@ -136,3 +136,27 @@ Deno.test("a layer group gives the same values as the full graph, and float32 ag
     await r32.release();
   }
 });
+
+Deno.test("running density sums equal the per-batch sums added up", async () => {
+  const { config, store } = tinyModel("gqa_untied", 3);
+  const seqs = [5, 3, 4, 2, 6].map((n, i) => randomIds(config, n, 40 + i));
+  const runner = new LlamaRunner({ config, weights: store }, { dtype: "float64", threads: 1, cache: false });
+  try {
+    const layers = [1];
+    const first = await runner.accumulateDensity(seqs.slice(0, 2), { layers });
+    const second = await runner.accumulateDensity(seqs.slice(2), { layers, sums: first.sums });
+    const running = await runner.densitySumsToHost(second.sums);
+    const a = await runner.activationGradients(seqs.slice(0, 2), { layers });
+    const b = await runner.activationGradients(seqs.slice(2), { layers });
+    assert.deepEqual([...first.y, ...second.y], [...a.y, ...b.y]);
+    assert.deepEqual([...running.keys()].sort(), [...a.density!.keys()].sort());
+    assert.equal(running.size, layers.length * LINEAR_MODULES.length);
+    for (const [name, sum] of running) {
+      const [x, y] = [a.density!.get(name)!, b.density!.get(name)!];
+      // float64 in both: (0 + x) + y in the graph is the same rounding as x + y here.
+      assert.deepEqual(sum, Float64Array.from(x, (v, i) => v + y[i]), name);
+    }
+  } finally {
+    await runner.release();
+  }
+});

@@ -6,12 +6,16 @@ import type { InferenceSession } from "onnxruntime-node";
 import {
   cachedModel,
   createSession,
+  DeviceTensor,
   type ExecutionProvider,
   type Graph,
   type HostTensor,
   hostTensor,
   runSession,
+  runSessionValues,
   serializeGraph,
+  type SessionValue,
+  toHost,
 } from "../../onnx/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
 import type { LlamaConfig } from "../llama_config.ts";
@@ -27,15 +31,16 @@ import {
   embeddingGraphKey,
   SUMSQ_OUTPUT,
 } from "./decoder_block_graph.ts";
-import { layerTensorNames, type LinearInput } from "./decoder_layer.ts";
+import { accumulateDType, layerTensorNames, type LinearInput } from "./decoder_layer.ts";
 import {
   activationGradientGraphKey,
   type ActivationGradientOptions,
   buildActivationGradientGraph,
+  densityInput,
   densityOutput,
   similarityOutput,
 } from "./activation_gradient_graph.ts";
-import { LINEAR_MODULES, linearWeightName } from "../llama_config.ts";
+import { LINEAR_MODULES, linearShape, linearWeightName } from "../llama_config.ts";
 import { buildLmHeadGraph, lmHeadGraphKey, lmHeadTensorNames } from "./lm_head_graph.ts";
 
 /** A loaded checkpoint as far as the graphs care (what `loadModel` returns has at least this). */
@@ -64,12 +69,24 @@ const MAX_INLINE_BYTES = 2 ** 31 - 2 ** 26;
  * is then small: weights stay external), else serialized in memory (inline weights, small models).
  */
 export async function openGraphSession(
-  spec: { key: unknown; build: () => Graph; fileBacked: boolean; cpuArena?: boolean },
+  spec: {
+    key: unknown;
+    build: () => Graph;
+    fileBacked: boolean;
+    cpuArena?: boolean;
+    deviceOutputs?: readonly string[];
+  },
   opts: LlamaRunOptions = {},
 ): Promise<InferenceSession> {
   // onnxruntime's extended fusions rewrite x·σ(x) into QuickGelu, which has no float64 kernel on CPU.
   const optimization = opts.dtype === "float64" ? "basic" : "all";
-  const sessionOpts = { ep: opts.ep, threads: opts.threads, optimization, cpuArena: spec.cpuArena } as const;
+  const sessionOpts = {
+    ep: opts.ep,
+    threads: opts.threads,
+    optimization,
+    cpuArena: spec.cpuArena,
+    deviceOutputs: spec.deviceOutputs,
+  } as const;
   if (spec.fileBacked && opts.cache !== false) {
     const { path } = await cachedModel(spec.key, spec.build, opts.cache ? { root: opts.cache } : {});
     return await createSession(path, sessionOpts);
@@ -84,6 +101,9 @@ export async function openGraphSession(
   }
   return await createSession(serializeGraph(graph), sessionOpts);
 }
+
+/** Running density sums of {@link LlamaRunner.accumulateDensity} per linear weight name, host or device. */
+export type DensitySums = Map<string, SessionValue>;
 
 /** What {@link LlamaRunner.activationGradients} returns; maps are keyed by linear weight name. */
 export interface ActivationGradients {
@@ -146,7 +166,13 @@ export class LlamaRunner {
 
   private session(
     name: string,
-    spec: () => { key: unknown; build: () => Graph; fileBacked: boolean },
+    spec: () => {
+      key: unknown;
+      build: () => Graph;
+      fileBacked: boolean;
+      cpuArena?: boolean;
+      deviceOutputs?: readonly string[];
+    },
   ): Promise<InferenceSession> {
     let s = this.sessions.get(name);
     if (!s) {
@@ -222,7 +248,7 @@ export class LlamaRunner {
     sequences: readonly (readonly number[])[],
     opts: Omit<ActivationGradientOptions, "dtype" | "batch"> = {},
   ): Promise<ActivationGradients> {
-    const { config, weights } = this.model;
+    const { config } = this.model;
     checkIds(config, sequences, "token id");
     if (opts.similarity && sequences.length % 2 !== 0) {
       throw new ActpatError(
@@ -230,47 +256,12 @@ export class LlamaRunner {
         `the batch has ${sequences.length} samples; pairs need an even number`,
       );
     }
-    // One graph (and session) per batch size: the per-sample chain is unrolled. A new one replaces the idle
-    // others (a run's last, smaller batch, a new layer group): on a GPU, or with float16 weights computed in
-    // float32, every session holds its own copy of the weights.
     const graphOpts: ActivationGradientOptions = { ...opts, dtype: this.opts.dtype, batch: sequences.length };
-    const name = `activation:${JSON.stringify(graphOpts)}`;
-    if (!this.sessions.has(name)) await this.releaseIdleActivationSessions();
-    this.activationRuns.set(name, (this.activationRuns.get(name) ?? 0) + 1);
-    try {
-      return await this.runActivationGradients(name, sequences, opts, graphOpts);
-    } finally {
-      this.activationRuns.set(name, this.activationRuns.get(name)! - 1);
-    }
-  }
-
-  private async releaseIdleActivationSessions(): Promise<void> {
-    for (const [name, s] of [...this.sessions]) {
-      if (name.startsWith("activation:") && !this.activationRuns.get(name)) {
-        this.sessions.delete(name);
-        this.activationRuns.delete(name);
-        await (await s).release();
-      }
-    }
-  }
-
-  private async runActivationGradients(
-    name: string,
-    sequences: readonly (readonly number[])[],
-    opts: Omit<ActivationGradientOptions, "dtype" | "batch">,
-    graphOpts: ActivationGradientOptions,
-  ): Promise<ActivationGradients> {
-    const { config, weights } = this.model;
-    const session = await this.session(name, () => ({
-      key: activationGradientGraphKey(config, weights, graphOpts),
-      build: () => buildActivationGradientGraph(config, weights, graphOpts),
-      fileBacked: allFileBacked(weights, modelTensorNames(config)),
-      // Its intermediates are weight-sized ([out, in] per matrix): an arena would keep the largest working
-      // set resident between runs (1-layer Llama-2-7B shape: peak 4.3 → 3.6 GiB; bench/RESULTS.md).
-      cpuArena: false,
-    }));
     const { ids, mask } = padBatch(sequences);
-    const out = await runSession(session, { input_ids: ids, attention_mask: mask });
+    const out = await this.withActivationSession(
+      graphOpts,
+      (session) => runSession(session, { input_ids: ids, attention_mask: mask }),
+    );
     const layers = opts.layers ?? Array.from({ length: config.numLayers }, (_, l) => l);
     const result: ActivationGradients = { y: Float64Array.from(out.y.data as Float32Array) };
     if (opts.density ?? true) result.density = new Map();
@@ -294,6 +285,101 @@ export class LlamaRunner {
       }
     }
     return result;
+  }
+
+  /**
+   * Adds a batch's Σ |W ⊙ ∂y/∂W| for the linears of `layers` (default all) to the running `sums` (none: start
+   * from zero) and returns y and the new sums; the ones passed in are consumed. On a GPU provider the sums stay
+   * in device memory between batches (only token ids go in, only y comes back); {@link densitySumsToHost}
+   * brings them over once at the end.
+   */
+  async accumulateDensity(
+    sequences: readonly (readonly number[])[],
+    opts: { layers?: readonly number[]; sums?: DensitySums } = {},
+  ): Promise<{ y: Float64Array; sums: DensitySums }> {
+    const { config } = this.model;
+    checkIds(config, sequences, "token id");
+    const layers = opts.layers ?? Array.from({ length: config.numLayers }, (_, l) => l);
+    const graphOpts: ActivationGradientOptions = {
+      dtype: this.opts.dtype,
+      layers,
+      density: true,
+      accumulate: true,
+      batch: sequences.length,
+    };
+    const float64 = accumulateDType(this.opts.dtype ?? "float32") === "float64";
+    const { ids, mask } = padBatch(sequences);
+    const feeds: Record<string, SessionValue> = { input_ids: ids, attention_mask: mask };
+    for (const l of layers) {
+      for (const m of LINEAR_MODULES) {
+        const prior = opts.sums?.get(linearWeightName(l, m));
+        const [rows, cols] = linearShape(config, m);
+        // Fresh zeros are only read, so the kernel maps them to its shared zero page: no resident memory.
+        feeds[densityInput(l, m)] = prior ??
+          (float64
+            ? hostTensor("float64", [rows, cols], new Float64Array(rows * cols))
+            : hostTensor("float32", [rows, cols], new Float32Array(rows * cols)));
+      }
+    }
+    const out = await this.withActivationSession(graphOpts, (session) => runSessionValues(session, feeds));
+    for (const v of opts.sums?.values() ?? []) if (v instanceof DeviceTensor) v.release();
+    const sums: DensitySums = new Map();
+    for (const l of layers) {
+      for (const m of LINEAR_MODULES) sums.set(linearWeightName(l, m), out[densityOutput(l, m)]);
+    }
+    const y = out.y as HostTensor;
+    return { y: Float64Array.from(y.data as Float32Array | Float64Array), sums };
+  }
+
+  /** The running sums of {@link accumulateDensity} as host arrays (device ones are copied and released). */
+  async densitySumsToHost(sums: DensitySums): Promise<Map<string, Float32Array | Float64Array>> {
+    const host = new Map<string, Float32Array | Float64Array>();
+    for (const [name, v] of sums) {
+      host.set(name, (await toHost(v)).data as Float32Array | Float64Array);
+      if (v instanceof DeviceTensor) v.release();
+    }
+    return host;
+  }
+
+  /**
+   * Runs `fn` on the activation-gradient session for `graphOpts`. One graph (and session) per batch size: the
+   * per-sample chain is unrolled. A new one replaces the idle others (a run's last, smaller batch, a new layer
+   * group): on a GPU, or with float16 weights computed in float32, every session holds its own weight copy.
+   */
+  private async withActivationSession<T>(
+    graphOpts: ActivationGradientOptions,
+    fn: (session: InferenceSession) => Promise<T>,
+  ): Promise<T> {
+    const { config, weights } = this.model;
+    const name = `activation:${JSON.stringify(graphOpts)}`;
+    if (!this.sessions.has(name)) await this.releaseIdleActivationSessions();
+    this.activationRuns.set(name, (this.activationRuns.get(name) ?? 0) + 1);
+    try {
+      const session = await this.session(name, () => ({
+        key: activationGradientGraphKey(config, weights, graphOpts),
+        build: () => buildActivationGradientGraph(config, weights, graphOpts),
+        fileBacked: allFileBacked(weights, modelTensorNames(config)),
+        // Its intermediates are weight-sized ([out, in] per matrix): an arena would keep the largest working
+        // set resident between runs (1-layer Llama-2-7B shape: peak 4.3 → 3.6 GiB; bench/RESULTS.md).
+        cpuArena: false,
+        deviceOutputs: graphOpts.accumulate
+          ? (graphOpts.layers ?? []).flatMap((l) => LINEAR_MODULES.map((m) => densityOutput(l, m)))
+          : undefined,
+      }));
+      return await fn(session);
+    } finally {
+      this.activationRuns.set(name, this.activationRuns.get(name)! - 1);
+    }
+  }
+
+  private async releaseIdleActivationSessions(): Promise<void> {
+    for (const [name, s] of [...this.sessions]) {
+      if (name.startsWith("activation:") && !this.activationRuns.get(name)) {
+        this.sessions.delete(name);
+        this.activationRuns.delete(name);
+        await (await s).release();
+      }
+    }
   }
 
   /** Releases the sessions of decoder layer `layer` (their weights leave memory). */
