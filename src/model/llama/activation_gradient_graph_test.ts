@@ -137,7 +137,7 @@ Deno.test("a layer group gives the same values as the full graph, and float32 ag
   }
 });
 
-Deno.test("running density sums equal the per-batch sums added up", async () => {
+Deno.test("running density sums equal the per-batch sums added up; sums of other layers are refused", async () => {
   const { config, store } = tinyModel("gqa_untied", 3);
   const seqs = [5, 3, 4, 2, 6].map((n, i) => randomIds(config, n, 40 + i));
   const runner = new LlamaRunner({ config, weights: store }, { dtype: "float64", threads: 1, cache: false });
@@ -145,6 +145,10 @@ Deno.test("running density sums equal the per-batch sums added up", async () => 
     const layers = [1];
     const first = await runner.accumulateDensity(seqs.slice(0, 2), { layers });
     const second = await runner.accumulateDensity(seqs.slice(2), { layers, sums: first.sums });
+    await assert.rejects(
+      runner.accumulateDensity(seqs.slice(0, 1), { layers: [0], sums: second.sums }),
+      /running sums are for other weights than layers \[0\]/,
+    );
     const running = await runner.densitySumsToHost(second.sums);
     const a = await runner.activationGradients(seqs.slice(0, 2), { layers });
     const b = await runner.activationGradients(seqs.slice(2), { layers });

@@ -159,7 +159,7 @@ function checkIds(config: LlamaConfig, sequences: readonly (readonly number[])[]
  */
 export class LlamaRunner {
   private readonly sessions = new Map<string, Promise<InferenceSession>>();
-  /** Runs in flight per activation-gradient session name (see {@link LlamaRunner.activationGradients}). */
+  /** Runs in flight per activation-gradient session name (an idle session may be released). */
   private readonly activationRuns = new Map<string, number>();
 
   constructor(readonly model: LlamaModel, readonly opts: LlamaRunOptions = {}) {}
@@ -307,6 +307,13 @@ export class LlamaRunner {
       accumulate: true,
       batch: sequences.length,
     };
+    const names = layers.flatMap((l) => LINEAR_MODULES.map((m) => linearWeightName(l, m)));
+    if (opts.sums && (opts.sums.size !== names.length || names.some((n) => !opts.sums!.has(n)))) {
+      throw new ActpatError(
+        "accumulate density",
+        `the running sums are for other weights than layers [${layers.join(", ")}]`,
+      );
+    }
     const float64 = accumulateDType(this.opts.dtype ?? "float32") === "float64";
     const { ids, mask } = padBatch(sequences);
     const feeds: Record<string, SessionValue> = { input_ids: ids, attention_mask: mask };
