@@ -6,9 +6,12 @@ import { join } from "node:path";
 import type { LoadOptions } from "../data/mod.ts";
 import type { LlamaRunOptions } from "../model/llama/mod.ts";
 import type { LoadedModel } from "../model/load_model.ts";
-import type { CsvRow } from "../results/csv.ts";
+import { contentHash } from "../results/content_hash.ts";
+import type { CsvRow, CsvSchema } from "../results/csv.ts";
 import type { DatasetRecord } from "../results/manifest.ts";
-import { type EvalConfig, evaluateModel } from "./evaluate.ts";
+import { type RunDir, runStage } from "../results/run_dir.ts";
+import type { ComputeDType } from "../model/llama/_weights.ts";
+import { type EvalConfig, evaluateModel, printRows } from "./evaluate.ts";
 import type { OpenedTask } from "./eval_tasks.ts";
 import type { CalibrationSet } from "./calibration_sets.ts";
 import { type PruneConfig, pruneModel, sparsityRows } from "./prune.ts";
@@ -92,6 +95,93 @@ export async function pruneAndEvaluate(
   } finally {
     if (!options.keep) await Deno.remove(options.dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** What every variant of one run shares. */
+export interface VariantContext {
+  run: RunDir;
+  model: LoadedModel;
+  /** The model reference as given (labels the evaluation rows). */
+  modelRef: string;
+  tokenizer: string | null;
+  eval: EvalConfig;
+  dtype: ComputeDType;
+  keep: boolean;
+  opened: OpenedTask[];
+  engine: LlamaRunOptions;
+  load?: LoadOptions;
+  quiet?: boolean;
+}
+
+/**
+ * Runs one variant (`prune` null: the dense model) as the resumable stage `stage` of the run, keyed by the
+ * model, tokenizer, pruning, evaluation and dtype plus `inputs`, and records the datasets it used.
+ */
+export async function runVariant(
+  ctx: VariantContext,
+  variant: {
+    stage: string;
+    label: string;
+    prune: PruneConfig | null;
+    inputs?: Record<string, unknown>;
+    calibration?: () => Promise<CalibrationSet>;
+  },
+): Promise<VariantResult> {
+  const inputs = contentHash({
+    model: ctx.model.files.map((f) => f.sha256),
+    tokenizer: ctx.tokenizer,
+    ...variant.inputs,
+    prune: variant.prune,
+    eval: ctx.eval,
+    dtype: ctx.dtype,
+  });
+  const result = await runStage<VariantResult>(
+    ctx.run,
+    variant.stage,
+    inputs,
+    () =>
+      pruneAndEvaluate(ctx.model, ctx.modelRef, variant.prune, ctx.eval, {
+        dir: variantDir(ctx.run.path, variant.label),
+        keep: ctx.keep,
+        opened: ctx.opened,
+        calibration: variant.calibration,
+        run: ctx.engine,
+        load: ctx.load,
+        quiet: ctx.quiet,
+      }),
+  );
+  for (const d of result.datasets) await ctx.run.recordDataset(d);
+  return result;
+}
+
+/** A variant's entry in the run manifest. */
+export function variantSummary(result: VariantResult): Record<string, unknown> {
+  return {
+    targets: result.targets,
+    skipped: result.skipped,
+    pruneSeconds: result.pruneSeconds,
+    evalSeconds: result.evalSeconds,
+    pruning: result.pruning,
+  };
+}
+
+/**
+ * Writes the run's results table (`rows` in `schema`'s columns and order) and its `sparsity.csv`, prints the
+ * table unless quiet, and returns the ordered rows.
+ */
+export async function writeVariantTables(
+  run: RunDir,
+  table: { file: string; schema: CsvSchema; rows: readonly CsvRow[]; description: string; print: string[] },
+  sparsity: { schema: CsvSchema; rows: readonly CsvRow[]; description: string },
+  quiet?: boolean,
+): Promise<CsvRow[]> {
+  const ordered = table.rows.map((r) =>
+    Object.fromEntries(table.schema.map((c) => [c.name, r[c.name] ?? null]))
+  );
+  await run.writeCsv(table.file, table.schema, ordered, table.description);
+  await run.writeCsv("sparsity.csv", sparsity.schema, [...sparsity.rows], sparsity.description);
+  if (!quiet) printRows(ordered, table.print);
+  return ordered;
 }
 
 /** Folder of a variant's checkpoint inside a run directory. */

@@ -8,13 +8,12 @@ import type { LoadOptions } from "../data/mod.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { ExecutionProvider } from "../onnx/mod.ts";
-import { contentHash } from "../results/content_hash.ts";
 import type { CsvRow, CsvSchema } from "../results/csv.ts";
-import { runStage, withRunDir } from "../results/run_dir.ts";
+import { withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
-import { pruneAndEvaluate, variantDir, type VariantResult } from "./_prune_eval.ts";
+import { runVariant, type VariantContext, variantSummary, writeVariantTables } from "./_prune_eval.ts";
 import { calibrationLabel, type CalibrationSet, calibrationSet } from "./calibration_sets.ts";
-import { type EvalConfig, printRows } from "./evaluate.ts";
+import type { EvalConfig } from "./evaluate.ts";
 import { modelRecord } from "../results/manifest.ts";
 import { evalTasks, openEvalTasks } from "./eval_tasks.ts";
 import { type Allocation, type PruneConfig, SPARSITY_SCHEMA } from "./prune.ts";
@@ -112,7 +111,19 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
     await run.recordModel(modelRecord(model));
     const opened = await openEvalTasks(tasks, opts.load);
-    const engine = { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype };
+    const ctx: VariantContext = {
+      run,
+      model,
+      modelRef: opts.model,
+      tokenizer: opts.tokenizer ?? null,
+      eval: opts.eval,
+      dtype: opts.engine.dtype,
+      keep: opts.keepModels ?? false,
+      opened,
+      engine: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
+      load: opts.load,
+      quiet: opts.quiet,
+    };
     const rows: CsvRow[] = [];
     const sparsity: CsvRow[] = [];
     const summary: Record<string, unknown>[] = [];
@@ -130,30 +141,14 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
       const prune: PruneConfig | null = v.method === "dense"
         ? null
         : { ...opts.prune, method: v.method, allocation: v.allocation as Allocation };
-      const inputs = contentHash({
-        model: model.files.map((f) => f.sha256),
-        tokenizer: opts.tokenizer ?? null,
-        variant: v,
-        prune,
-        eval: opts.eval,
-        dtype: opts.engine.dtype,
-      });
       if (!opts.quiet) console.error(`table1: ${v.label}`);
-      const result = await runStage<VariantResult>(
-        run,
-        `table1.${v.label}`,
-        inputs,
-        () =>
-          pruneAndEvaluate(model, opts.model, prune, opts.eval, {
-            dir: variantDir(run.path, v.label),
-            keep: opts.keepModels ?? false,
-            opened,
-            calibration: sharedCalibration,
-            run: engine,
-            load: opts.load,
-            quiet: opts.quiet,
-          }),
-      );
+      const result = await runVariant(ctx, {
+        stage: `table1.${v.label}`,
+        label: v.label,
+        prune,
+        inputs: { variant: v },
+        calibration: sharedCalibration,
+      });
       const s = prune === null
         ? 0
         : prune.pattern === "unstructured"
@@ -163,29 +158,26 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
         rows.push({ ...r, method: v.method, allocation: v.allocation, sparsity: s });
       }
       for (const r of result.sparsity) sparsity.push({ method: v.method, allocation: v.allocation, ...r });
-      for (const d of result.datasets) await run.recordDataset(d);
-      summary.push({
-        variant: v.label,
-        targets: result.targets,
-        skipped: result.skipped,
-        pruneSeconds: result.pruneSeconds,
-        evalSeconds: result.evalSeconds,
-        pruning: result.pruning,
-      });
+      summary.push({ variant: v.label, ...variantSummary(result) });
     }
     run.manifest.config = { ...run.manifest.config, variants: summary };
     await run.save();
-    const ordered = rows.map((r) =>
-      Object.fromEntries(TABLE1_SCHEMA.map((c) => [c.name, r[c.name] ?? null]))
+    const ordered = await writeVariantTables(
+      run,
+      {
+        file: "table1.csv",
+        schema: TABLE1_SCHEMA,
+        rows,
+        description: "Table 1: every variant on every task",
+        print: ["method", "allocation", "task", "metric", "value", "stderr", "n"],
+      },
+      {
+        schema: VARIANT_SPARSITY_SCHEMA,
+        rows: sparsity,
+        description: "target and achieved sparsity per variant",
+      },
+      opts.quiet,
     );
-    await run.writeCsv("table1.csv", TABLE1_SCHEMA, ordered, "Table 1: every variant on every task");
-    await run.writeCsv(
-      "sparsity.csv",
-      VARIANT_SPARSITY_SCHEMA,
-      sparsity,
-      "target and achieved sparsity per variant",
-    );
-    if (!opts.quiet) printRows(ordered, ["method", "allocation", "task", "metric", "value", "stderr", "n"]);
     return { dir: run.path, rows: ordered };
   });
 }

@@ -8,13 +8,18 @@ import type { LoadOptions } from "../data/mod.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
 import { loadModel } from "../model/load_model.ts";
 import type { ExecutionProvider } from "../onnx/mod.ts";
-import { contentHash } from "../results/content_hash.ts";
 import type { CsvRow, CsvSchema } from "../results/csv.ts";
-import { runStage, withRunDir } from "../results/run_dir.ts";
+import { withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
-import { pruneAndEvaluate, variantDir, type VariantResult } from "./_prune_eval.ts";
+import {
+  runVariant,
+  type VariantContext,
+  type VariantResult,
+  variantSummary,
+  writeVariantTables,
+} from "./_prune_eval.ts";
 import { calibrationLabel, type CalibrationSpec, checkCalibrationDataset } from "./calibration_sets.ts";
-import { type EvalConfig, printRows } from "./evaluate.ts";
+import type { EvalConfig } from "./evaluate.ts";
 import { modelRecord } from "../results/manifest.ts";
 import { evalTasks, openEvalTasks } from "./eval_tasks.ts";
 import type { PruneConfig } from "./prune.ts";
@@ -99,7 +104,19 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
     const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
     await run.recordModel(modelRecord(model));
     const opened = await openEvalTasks(tasks, opts.load);
-    const engine = { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype };
+    const ctx: VariantContext = {
+      run,
+      model,
+      modelRef: opts.model,
+      tokenizer: opts.tokenizer ?? null,
+      eval: opts.eval,
+      dtype: opts.engine.dtype,
+      keep: opts.keepModels ?? false,
+      opened,
+      engine: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
+      load: opts.load,
+      quiet: opts.quiet,
+    };
     const rows: CsvRow[] = [];
     const sparsity: CsvRow[] = [];
     const summary: Record<string, unknown>[] = [];
@@ -110,30 +127,10 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
     ];
     for (const { label, spec } of entries) {
       const prune: PruneConfig | null = spec === null ? null : { ...opts.prune, calibration: spec };
-      const inputs = contentHash({
-        model: model.files.map((f) => f.sha256),
-        tokenizer: opts.tokenizer ?? null,
-        prune,
-        eval: opts.eval,
-        dtype: opts.engine.dtype,
-      });
       if (!opts.quiet) console.error(`transfer: calibration ${label}`);
       let result: VariantResult;
       try {
-        result = await runStage<VariantResult>(
-          run,
-          `transfer.${label.replace(":", "-")}`,
-          inputs,
-          () =>
-            pruneAndEvaluate(model, opts.model, prune, opts.eval, {
-              dir: variantDir(run.path, label),
-              keep: opts.keepModels ?? false,
-              opened,
-              run: engine,
-              load: opts.load,
-              quiet: opts.quiet,
-            }),
-        );
+        result = await runVariant(ctx, { stage: `transfer.${label.replace(":", "-")}`, label, prune });
       } catch (err) {
         const reason = unavailable(err);
         if (reason === null) throw err;
@@ -155,29 +152,26 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
           sparsity.push({ method: `${prune.method}@${label}`, allocation: prune.allocation, ...r });
         }
       }
-      for (const d of result.datasets) await run.recordDataset(d);
-      summary.push({
-        calibration: label,
-        targets: result.targets,
-        skipped: result.skipped,
-        pruneSeconds: result.pruneSeconds,
-        evalSeconds: result.evalSeconds,
-        pruning: result.pruning,
-      });
+      summary.push({ calibration: label, ...variantSummary(result) });
     }
     run.manifest.config = { ...run.manifest.config, runs: summary, skippedCalibrations };
     await run.save();
-    const ordered = rows.map((r) =>
-      Object.fromEntries(TRANSFER_SCHEMA.map((c) => [c.name, r[c.name] ?? null]))
+    const ordered = await writeVariantTables(
+      run,
+      {
+        file: "transfer.csv",
+        schema: TRANSFER_SCHEMA,
+        rows,
+        description: "calibration set × evaluated task",
+        print: ["calibration", "task", "metric", "value", "stderr", "n"],
+      },
+      {
+        schema: VARIANT_SPARSITY_SCHEMA,
+        rows: sparsity,
+        description: "target and achieved sparsity per calibration (method column: method@calibration)",
+      },
+      opts.quiet,
     );
-    await run.writeCsv("transfer.csv", TRANSFER_SCHEMA, ordered, "calibration set × evaluated task");
-    await run.writeCsv(
-      "sparsity.csv",
-      VARIANT_SPARSITY_SCHEMA,
-      sparsity,
-      "target and achieved sparsity per calibration (method column: method@calibration)",
-    );
-    if (!opts.quiet) printRows(ordered, ["calibration", "task", "metric", "value", "stderr", "n"]);
     return { dir: run.path, rows: ordered };
   });
 }

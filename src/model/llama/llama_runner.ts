@@ -150,6 +150,24 @@ function checkIds(config: LlamaConfig, sequences: readonly (readonly number[])[]
   }
 }
 
+/** Checks token and target ids, and that every sequence has one target per token. */
+function checkTargets(
+  config: LlamaConfig,
+  sequences: readonly (readonly number[])[],
+  targets: readonly (readonly number[])[],
+): void {
+  checkIds(config, sequences, "token id");
+  checkIds(config, targets, "target id");
+  targets.forEach((t, i) => {
+    if (t.length !== sequences[i]?.length) {
+      throw new ActpatError(
+        "score tokens",
+        `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`,
+      );
+    }
+  });
+}
+
 /**
  * Forward passes of one model. Sessions are opened on first use and kept until {@link LlamaRunner.release}.
  *
@@ -407,16 +425,7 @@ export class LlamaRunner {
     Float64Array[]
   > {
     const { config } = this.model;
-    checkIds(config, sequences, "token id");
-    checkIds(config, targets, "target id");
-    targets.forEach((t, i) => {
-      if (t.length !== sequences[i]?.length) {
-        throw new ActpatError(
-          "score tokens",
-          `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`,
-        );
-      }
-    });
+    checkTargets(config, sequences, targets);
     const { ids, mask, length } = padBatch(sequences);
     const tgt = padBatch(targets).ids;
     const out = await runSession(await this.causalLm({ logProbs: true }), {
@@ -512,16 +521,7 @@ export class LlamaRunner {
     targets: readonly (readonly number[])[],
   ): Promise<{ logProbs: Float64Array[]; lastLogits: (Float32Array | Float64Array)[] }> {
     const { config } = this.model;
-    checkIds(config, sequences, "token id");
-    checkIds(config, targets, "target id");
-    targets.forEach((t, i) => {
-      if (t.length !== sequences[i]?.length) {
-        throw new ActpatError(
-          "score tokens",
-          `sequence ${i} has ${sequences[i]?.length} tokens but ${t.length} targets`,
-        );
-      }
-    });
+    checkTargets(config, sequences, targets);
     const { ids, mask, length } = padBatch(sequences);
     const out = await runSession(await this.causalLm({ logProbs: true, lastLogits: true }), {
       input_ids: ids,
