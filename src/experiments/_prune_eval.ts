@@ -11,6 +11,7 @@ import type { CsvRow, CsvSchema } from "../results/csv.ts";
 import type { DatasetRecord } from "../results/manifest.ts";
 import { type RunDir, runStage } from "../results/run_dir.ts";
 import type { ComputeDType } from "../model/llama/_weights.ts";
+import type { ExecutionProvider } from "../onnx/mod.ts";
 import { type EvalConfig, evaluateModel, printRows } from "./evaluate.ts";
 import type { OpenedTask } from "./eval_tasks.ts";
 import type { CalibrationSet } from "./calibration_sets.ts";
@@ -111,6 +112,36 @@ export interface VariantContext {
   engine: LlamaRunOptions;
   load?: LoadOptions;
   quiet?: boolean;
+}
+
+/** The {@link VariantContext} of a run from the options table1 and transfer share. */
+export function variantContext(
+  run: RunDir,
+  model: LoadedModel,
+  opened: OpenedTask[],
+  opts: {
+    model: string;
+    tokenizer?: string;
+    eval: EvalConfig;
+    keepModels?: boolean;
+    engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
+    load?: LoadOptions;
+    quiet?: boolean;
+  },
+): VariantContext {
+  return {
+    run,
+    model,
+    modelRef: opts.model,
+    tokenizer: opts.tokenizer ?? null,
+    eval: opts.eval,
+    dtype: opts.engine.dtype,
+    keep: opts.keepModels ?? false,
+    opened,
+    engine: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
+    load: opts.load,
+    quiet: opts.quiet,
+  };
 }
 
 /**

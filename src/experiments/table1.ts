@@ -11,7 +11,7 @@ import type { ExecutionProvider } from "../onnx/mod.ts";
 import type { CsvRow, CsvSchema } from "../results/csv.ts";
 import { withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
-import { runVariant, type VariantContext, variantSummary, writeVariantTables } from "./_prune_eval.ts";
+import { runVariant, variantContext, variantSummary, writeVariantTables } from "./_prune_eval.ts";
 import { calibrationLabel, type CalibrationSet, calibrationSet } from "./calibration_sets.ts";
 import type { EvalConfig } from "./evaluate.ts";
 import { modelRecord } from "../results/manifest.ts";
@@ -111,19 +111,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
     await run.recordModel(modelRecord(model));
     const opened = await openEvalTasks(tasks, opts.load);
-    const ctx: VariantContext = {
-      run,
-      model,
-      modelRef: opts.model,
-      tokenizer: opts.tokenizer ?? null,
-      eval: opts.eval,
-      dtype: opts.engine.dtype,
-      keep: opts.keepModels ?? false,
-      opened,
-      engine: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
-      load: opts.load,
-      quiet: opts.quiet,
-    };
+    const ctx = variantContext(run, model, opened, opts);
     const rows: CsvRow[] = [];
     const sparsity: CsvRow[] = [];
     const summary: Record<string, unknown>[] = [];

@@ -13,7 +13,7 @@ import { withRunDir } from "../results/run_dir.ts";
 import { ActpatError } from "../util/errors.ts";
 import {
   runVariant,
-  type VariantContext,
+  variantContext,
   type VariantResult,
   variantSummary,
   writeVariantTables,
@@ -104,19 +104,7 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
     const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
     await run.recordModel(modelRecord(model));
     const opened = await openEvalTasks(tasks, opts.load);
-    const ctx: VariantContext = {
-      run,
-      model,
-      modelRef: opts.model,
-      tokenizer: opts.tokenizer ?? null,
-      eval: opts.eval,
-      dtype: opts.engine.dtype,
-      keep: opts.keepModels ?? false,
-      opened,
-      engine: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
-      load: opts.load,
-      quiet: opts.quiet,
-    };
+    const ctx = variantContext(run, model, opened, opts);
     const rows: CsvRow[] = [];
     const sparsity: CsvRow[] = [];
     const summary: Record<string, unknown>[] = [];
