@@ -11,7 +11,7 @@
 import { quantile } from "./stats/summary.ts";
 import { LINEAR_MODULES, type LinearModule, linearShape, linearWeightName } from "../model/llama_config.ts";
 import type { LlamaConfig } from "../model/llama_config.ts";
-import type { DensitySums, LlamaRunner } from "../model/llama/llama_runner.ts";
+import type { LlamaRunner } from "../model/llama/llama_runner.ts";
 import { ActpatError } from "../util/errors.ts";
 import { collectGarbage } from "../util/collect_garbage.ts";
 import { addMeans, BIN_COUNT, countAbove, nearestEdgeQuantile } from "./activation_histogram.ts";
@@ -80,15 +80,18 @@ export async function activationSums(
   }
   if (sequences.length === 0) throw new ActpatError("compute activation sums", "there are no samples");
   const order = canonicalOrder(sequences);
-  let sums: DensitySums | undefined;
+  const batches: (readonly number[])[][] = [];
   for (let start = 0; start < order.length; start += batchSize) {
-    const batch = order.slice(start, start + batchSize).map((i) => sequences[i]);
-    ({ sums } = await runner.accumulateDensity(batch, { layers: options.layers, sums }));
-    // The previous sums are dropped: free them before the next run makes its own.
-    collectGarbage();
-    options.onBatch?.(batch.length);
+    batches.push(order.slice(start, start + batchSize).map((i) => sequences[i]));
   }
-  return await runner.densitySumsToHost(sums!);
+  return await runner.densitySums(batches, {
+    layers: options.layers,
+    onBatch: (size) => {
+      // The previous sums are dropped: free them before the next run makes its own.
+      collectGarbage();
+      options.onBatch?.(size);
+    },
+  });
 }
 
 /** One linear weight's density statistics for one dataset. */

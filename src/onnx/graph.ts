@@ -339,9 +339,12 @@ export class Graph {
     return v;
   }
 
-  /** The inline data of an initializer or constant (undefined for other values and external weights). */
+  /**
+   * The inline data of an initializer or constant (undefined for other values and external weights); a
+   * subgraph sees its enclosing graphs' constants, which is where its own live.
+   */
   constantData(v: Value): TypedArray | undefined {
-    return this.initIndex.get(v)?.data;
+    return this.initIndex.get(v)?.data ?? this.parent?.constantData(v);
   }
 
   /**

@@ -292,7 +292,7 @@ export function concat(values: readonly Value[], axis: number): Value {
     }
   }
   const shape = x.shape.map((d, i) => i === a ? dimSum(values.map((v) => v.shape[a])) : d);
-  return one(x.graph, "Concat", [...values], { axis: a }, x.dtype, shape);
+  return one(graphOf(...values), "Concat", [...values], { axis: a }, x.dtype, shape);
 }
 
 /** Splits x along `axis` into pieces of the given sizes. */
@@ -360,14 +360,21 @@ export function gather(data: Value, indices: Value, axis = 0): Value {
     fail("Gather", `indices must be integers: ${indices}`);
   }
   const shape = [...data.shape.slice(0, a), ...indices.shape, ...data.shape.slice(a + 1)];
-  return one(data.graph, "Gather", [data, indices], { axis: a }, data.dtype, shape);
+  return one(graphOf(data, indices), "Gather", [data, indices], { axis: a }, data.dtype, shape);
 }
 
 /** out[i][j][k] = data[i][indices[i][j][k]][k] (for axis 1); output has the shape of `indices`. */
 export function gatherElements(data: Value, indices: Value, axis: number): Value {
   const a = normAxis("GatherElements", axis, data.rank);
   if (indices.rank !== data.rank) fail("GatherElements", `ranks differ: ${data}, ${indices}`);
-  return one(data.graph, "GatherElements", [data, indices], { axis: a }, data.dtype, indices.shape);
+  return one(
+    graphOf(data, indices),
+    "GatherElements",
+    [data, indices],
+    { axis: a },
+    data.dtype,
+    indices.shape,
+  );
 }
 
 /** Writes (or with reduction "add", accumulates) `updates` into a copy of `data` at `indices` along `axis`. */
@@ -499,5 +506,5 @@ export function cumSum(x: Value, axis: number, opts: { reverse?: boolean; exclus
 
 /** Constant-pads x with zeros; `pads` is a runtime int64 [2·rank] tensor (begins then ends). */
 export function pad(x: Value, pads: Value, outShape: readonly Dim[]): Value {
-  return one(x.graph, "Pad", [x, pads], { mode: "constant" }, x.dtype, outShape);
+  return one(graphOf(x, pads), "Pad", [x, pads], { mode: "constant" }, x.dtype, outShape);
 }

@@ -22,9 +22,12 @@ const declared = new WeakMap<Graph, Map<string, Value>>();
 
 /**
  * Declares checkpoint tensor `name` as an initializer and returns it in `dtype`. Each tensor is declared and
- * cast once per graph (a tied embedding serves as both the embedding table and the lm_head).
+ * cast once per graph (a tied embedding serves as both the embedding table and the lm_head), in the top-level
+ * graph also when a subgraph (a Loop body) asks: onnxruntime then holds one copy that every iteration reads.
  */
-export function weightValue(g: Graph, store: WeightStore, name: string, dtype: ComputeDType): Value {
+export function weightValue(graph: Graph, store: WeightStore, name: string, dtype: ComputeDType): Value {
+  let g = graph;
+  while (g.parent) g = g.parent;
   let memo = declared.get(g);
   if (!memo) declared.set(g, memo = new Map());
   const hit = memo.get(`${name}:${dtype}`);

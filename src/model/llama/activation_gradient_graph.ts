@@ -13,20 +13,32 @@
  * would run the products on the CPU), and on the CPU the unrolled chain is 1.3× faster than the Scan at equal
  * memory (bench/RESULTS.md). Right padding is harmless: the causal mask makes y independent of padding
  * positions, so their δ is exactly zero.
+ *
+ * On CUDA two variants serve speed: `products: "batched"` forms the batch's products as one batched MatMul
+ * [B, out, in] per linear and reduces it over the batch (cuBLAS at full rate; memory for B products of one
+ * linear at a time), and `loop: true` runs N batches ([N, B, T] ids) inside one ONNX Loop whose state is the
+ * running sums, so the sums stay in device memory for the whole run (onnxruntime-node has no device outputs on
+ * CUDA). A padding sample of the loop's last batch gets sample weight 0: the graph differentiates Σ_b w_b y_b,
+ * so its δ, and its share of every sum, is exactly zero.
  */
 import { gradients } from "../../onnx/autodiff/mod.ts";
 import {
   abs,
   add,
+  addToState,
   cast,
   concat,
   gather,
   gemm,
   Graph,
+  loop,
+  matmul,
   mul,
   reduceMax,
   reduceSum,
   reduceSumSquare,
+  squeeze,
+  transpose,
   unsqueeze,
   type Value,
 } from "../../onnx/mod.ts";
@@ -63,7 +75,22 @@ export interface ActivationGradientOptions {
   accumulate?: boolean;
   /** Number of samples the graph takes (its batch dimension is fixed: the per-sample chain is unrolled). */
   batch: number;
+  /**
+   * How per-sample products are formed: "chain" (default) one [out, in] product after another, least memory
+   * (CPU, WebGPU); "batched" one batched MatMul [B, out, in] per linear reduced over the batch (CUDA: cuBLAS
+   * at full rate), in the compute dtype and summed in float32.
+   */
+  products?: ActivationProducts;
+  /**
+   * Density only: inputs `input_ids`, `attention_mask` [N, B, T] and `sample_weight` [N, B] hold N batches,
+   * run inside one ONNX Loop whose state is the running sums (inputs `density_in.*` [1, 1] zero or the sums so
+   * far); outputs `y` [N, B] and the sums. Default false.
+   */
+  loop?: boolean;
 }
+
+/** See {@link ActivationGradientOptions.products}. */
+export type ActivationProducts = "chain" | "batched";
 
 /** Output names of one linear's reductions. */
 export function densityOutput(layer: number, module: LinearModule): string {
@@ -105,6 +132,8 @@ function resolved(config: LlamaConfig, opts: ActivationGradientOptions) {
     similarity: opts.similarity ?? false,
     batch: opts.batch,
     accumulate: opts.accumulate ?? false,
+    products: opts.products ?? "chain",
+    loop: opts.loop ?? false,
   };
   if (!Number.isInteger(r.batch) || r.batch < 1) {
     throw new ActpatError(
@@ -120,6 +149,9 @@ function resolved(config: LlamaConfig, opts: ActivationGradientOptions) {
   }
   if (r.accumulate && !r.density) {
     throw new ActpatError("build activation gradient graph", "accumulate needs the density output");
+  }
+  if (r.loop && (r.similarity || !r.density)) {
+    throw new ActpatError("build activation gradient graph", "a loop over batches computes density only");
   }
   if (!r.density && !r.similarity) {
     throw new ActpatError("build activation gradient graph", "no output requested (density or similarity)");
@@ -138,7 +170,8 @@ export function activationGradientGraphKey(
     // 3: per-sample products are reduced inside a Scan over the batch (no [B, out, in] tensors).
     // 4: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
     // 5: the per-sample chain is unrolled for a fixed batch size instead of scanned; optional running sums.
-    version: 5,
+    // 6: batched products and the loop over batches (options); weights declared in the root graph.
+    version: 6,
     config,
     ...resolved(config, opts),
     weights: weightKey(store, modelTensorNames(config)),
@@ -147,7 +180,8 @@ export function activationGradientGraphKey(
 
 /**
  * Builds the graph: inputs `input_ids`, `attention_mask` [B, T] (right padding); outputs `y` [B] and the
- * requested reductions for each linear of each selected layer.
+ * requested reductions for each linear of each selected layer. With `loop`, see
+ * {@link ActivationGradientOptions.loop}.
  */
 export function buildActivationGradientGraph(
   config: LlamaConfig,
@@ -157,7 +191,63 @@ export function buildActivationGradientGraph(
   const r = resolved(config, opts);
   const acc = accumulateDType(r.dtype);
   const g = new Graph("llama_activation_gradient");
-  const inputs = tokenInputs(g);
+  const linears = r.layers.flatMap((l) => LINEAR_MODULES.map((m) => ({ l, m })));
+  if (r.loop) {
+    const ids = g.input("input_ids", "int64", ["N", "B", "T"]);
+    const mask = g.input("attention_mask", "int64", ["N", "B", "T"]);
+    const weight = g.input("sample_weight", acc, ["N", "B"]);
+    const priors = linears.map(({ l, m }) =>
+      g.input(densityInput(l, m), acc, [`rows.${l}.${m}`, `cols.${l}.${m}`])
+    );
+    const trips = squeeze(g.dimTensor("N"), [0]);
+    const { states, outputs: [y] } = loop(trips, priors, (i, sums, body) => {
+      const batch = { ids: gather(ids, i, 0), mask: gather(mask, i, 0) };
+      body.defineDim("B", batch.ids, 0);
+      body.defineDim("T", batch.ids, 1);
+      const step = activationStep(body, config, store, batch, gather(weight, i, 0), r);
+      return { states: step.map((s, k) => addToState(sums[k], s.density!)), outputs: [step.y] };
+    }, {
+      stateShapes: linears.map(({ l, m }) =>
+        linearShape(config, m).map((d, a) => a ? `cols.${l}.${m}` : `rows.${l}.${m}`)
+      ),
+      tripDim: "N",
+    });
+    g.output(y, "y");
+    linears.forEach(({ l, m }, k) => g.output(states[k], densityOutput(l, m)));
+    return g;
+  }
+  const step = activationStep(g, config, store, tokenInputs(g), undefined, r);
+  g.output(step.y, "y");
+  step.forEach((outs, k) => {
+    const { l, m } = linears[k];
+    g.scope(`activation/layers.${l}/${m}`, () => {
+      if (outs.density) {
+        const [out, inDim] = linearShape(config, m);
+        const total = r.accumulate
+          ? add(g.input(densityInput(l, m), acc, [out, inDim]), outs.density)
+          : outs.density;
+        g.output(total, densityOutput(l, m));
+      }
+      if (outs.similarity) g.output(outs.similarity, similarityOutput(l, m));
+    });
+  });
+  return g;
+}
+
+/**
+ * One batch in graph `g`: the forward pass, y [B], the backward pass to every selected linear's output, and
+ * each linear's reductions (in `r.layers` × LINEAR_MODULES order). With `weight` [B], the backward pass
+ * differentiates Σ_b w_b y_b.
+ */
+function activationStep(
+  g: Graph,
+  config: LlamaConfig,
+  store: WeightStore,
+  inputs: { ids: Value; mask: Value },
+  weight: Value | undefined,
+  r: ReturnType<typeof resolved>,
+): { density?: Value; similarity?: Value }[] & { y: Value } {
+  const acc = accumulateDType(r.dtype);
   const trunk = llamaTrunk(g, config, store, inputs, r.dtype);
   const y = g.scope("y", () => {
     // The rows are picked in the accumulation dtype: GatherElements' gradient is a ScatterElements-add, which
@@ -167,31 +257,34 @@ export function buildActivationGradientGraph(
     const logits = lmHead(g, config, store, last.dtype === r.dtype ? last : cast(last, r.dtype), r.dtype); // [B, V]
     return reduceMax(logits, [1], { keepdims: false });
   });
-  g.output(y, "y");
-
+  const objective = weight ? g.scope("y", () => mul(y, weight)) : y;
   const wrt = r.layers.flatMap((l) => LINEAR_MODULES.map((m) => trunk.layers[l].products[m]));
-  const deltas = gradients(g, y, wrt, { scope: "backward" });
+  const deltas = gradients(g, objective, wrt, { scope: "backward" });
   let k = 0;
-  for (const l of r.layers) {
-    for (const m of LINEAR_MODULES) {
+  const outs = r.layers.flatMap((l) =>
+    LINEAR_MODULES.map((m) => {
       const delta = deltas[k++]; // [B, T, out]
-      g.scope(`activation/layers.${l}/${m}`, () => {
+      return g.scope(`activation/layers.${l}/${m}`, () => {
         const toAcc = (v: Value) => v.dtype === acc ? v : cast(v, acc);
-        const x = toAcc(trunk.layers[l].inputs[LINEAR_INPUT_OF[m]]); // [B, T, in]
+        const x = trunk.layers[l].inputs[LINEAR_INPUT_OF[m]]; // [B, T, in]
         const w = weightValue(g, store, linearWeightName(l, m), acc); // [out, in]
-        const outs = reduceLinear(toAcc(delta), x, w, r);
-        if (outs.density) {
-          const [out, inDim] = linearShape(config, m);
-          const total = r.accumulate
-            ? add(g.input(densityInput(l, m), acc, [out, inDim]), outs.density)
-            : outs.density;
-          g.output(total, densityOutput(l, m));
-        }
-        if (outs.similarity) g.output(outs.similarity, similarityOutput(l, m));
+        return r.products === "batched" && !r.similarity
+          ? { density: batchedDensity(delta, x, w) }
+          : reduceLinear(toAcc(delta), toAcc(x), w, r);
       });
-    }
-  }
-  return g;
+    })
+  );
+  return Object.assign(outs, { y });
+}
+
+/**
+ * Σ_b |W ⊙ δ_bᵀ x_b| as one batched MatMul [B, out, in] in the compute dtype (float16 products accumulate in
+ * float32 inside cuBLAS), |·| in that dtype, then summed over the batch in float32.
+ */
+function batchedDensity(delta: Value, x: Value, w: Value): Value {
+  const products = abs(matmul(transpose(delta, [0, 2, 1]), x)); // [B, out, in]
+  const wide = products.dtype === w.dtype ? products : cast(products, w.dtype);
+  return abs(mul(reduceSum(wide, [0], { keepdims: false }), w));
 }
 
 /**

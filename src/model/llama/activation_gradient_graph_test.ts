@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { finiteDifferenceGradients, referenceY } from "../../../test/reference/llama_f64.ts";
 import { randomIds, TINY_CONFIGS, tinyModel } from "../../../test/reference/tiny_models.ts";
 import { LINEAR_MODULES, linearWeightName } from "../llama_config.ts";
-import { type ActivationGradients, LlamaRunner } from "./llama_runner.ts";
+import { type ActivationGradients, densityChunks, LlamaRunner } from "./llama_runner.ts";
 
 /**
  * Central differences with h = 1e-5 on the float64 reference carry truncation error ~h²·|y'''| and rounding
@@ -162,5 +162,55 @@ Deno.test("running density sums equal the per-batch sums added up; sums of other
     }
   } finally {
     await runner.release();
+  }
+});
+
+Deno.test("density sums through the Loop graph (batched products, chunks, weight-0 padding) equal the per-batch path", async () => {
+  const { config, store } = tinyModel("qkv_bias_gqa", 5);
+  // Batches of 3, 3, 2 samples; the third batch is long enough to start a chunk of its own, and is short (one
+  // padding sample of weight 0): two chunks, the second fed the first's sums.
+  const lengths = [[3, 4, 2], [5, 4, 3], [40, 38]];
+  const batches = lengths.map((b, i) => b.map((n, j) => randomIds(config, n, 60 + 10 * i + j)));
+  assert.deepEqual(densityChunks(batches).map((c) => c.length), [2, 1]);
+  for (const dtype of ["float64", "float32"] as const) {
+    // Same values summed in another order (batched MatMul and ReduceSum vs the chain): float64 1e-10,
+    // float32 1e-5 relative to max(1, |x|).
+    const tol = dtype === "float64" ? 1e-10 : 1e-5;
+    const plain = new LlamaRunner({ config, weights: store }, { dtype, threads: 1, cache: false });
+    const looped = new LlamaRunner({ config, weights: store }, {
+      dtype,
+      threads: 1,
+      cache: false,
+      densityLoop: true,
+    });
+    try {
+      const ys: { plain: number[]; looped: number[] } = { plain: [], looped: [] };
+      const want = await plain.densitySums(batches, {
+        layers: [1],
+        onBatch: (_, y) => ys.plain.push(...y),
+      });
+      const sizes: number[] = [];
+      const got = await looped.densitySums(batches, {
+        layers: [1],
+        onBatch: (n, y) => {
+          sizes.push(n);
+          ys.looped.push(...y);
+        },
+      });
+      assert.deepEqual(sizes, [3, 3, 2]);
+      assert.equal(ys.looped.length, 8);
+      ys.looped.forEach((y, i) => close(y, ys.plain[i], tol, `${dtype} y[${i}]`));
+      assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort());
+      assert.equal(got.size, LINEAR_MODULES.length);
+      for (const [name, sum] of want) {
+        const other = got.get(name)!;
+        assert.equal(other.length, sum.length, name);
+        sum.forEach((x, i) => close(other[i], x, tol, `${dtype} ${name}[${i}]`));
+        assert(sum.some((x) => x > 0), `${name}: all zero`);
+      }
+    } finally {
+      await plain.release();
+      await looped.release();
+    }
   }
 });

@@ -59,6 +59,11 @@ export interface LlamaRunOptions {
   dtype?: ComputeDType;
   /** Graph cache root (default `<ACTPAT_CACHE>/graphs`' root); false builds in memory every time. */
   cache?: string | false;
+  /**
+   * Density batches run in chunks inside one Loop graph with batched products (default: on CUDA only, where
+   * onnxruntime-node cannot keep outputs in device memory between runs; see {@link LlamaRunner.densitySums}).
+   */
+  densityLoop?: boolean;
 }
 
 /** Protobuf messages cannot exceed 2 GiB; graphs with more inline weight bytes must use files. */
@@ -113,6 +118,22 @@ export interface ActivationGradients {
   density?: Map<string, Float32Array | Float64Array>;
   /** Per pair (2i, 2i+1) of samples: Σ|v_a v_b|, Σv_a², Σv_b² over the matrix. */
   similarity?: Map<string, { dot: number; aa: number; bb: number }[]>;
+}
+
+/**
+ * Splits batches (in order) into chunks that share one padded length: a chunk ends before a batch whose longest
+ * sequence is more than 1.25 × (+ 16 tokens) the chunk's first, or whose size exceeds the chunk's first, so
+ * padding wastes little when batches come sorted by length.
+ */
+export function densityChunks<T extends readonly (readonly number[])[]>(batches: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  const longest = (b: T) => Math.max(...b.map((s) => s.length));
+  for (const b of batches) {
+    const chunk = chunks.at(-1);
+    if (chunk && b.length <= chunk[0].length && longest(b) <= 1.25 * longest(chunk[0]) + 16) chunk.push(b);
+    else chunks.push([b]);
+  }
+  return chunks;
 }
 
 /** Right-pads token sequences into int64 [B, T] ids and mask (pad id 0, mask 0). */
@@ -354,6 +375,102 @@ export class LlamaRunner {
     }
     const y = out.y as HostTensor;
     return { y: Float64Array.from(y.data as Float32Array | Float64Array), sums };
+  }
+
+  /**
+   * Σ over every sequence of `batches` of |W ⊙ ∂y/∂W| for the linears of `layers` (default all), as host arrays
+   * keyed by weight name; `onBatch` hears each batch's size and y once it is done. On CUDA consecutive batches
+   * of similar length run as one chunk in a Loop graph (padded to the chunk's longest sequence and first batch's
+   * size; padding samples weigh 0), so the sums stay on the GPU for the whole chunk; elsewhere one run per
+   * batch through {@link accumulateDensity}.
+   */
+  async densitySums(
+    batches: readonly (readonly (readonly number[])[])[],
+    opts: { layers?: readonly number[]; onBatch?: (size: number, y: Float64Array) => void } = {},
+  ): Promise<Map<string, Float32Array | Float64Array>> {
+    if (batches.length === 0 || batches.some((b) => b.length === 0)) {
+      throw new ActpatError("compute density sums", "there are no samples (an empty batch)");
+    }
+    if (!(this.opts.densityLoop ?? this.opts.ep === "cuda")) {
+      let sums: DensitySums | undefined;
+      for (const batch of batches) {
+        const out = await this.accumulateDensity(batch, { layers: opts.layers, sums });
+        sums = out.sums;
+        opts.onBatch?.(batch.length, out.y);
+      }
+      return await this.densitySumsToHost(sums!);
+    }
+    let sums: Map<string, Float32Array | Float64Array> | undefined;
+    for (const chunk of densityChunks(batches)) {
+      const out = await this.loopDensity(chunk, { layers: opts.layers, sums });
+      sums = out.sums;
+      chunk.forEach((b, i) => opts.onBatch?.(b.length, out.y[i]));
+    }
+    return sums!;
+  }
+
+  /** One {@link densitySums} chunk on CUDA: the batches inside one Loop run, the sums so far fed in. */
+  private async loopDensity(
+    batches: readonly (readonly (readonly number[])[])[],
+    opts: { layers?: readonly number[]; sums?: Map<string, Float32Array | Float64Array> },
+  ): Promise<{ y: Float64Array[]; sums: Map<string, Float32Array | Float64Array> }> {
+    const { config } = this.model;
+    for (const b of batches) checkIds(config, b, "token id");
+    const layers = opts.layers ?? Array.from({ length: config.numLayers }, (_, l) => l);
+    const B = batches[0].length;
+    if (batches.some((b) => b.length > B)) {
+      throw new ActpatError(
+        "compute density sums",
+        `a chunk's batches must not exceed its first one's ${B} samples`,
+      );
+    }
+    const N = batches.length;
+    const T = Math.max(...batches.flatMap((b) => b.map((s) => s.length)));
+    const ids = new BigInt64Array(N * B * T), mask = new BigInt64Array(N * B * T);
+    const acc = accumulateDType(this.opts.dtype ?? "float32");
+    const weight = acc === "float64" ? new Float64Array(N * B) : new Float32Array(N * B);
+    batches.forEach((batch, n) => {
+      for (let b = 0; b < B; b++) {
+        // A short batch is topped up with copies of its first sample at weight 0 (their δ is exactly zero).
+        const seq = batch[b] ?? batch[0];
+        weight[n * B + b] = b < batch.length ? 1 : 0;
+        seq.forEach((id, t) => {
+          ids[(n * B + b) * T + t] = BigInt(id);
+          mask[(n * B + b) * T + t] = 1n;
+        });
+      }
+    });
+    const feeds: Record<string, SessionValue> = {
+      input_ids: hostTensor("int64", [N, B, T], ids),
+      attention_mask: hostTensor("int64", [N, B, T], mask),
+      sample_weight: hostTensor(acc, [N, B], weight),
+    };
+    for (const l of layers) {
+      for (const m of LINEAR_MODULES) {
+        const prior = opts.sums?.get(linearWeightName(l, m));
+        const [rows, cols] = linearShape(config, m);
+        feeds[densityInput(l, m)] = prior
+          ? hostTensor(acc, [rows, cols], prior)
+          : hostTensor(acc, [1, 1], acc === "float64" ? new Float64Array(1) : new Float32Array(1));
+      }
+    }
+    const graphOpts: ActivationGradientOptions = {
+      dtype: this.opts.dtype,
+      layers,
+      density: true,
+      batch: B,
+      products: "batched",
+      loop: true,
+    };
+    const out = await this.withActivationSession(graphOpts, (session) => runSession(session, feeds));
+    const sums = new Map<string, Float32Array | Float64Array>();
+    for (const l of layers) {
+      for (const m of LINEAR_MODULES) {
+        sums.set(linearWeightName(l, m), out[densityOutput(l, m)].data as Float32Array | Float64Array);
+      }
+    }
+    const y = out.y.data as Float32Array | Float64Array;
+    return { y: batches.map((b, n) => Float64Array.from(y.subarray(n * B, n * B + b.length))), sums };
   }
 
   /** The running sums of {@link accumulateDensity} as host arrays (device ones are copied and released). */
