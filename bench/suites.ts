@@ -11,7 +11,6 @@ import type { WeightStore } from "../src/model/weights.ts";
 import type { ExecutionProvider } from "../src/onnx/mod.ts";
 import { progress } from "../src/util/progress.ts";
 import { activationSums } from "../src/experiments/density.ts";
-import { DeviceTensor } from "../src/onnx/mod.ts";
 import { layerGroups } from "../src/experiments/_activation_run.ts";
 import { DensityAccumulator } from "./density_counts.ts";
 import { linearParams, linearParamsPerLayer, type Suite, suiteFlops } from "./flops.ts";

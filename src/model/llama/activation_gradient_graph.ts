@@ -207,9 +207,7 @@ export function buildActivationGradientGraph(
       const step = activationStep(body, config, store, batch, gather(weight, i, 0), r);
       return { states: step.map((s, k) => addToState(sums[k], s.density!)), outputs: [step.y] };
     }, {
-      stateShapes: linears.map(({ l, m }) =>
-        linearShape(config, m).map((d, a) => a ? `cols.${l}.${m}` : `rows.${l}.${m}`)
-      ),
+      stateShapes: linears.map(({ l, m }) => [`rows.${l}.${m}`, `cols.${l}.${m}`]),
       tripDim: "N",
     });
     g.output(y, "y");
