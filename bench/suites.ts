@@ -31,6 +31,8 @@ export interface BenchModel {
 export interface CaseOptions {
   ep: ExecutionProvider;
   dtype: ComputeDType;
+  /** CUDA: TF32 for float32 matrix products (PyTorch's allow_tf32). */
+  tf32?: boolean;
   threads?: number;
   seqLens: readonly number[];
   /** Samples per call. */
@@ -124,6 +126,7 @@ export async function runCase(
   const { config } = model;
   const runner = new LlamaRunner(model, {
     ep: opts.ep,
+    tf32: opts.tf32,
     threads: opts.threads,
     dtype: opts.dtype,
     cache: opts.cache,

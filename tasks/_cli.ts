@@ -14,6 +14,7 @@ export const MODEL_FLAGS = {
   ep: { type: "string", default: "cpu" },
   threads: { type: "string" },
   dtype: { type: "string", default: "float32" },
+  tf32: { type: "boolean", default: false },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -84,14 +85,20 @@ export function listFlag(text: string | undefined): string[] | undefined {
 const DTYPES: readonly ComputeDType[] = ["float32", "float16", "float64"];
 
 /** Engine options from {@link MODEL_FLAGS}. */
-export function engineOptions(values: { ep?: string; threads?: string; dtype?: string }): {
+export function engineOptions(values: { ep?: string; threads?: string; dtype?: string; tf32?: boolean }): {
   ep: ExecutionProvider;
   threads: number | undefined;
   dtype: ComputeDType;
+  tf32: boolean;
 } {
   const dtype = (values.dtype ?? "float32") as ComputeDType;
   if (!DTYPES.includes(dtype)) {
     throw new ActpatError("parse --dtype", `"${values.dtype}" is not one of ${DTYPES.join(", ")}`);
   }
-  return { ep: parseEp(values.ep), threads: positiveInt("threads", values.threads), dtype };
+  return {
+    ep: parseEp(values.ep),
+    threads: positiveInt("threads", values.threads),
+    dtype,
+    tf32: values.tf32 ?? false,
+  };
 }

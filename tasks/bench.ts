@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--suite forward,eval,density,prune] [--shapes stories260K,llama2-7b:2,llama2-7b:4]
- * [--ep cpu,webgpu] [--dtype float32,float16] [--seq-lens 128,512] [--layer-group K] [--out bench.csv]`:
+ * [--ep cpu,webgpu,cuda] [--dtype float32,float16] [--tf32] [--seq-lens 128,512] [--layer-group K] [--out bench.csv]`:
  * throughput, achieved FLOP/s and peak memory of the engine's graphs (bench/). Not a test: prints a table and
  * writes CSV, plus the density statistic as JSON for bench/reference/density_reference.py. With layer groups
  * the FLOP count is still one pass's (each group repeats the forward and backward pass).
@@ -52,6 +52,7 @@ await runMain(async () => {
     shapes: { type: "string", default: "stories260K,llama2-7b:2,llama2-7b:4" },
     ep: { type: "string", default: "cpu" },
     dtype: { type: "string", default: "float32" },
+    tf32: { type: "boolean" },
     threads: { type: "string" },
     "seq-lens": { type: "string", default: "128,512" },
     batch: { type: "string", default: "4" },
@@ -124,6 +125,7 @@ await runMain(async () => {
             const r = await runCase(model, suite, {
               ep,
               dtype,
+              tf32: values.tf32,
               threads,
               seqLens,
               batch,

@@ -11,6 +11,7 @@ import { checkTypedArray, type DType, type TypedArray } from "./dtype.ts";
 import { externalDataDir, serializeGraph } from "./serialize.ts";
 import { Graph } from "./graph.ts";
 import { identity } from "./ops.ts";
+import { installCudaProvider, loadCudaLibraries } from "./cuda_provider.ts";
 
 /** Execution providers actpat accepts for `--ep`. */
 export const EXECUTION_PROVIDERS = ["cpu", "webgpu", "cuda"] as const;
@@ -33,8 +34,7 @@ const HOW_TO_GET: Record<ExecutionProvider, string> = {
   cpu: "",
   webgpu:
     "onnxruntime-node bundles WebGPU on Linux x64, Windows and macOS; it needs a Vulkan/Metal/D3D12 GPU driver",
-  cuda: "onnxruntime-node installs its CUDA 12 binaries at npm install time on Linux x64 " +
-    "(reinstall without --onnxruntime-node-install=skip, with network access, and CUDA 12 + cuDNN 9 on the library path); " +
+  cuda: "actpat installs onnxruntime's CUDA provider from npm on first use (Linux x64, CUDA 13, cuDNN 9); " +
     "or use --ep webgpu",
 };
 
@@ -80,6 +80,12 @@ export interface SessionOptions {
    */
   cpuArena?: boolean;
   /**
+   * CUDA: let cuBLAS use TF32 tensor cores for float32 matrix products (PyTorch's
+   * `torch.backends.cuda.matmul.allow_tf32`; default false, PyTorch's default). It sets
+   * `NVIDIA_TF32_OVERRIDE`, which is process-wide: one process keeps one setting.
+   */
+  tf32?: boolean;
+  /**
    * Outputs a GPU provider leaves in device memory (returned as {@link DeviceTensor}s, which later runs take
    * as inputs without a copy). On `cpu` they come back as host tensors like the others.
    */
@@ -98,6 +104,10 @@ export async function createSession(
   opts: SessionOptions = {},
 ): Promise<ort.InferenceSession> {
   const ep = opts.ep ?? "cpu";
+  if (ep === "cuda") {
+    await cudaReady();
+    useTf32(opts.tf32 ?? false);
+  }
   const reason = epUnavailableReason(ep);
   if (reason) {
     throw new ActpatError(
@@ -123,9 +133,12 @@ export async function createSession(
       ep === "webgpu" ? { name: "webgpu", storageBufferCacheMode: webgpuBufferCache() } : ep,
     ],
     graphOptimizationLevel: opts.optimization ?? "all",
+    ...(ortLogLevel() !== undefined ? { logSeverityLevel: ortLogLevel() } : {}),
     ...(opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {}),
     ...(opts.cpuArena === false ? { enableCpuMemArena: false } : {}),
-    ...(ep !== "cpu" && opts.deviceOutputs?.length
+    // onnxruntime-node keeps outputs in device memory on WebGPU only ("gpu-buffer"); CUDA runs keep state on
+    // the device inside one run instead (Loop graphs).
+    ...(ep === "webgpu" && opts.deviceOutputs?.length
       ? { preferredOutputLocation: Object.fromEntries(opts.deviceOutputs.map((n) => [n, "gpu-buffer"])) }
       : {}),
     extra: {
@@ -145,6 +158,52 @@ export async function createSession(
   } catch (err) {
     throw new ActpatError("create session", `${what} on ${ep}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+let cudaSetup: Promise<void> | undefined;
+
+/** Installs (once per process) the CUDA provider and loads the libraries it needs; see cuda_provider.ts. */
+function cudaReady(): Promise<void> {
+  cudaSetup ??= (async () => {
+    const dir = bindingDir();
+    if (!dir) throw new ActpatError("use --ep cuda", "onnxruntime-node's binding folder cannot be found");
+    if (Deno.build.os !== "linux" || Deno.build.arch !== "x86_64") {
+      throw new ActpatError(
+        "use --ep cuda",
+        `the CUDA provider from npm is built for Linux x64, not ${Deno.build.os} ${Deno.build.arch}`,
+      );
+    }
+    await installCudaProvider(dir);
+    loadCudaLibraries();
+  })();
+  cudaSetup.catch(() => cudaSetup = undefined);
+  return cudaSetup;
+}
+
+let tf32Setting: boolean | undefined;
+
+/** Sets TF32 for the process's CUDA sessions (cuBLAS reads NVIDIA_TF32_OVERRIDE when a session opens). */
+function useTf32(on: boolean): void {
+  if (tf32Setting !== undefined && tf32Setting !== on) {
+    throw new ActpatError("create session", `TF32 is already ${tf32Setting ? "on" : "off"} in this process`);
+  }
+  tf32Setting = on;
+  if (on) Deno.env.delete("NVIDIA_TF32_OVERRIDE");
+  else Deno.env.set("NVIDIA_TF32_OVERRIDE", "0");
+}
+
+/**
+ * onnxruntime's log level for new sessions from `ACTPAT_ORT_LOG` (verbose, info, warning, error, fatal; default
+ * its own, warning): `info` lists the nodes a GPU session leaves on the CPU.
+ */
+function ortLogLevel(): 0 | 1 | 2 | 3 | 4 | undefined {
+  const v = Deno.env.get("ACTPAT_ORT_LOG");
+  if (!v) return undefined;
+  const levels = ["verbose", "info", "warning", "error", "fatal"];
+  if (!levels.includes(v)) {
+    throw new ActpatError("create session", `ACTPAT_ORT_LOG="${v}" is not one of ${levels.join(", ")}`);
+  }
+  return levels.indexOf(v) as 0 | 1 | 2 | 3 | 4;
 }
 
 const WEBGPU_BUFFER_CACHES = ["disabled", "lazyRelease", "simple", "bucket"] as const;

@@ -57,6 +57,8 @@ export interface LlamaRunOptions {
   threads?: number;
   /** Compute dtype (default float32). */
   dtype?: ComputeDType;
+  /** CUDA: TF32 for float32 matrix products (PyTorch's allow_tf32; default false); see session.ts. */
+  tf32?: boolean;
   /** Graph cache root (default `<ACTPAT_CACHE>/graphs`' root); false builds in memory every time. */
   cache?: string | false;
   /**
@@ -88,6 +90,7 @@ export async function openGraphSession(
   const sessionOpts = {
     ep: opts.ep,
     threads: opts.threads,
+    tf32: opts.tf32,
     optimization,
     cpuArena: spec.cpuArena,
     deviceOutputs: spec.deviceOutputs,
