@@ -140,6 +140,7 @@ def main():
     ap.add_argument("--threads", type=int, default=16, help="CPU threads (torch.set_num_threads)")
     ap.add_argument("--samples", type=int, help="use the first K windows (default: the most any record used)")
     ap.add_argument("--out", help="write the PyTorch results and the comparison as JSON")
+    ap.add_argument("--tf32", action="store_true", help="torch.backends.cuda.matmul.allow_tf32 = True")
     args = ap.parse_args()
 
     records = []
@@ -163,6 +164,7 @@ def main():
     gammas = sorted({g for r in records for g in r["gammas"]})
     path = args.model_dir or ref["dir"]
     torch.set_num_threads(args.threads)
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
     dtype = getattr(torch, args.dtype)
 
     print(f"torch {torch.__version__}; model {model_label} ({path}); {len(windows)} windows x {seq_len} tokens; "
