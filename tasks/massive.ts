@@ -4,8 +4,7 @@
  * (Sun et al. 2024): per-layer top/median magnitudes, where the largest sit, and perplexity with them set to
  * zero or their mean. See src/experiments/massive/massive.ts.
  */
-import { runMassive } from "../src/experiments/massive/massive.ts";
-import { PAPER_CRITERION } from "../src/experiments/massive/hidden_stats.ts";
+import { PAPER_CRITERION, runMassive } from "../src/experiments/massive/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 import {
   engineOptions,
