@@ -16,7 +16,6 @@
 export * from "./dtype.ts";
 export * from "./graph.ts";
 export * from "./ops.ts";
-export * from "./scan.ts";
 export * from "./serialize.ts";
 export * from "./describe.ts";
 export * from "./graph_cache.ts";

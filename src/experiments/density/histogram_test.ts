@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { seededRandom } from "../../../test/reference/tiny_models.ts";
+import { mulberry32 } from "../../../test/fixtures/random.ts";
 import {
   addMeans,
   BIN_COUNT,
@@ -34,7 +34,7 @@ function nextDown(x: number): number {
 
 /** Values spread log-uniformly over 1e-15 … 1e4, plus zeros, edges and their neighbours. */
 function testValues(n: number, seed: number): Float64Array {
-  const u = seededRandom(seed);
+  const u = mulberry32(seed);
   const out: number[] = [0, 0, Infinity];
   for (let i = 0; i < n; i++) out.push(10 ** (-15 + 19 * u()));
   for (const e of BIN_EDGES) out.push(e, nextUp(e), nextDown(e));
@@ -95,7 +95,7 @@ Deno.test("countAbove is exact on every edge and brackets the true count inside 
     assert.equal(c.estimate, truth(e));
     assert.equal(c.lower, c.upper);
   }
-  const u = seededRandom(3);
+  const u = mulberry32(3);
   for (let i = 0; i < 500; i++) {
     const g = 10 ** (-13 + 16 * u());
     const c = countAbove(hist, g);

@@ -8,10 +8,7 @@ import {
   scoreLastToken,
   scoreMultipleChoice,
 } from "./choice_scores.ts";
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
-}
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
 
 // A hand-made 4-item task; every outcome is worked out in the comments.
 const TASK: ChoiceItem[] = [

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { perplexity } from "./perplexity_score.ts";
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
-}
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
 
 Deno.test("perplexity by hand", () => {
   // Two windows, NLLs ln2, ln2 | ln8, ln8: mean = (2 ln2 + 6 ln2)/4 = 2 ln2 → ppl 4.

@@ -135,9 +135,3 @@ export function markNm(
     }
   }
 }
-
-/** Sign-cleared key of a float32 value; exported for tests and thresholds. */
-export function float32Key(value: number): number {
-  const f = new Float32Array([value]);
-  return new Uint32Array(f.buffer)[0] & ABS_MASK;
-}

@@ -7,26 +7,12 @@ import {
   wandaOutlierRatio,
 } from "./layer_allocation.ts";
 import { wandaScores } from "./wanda_mask.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
+import { mulberry32 } from "../../../test/fixtures/random.ts";
 
 /** |actual − expected| <= tol (tolerances are stated at each call). */
 function assertClose(actual: number, expected: number, tol: number, msg = ""): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${msg} ${actual} vs ${expected} (tol ${tol})`);
-}
-
-/** Throws an Error whose message contains `part`. */
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
 }
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { applyMask, maskedPerRow, parsePrunePattern } from "./mask.ts";
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
-}
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
 
 Deno.test("parsePrunePattern reads unstructured and N:M", () => {
   assert.deepEqual(parsePrunePattern("unstructured", 0.5), { kind: "unstructured", sparsity: 0.5 });

@@ -1,21 +1,8 @@
 import assert from "node:assert/strict";
 import { maskedPerRow, type PrunePattern } from "./mask.ts";
 import { prunedPerRow, pruneWanda, wandaMask, wandaScores } from "./wanda_mask.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
-}
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
+import { mulberry32 } from "../../../test/fixtures/random.ts";
 
 /** Independent reference: float32 scores, a stable comparison sort per row (Array.prototype.sort is stable). */
 function bruteForceWanda(
