@@ -1,7 +1,9 @@
 /**
  * Peak resident memory of this process during a piece of work: `Deno.memoryUsage().rss` sampled on a timer
- * (onnxruntime runs sessions off the JS thread, so the timer keeps firing during a run) and, on Linux, the
- * kernel's own high-water mark `VmHWM` from /proc/self/status, which no sampling can miss. VmHWM covers the
+ * and at the points the caller knows to be peaks ({@link PeakMemory.sample}, right after a session run), and,
+ * on Linux, the kernel's own high-water mark `VmHWM` from /proc/self/status, which no sampling can miss.
+ * onnxruntime's `run` holds the JS thread (a 0.5 s run lets a 10 ms timer fire once), so the timer alone
+ * misses the peaks inside a run; bench/memory.ts samples on a worker thread for that reason. VmHWM covers the
  * whole process life, so it bounds the work's peak from above.
  */
 

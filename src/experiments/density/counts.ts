@@ -5,10 +5,10 @@
  * computed now with the density experiment's code.
  */
 import { join } from "node:path";
-import { parse } from "csv-parse/sync";
 import type { LoadOptions, TokenEncoder } from "../../data/mod.ts";
 import { type LlamaModel, LlamaRunner, type LlamaRunOptions } from "../../model/llama/mod.ts";
 import { LINEAR_MODULES, linearWeightName } from "../../model/llama_config.ts";
+import { parseCsvTable, tableRecords } from "../../results/csv.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { activationSamples, type DatasetSamples } from "../activation/mod.ts";
 import { activationSums, countMeansAbove, meanQuantile, parseGamma } from "./density.ts";
@@ -40,15 +40,11 @@ export async function readDensityCounts(
   } catch (err) {
     throw new ActpatError(action, err instanceof Deno.errors.NotFound ? "no such file" : String(err));
   }
-  let rows: Record<string, string>[];
-  try {
-    rows = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
-  } catch (err) {
-    throw new ActpatError(action, (err as Error).message);
-  }
+  const table = parseCsvTable(text, file);
   for (const column of ["dataset", "layer", "active"]) {
-    if (rows.length > 0 && !(column in rows[0])) throw new ActpatError(action, `no column "${column}"`);
+    if (!table.header.includes(column)) throw new ActpatError(action, `no column "${column}"`);
   }
+  const rows = tableRecords(table);
   const datasets = [...new Set(rows.map((r) => r.dataset))];
   let dataset = options.dataset;
   if (dataset === undefined) {
@@ -69,12 +65,12 @@ export async function readDensityCounts(
     );
   }
   const mine = rows.filter((r) => r.dataset === dataset);
-  const gammas = [...new Set(mine.map((r) => r.gamma ?? ""))];
+  const gammas = [...new Set(mine.map((r) => r.gamma))];
   if (gammas.length > 1) {
     throw new ActpatError(action, `dataset "${dataset}" has rows for several gammas (${gammas.join(", ")})`);
   }
   // A per-layer total row (module "all"), if the file has one, is the same sum; use the module rows only.
-  const moduleRows = mine.filter((r) => r.module === undefined || r.module !== "all");
+  const moduleRows = mine.filter((r) => r.module !== "all");
   const counts = new Array<number>(options.numLayers).fill(NaN);
   for (const r of moduleRows) {
     const layer = Number(r.layer);
