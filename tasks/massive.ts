@@ -70,7 +70,7 @@ await runMain(async () => {
     bos: values.bos,
     batch: positiveInt("batch", values.batch),
     pplWindows: positiveInt("ppl-windows", values["ppl-windows"]),
-    ...engineOptions(values),
+    engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
   });

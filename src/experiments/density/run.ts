@@ -15,18 +15,15 @@
  * so memory holds the weights plus one accumulator for the group's layers.
  */
 import { join } from "node:path";
-import type { LoadOptions } from "../../data/mod.ts";
-import { loadModel } from "../../model/load_model.ts";
 import { LlamaRunner } from "../../model/llama/llama_runner.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
 import { LINEAR_MODULES, linearShape, linearWeightName, type LlamaConfig } from "../../model/llama_config.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import { type CsvRow, readCsv } from "../../results/csv.ts";
-import { modelRecord, readManifest } from "../../results/manifest.ts";
-import { createRunDir, type RunDir, runStage, withRunDir } from "../../results/run_dir.ts";
+import { readManifest } from "../../results/manifest.ts";
+import { createRunDir, type RunDir, runStage } from "../../results/run_dir.ts";
 import { openAtomic } from "../../util/atomic_write.ts";
 import { ActpatError } from "../../util/errors.ts";
+import { PeakMemory } from "../../util/peak_memory.ts";
 import { progress } from "../../util/progress.ts";
 import {
   groupLabel,
@@ -37,6 +34,7 @@ import {
   memoryBudget,
   samplesHash,
 } from "../activation/mod.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 import { BIN_COUNT, binBounds } from "./histogram.ts";
 import {
   activationSums,
@@ -49,12 +47,9 @@ import {
   type ModuleDensity,
   type SumsReader,
 } from "./density.ts";
-import { PeakMemory } from "../../util/peak_memory.ts";
 
 /** Options of {@link runDensity}. */
-export interface DensityRunOptions {
-  model: string;
-  tokenizer?: string;
+export interface DensityRunOptions extends RunOptions {
   datasets: readonly string[];
   samples: number;
   /** Corpus window length (the paper's 256). */
@@ -67,15 +62,8 @@ export interface DensityRunOptions {
   layerGroup?: number;
   /** Split per dataset, overriding the paper's (e.g. wikitext2 → test where only test is at hand). */
   splits?: Readonly<Record<string, string>>;
-  engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
   /** Keep the raw sums when they take at most this many bytes (0: never). */
   keepSumsBytes: number;
-  /** Run directory (resumed when it holds a density run); default a new one under `root`. */
-  out?: string;
-  root?: string;
-  argv?: string[];
-  quiet?: boolean;
-  load?: LoadOptions;
 }
 
 /** What a density run returns. */
@@ -120,119 +108,117 @@ export async function runDensity(opts: DensityRunOptions): Promise<DensityResult
     threads: opts.engine.threads ?? null,
     keepSumsBytes: opts.keepSumsBytes,
   };
-  const runOpts = {
-    command: "density",
-    argv: opts.argv,
-    config,
-    seed: opts.seed,
-    executionProvider: opts.engine.ep,
-    dir: opts.out,
-    root: opts.root,
-  };
-  return await withRunDir(runOpts, async (run) => {
-    const t0 = performance.now();
-    const mem = new PeakMemory();
-    let budget: ReturnType<typeof memoryBudget> | undefined;
-    try {
-      const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-      await run.recordModel(modelRecord(model));
-      const { samples } = await loadSamplesOrSkip(
-        run,
-        opts.datasets.map((dataset) => ({ dataset, count: opts.samples })),
-        {
-          seed: opts.seed,
-          shots: opts.shots,
-          maxLen: opts.maxLen,
-          tokenizer: model.tokenizer,
-          splits: opts.splits,
-          load: opts.load,
-          quiet: opts.quiet,
-        },
-      );
-      if (samples.size === 0) {
-        throw new ActpatError("run density", "no dataset could be loaded (see the skip lines)");
-      }
-      const cfg = model.config;
-      const groups = layerGroups(Array.from({ length: cfg.numLayers }, (_, l) => l), opts.layerGroup);
-      budget = memoryBudget(cfg, model.weights, opts.engine.dtype, Math.max(...groups.map((g) => g.length)));
-      const accBytes = opts.engine.dtype === "float64" ? 8 : 4;
-      const keepSums = cfg.numLayers * layerLinearParams(cfg) * accBytes * samples.size <= opts.keepSumsBytes;
-      const absolute = opts.gamma.kind === "absolute" ? opts.gamma.value : undefined;
-      const results = new Map<string, StageResult[]>([...samples.keys()].map((d) => [d, []]));
-      for (const group of groups) {
-        const runner = new LlamaRunner(model, opts.engine);
-        try {
-          for (const [name, ds] of samples) {
-            const inputs = {
-              model: model.files.map((f) => f.sha256),
-              samples: samplesHash(ds.samples),
-              layers: group,
-              batchSize: opts.batchSize,
-              engine: { ep: opts.engine.ep, dtype: opts.engine.dtype },
-              gamma: absolute ?? null,
-              keepSums,
-            };
-            const stage = `density.${name}.layers${groupLabel(group)}`;
-            const res = await runStage(run, stage, contentHash(inputs), async (): Promise<StageResult> => {
-              const bar = progress(`density ${name} layers ${groupLabel(group)}`, ds.samples.length, {
-                unit: "samples",
-                quiet: opts.quiet,
-              });
-              const sums = await activationSums(runner, ds.samples.map((s) => s.tokens), {
+  return await experimentRun(
+    { ...opts, command: "density", config, seed: opts.seed },
+    async ({ run, model }) => {
+      const t0 = performance.now();
+      const mem = new PeakMemory();
+      let budget: ReturnType<typeof memoryBudget> | undefined;
+      try {
+        const { samples } = await loadSamplesOrSkip(
+          run,
+          opts.datasets.map((dataset) => ({ dataset, count: opts.samples })),
+          {
+            seed: opts.seed,
+            shots: opts.shots,
+            maxLen: opts.maxLen,
+            tokenizer: model.tokenizer,
+            splits: opts.splits,
+            load: opts.load,
+            quiet: opts.quiet,
+          },
+        );
+        if (samples.size === 0) {
+          throw new ActpatError("run density", "no dataset could be loaded (see the skip lines)");
+        }
+        const cfg = model.config;
+        const groups = layerGroups(Array.from({ length: cfg.numLayers }, (_, l) => l), opts.layerGroup);
+        budget = memoryBudget(
+          cfg,
+          model.weights,
+          opts.engine.dtype,
+          Math.max(...groups.map((g) => g.length)),
+        );
+        const accBytes = opts.engine.dtype === "float64" ? 8 : 4;
+        const keepSums =
+          cfg.numLayers * layerLinearParams(cfg) * accBytes * samples.size <= opts.keepSumsBytes;
+        const absolute = opts.gamma.kind === "absolute" ? opts.gamma.value : undefined;
+        const results = new Map<string, StageResult[]>([...samples.keys()].map((d) => [d, []]));
+        for (const group of groups) {
+          const runner = new LlamaRunner(model, opts.engine);
+          try {
+            for (const [name, ds] of samples) {
+              const inputs = {
+                model: model.files.map((f) => f.sha256),
+                samples: samplesHash(ds.samples),
                 layers: group,
                 batchSize: opts.batchSize,
-                onBatch: (n) => {
-                  mem.sample();
-                  bar.tick(n);
-                },
-              });
-              bar.done();
-              const mods = moduleDensities(cfg, sums, ds.samples.length, group, absolute);
-              const sumsFile = keepSums ? await writeSums(run, name, group, sums, cfg) : null;
-              mem.sample();
-              return {
-                samples: ds.samples.length,
-                sumsFile,
-                sumsDType: sums.values().next().value instanceof Float64Array ? "float64" : "float32",
-                modules: mods.map((m) => ({
-                  layer: m.layer,
-                  module: m.module,
-                  params: m.params,
-                  active: m.active,
-                  histogram: sparse(m.histogram),
-                })),
+                engine: { ep: opts.engine.ep, dtype: opts.engine.dtype },
+                gamma: absolute ?? null,
+                keepSums,
               };
-            });
-            results.get(name)!.push(res);
+              const stage = `density.${name}.layers${groupLabel(group)}`;
+              const res = await runStage(run, stage, contentHash(inputs), async (): Promise<StageResult> => {
+                const bar = progress(`density ${name} layers ${groupLabel(group)}`, ds.samples.length, {
+                  unit: "samples",
+                  quiet: opts.quiet,
+                });
+                const sums = await activationSums(runner, ds.samples.map((s) => s.tokens), {
+                  layers: group,
+                  batchSize: opts.batchSize,
+                  onBatch: (n) => {
+                    mem.sample();
+                    bar.tick(n);
+                  },
+                });
+                bar.done();
+                const mods = moduleDensities(cfg, sums, ds.samples.length, group, absolute);
+                const sumsFile = keepSums ? await writeSums(run, name, group, sums, cfg) : null;
+                mem.sample();
+                return {
+                  samples: ds.samples.length,
+                  sumsFile,
+                  sumsDType: sums.values().next().value instanceof Float64Array ? "float64" : "float32",
+                  modules: mods.map((m) => ({
+                    layer: m.layer,
+                    module: m.module,
+                    params: m.params,
+                    active: m.active,
+                    histogram: sparse(m.histogram),
+                  })),
+                };
+              });
+              results.get(name)!.push(res);
+            }
+          } finally {
+            await runner.release();
           }
-        } finally {
-          await runner.release();
         }
+        const datasets: DatasetDensity[] = [...results].map(([dataset, rs]) => ({
+          dataset,
+          samples: rs[0].samples,
+          modules: rs.flatMap((r) => r.modules.map(dense)),
+        }));
+        if (keepSums) {
+          await run.writeJson(
+            SUMS_INDEX,
+            sumsIndex(cfg, results),
+            "index and layout of the kept sums Σ_s A(s, w)",
+          );
+        }
+        const reader = keepSums ? sumsReader(run.path, sumsIndex(cfg, results)) : null;
+        return await finish(run, opts.model, opts.seed, opts.gamma, datasets, reader, true, opts.quiet);
+      } finally {
+        if (budget) {
+          run.manifest.measurements = measurements(mem.stop(), budget, (performance.now() - t0) / 1000, {
+            layerGroup: opts.layerGroup ?? null,
+            batchSize: opts.batchSize,
+          });
+          await run.save();
+        } else mem.stop();
       }
-      const datasets: DatasetDensity[] = [...results].map(([dataset, rs]) => ({
-        dataset,
-        samples: rs[0].samples,
-        modules: rs.flatMap((r) => r.modules.map(dense)),
-      }));
-      if (keepSums) {
-        await run.writeJson(
-          SUMS_INDEX,
-          sumsIndex(cfg, results),
-          "index and layout of the kept sums Σ_s A(s, w)",
-        );
-      }
-      const reader = keepSums ? sumsReader(run.path, sumsIndex(cfg, results)) : null;
-      return await finish(run, opts.model, opts.seed, opts.gamma, datasets, reader, true, opts.quiet);
-    } finally {
-      if (budget) {
-        run.manifest.measurements = measurements(mem.stop(), budget, (performance.now() - t0) / 1000, {
-          layerGroup: opts.layerGroup ?? null,
-          batchSize: opts.batchSize,
-        });
-        await run.save();
-      } else mem.stop();
-    }
-  });
+    },
+  );
 }
 
 /** Writes density.csv (and the histogram when asked) and returns the table. */

@@ -6,17 +6,14 @@
  */
 import type { LoadOptions } from "../../data/mod.ts";
 import { type LlamaModel, LlamaRunner, type LlamaRunOptions } from "../../model/llama/mod.ts";
-import { loadModel } from "../../model/load_model.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
-import { type DatasetRecord, modelRecord } from "../../results/manifest.ts";
-import { withRunDir } from "../../results/run_dir.ts";
+import { type DatasetRecord } from "../../results/manifest.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { multipleChoiceAccuracy, type Scoring } from "./multiple_choice.ts";
 import { corpusPerplexity } from "./perplexity.ts";
 import { evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /** How to evaluate (everything but the model). */
 export interface EvalConfig {
@@ -201,16 +198,8 @@ function nullable(x: number): number | null {
 }
 
 /** Options of {@link runEval}. */
-export interface EvalRunOptions {
-  model: string;
-  tokenizer?: string;
+export interface EvalRunOptions extends RunOptions {
   config: EvalConfig;
-  engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
-  out?: string;
-  root?: string;
-  argv?: string[];
-  load?: LoadOptions;
-  quiet?: boolean;
 }
 
 /** Runs `deno task eval`: one run directory with `eval.csv` and `eval_items.csv`. */
@@ -219,27 +208,17 @@ export async function runEval(opts: EvalRunOptions): Promise<{ dir: string; rows
   if (opts.config.limit !== null && !(Number.isInteger(opts.config.limit) && opts.config.limit > 0)) {
     throw new ActpatError("parse --limit", `${opts.config.limit} is not a positive integer`);
   }
-  const runOpts = {
-    command: "eval",
-    argv: opts.argv,
-    config: {
-      model: opts.model,
-      tokenizer: opts.tokenizer ?? null,
-      ...opts.config,
-      dtype: opts.engine.dtype,
-    },
-    seed: null,
-    executionProvider: opts.engine.ep,
-    dir: opts.out,
-    root: opts.root,
+  const config = {
+    model: opts.model,
+    tokenizer: opts.tokenizer ?? null,
+    ...opts.config,
+    dtype: opts.engine.dtype,
   };
   const load = opts.load ?? {};
-  return await withRunDir(runOpts, async (run) => {
-    const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-    await run.recordModel(modelRecord(model));
+  return await experimentRun({ ...opts, command: "eval", config, seed: null }, async ({ run, model }) => {
     const opened = await openEvalTasks(tasks, load);
     const result = await evaluateModel(model, opts.model, opts.config, {
-      run: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
+      run: opts.engine,
       load,
       opened,
       quiet: opts.quiet,

@@ -8,15 +8,12 @@ import { join } from "node:path";
 import type { LoadOptions } from "../../data/mod.ts";
 import { LINEAR_MODULES, linearShape, type LlamaConfig } from "../../model/llama_config.ts";
 import type { LlamaRunOptions } from "../../model/llama/mod.ts";
-import { type LoadedModel, loadModel } from "../../model/load_model.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
-import { withRunDir } from "../../results/run_dir.ts";
+import { type LoadedModel } from "../../model/load_model.ts";
 import { PeakMemory } from "../../util/peak_memory.ts";
 import type { OverlayWeightStore } from "../../model/overlay_weights.ts";
 import type { CsvSchema } from "../../results/csv.ts";
 import type { DatasetRecord } from "../../results/manifest.ts";
-import { modelRecord, versions } from "../../results/manifest.ts";
+import { versions } from "../../results/manifest.ts";
 import { writeCsv } from "../../results/csv.ts";
 import { writeFileAtomic } from "../../util/atomic_write.ts";
 import { ActpatError } from "../../util/errors.ts";
@@ -32,6 +29,7 @@ import { checkCheckpointDir, PrunedCheckpointWriter } from "./pruned_checkpoint.
 import { activationAllocation, owlAllocation, uniformAllocation } from "./layer_allocation.ts";
 import { parsePrunePattern, type PrunePattern } from "./mask.ts";
 import { type ModuleSparsity, owlOutlierRatios, type PruneMethod, pruneSequential } from "./sequential.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /** Layer allocations. */
 export const ALLOCATIONS = ["uniform", "activation", "owl"] as const;
@@ -400,18 +398,10 @@ function pruningDescription(
 }
 
 /** Options of {@link runPrune}. */
-export interface PruneRunOptions {
-  model: string;
-  tokenizer?: string;
+export interface PruneRunOptions extends RunOptions {
   config: PruneConfig;
   /** Checkpoint folder (default `<run dir>/model`). */
   save?: string;
-  engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
-  out?: string;
-  root?: string;
-  argv?: string[];
-  load?: LoadOptions;
-  quiet?: boolean;
 }
 
 /**
@@ -421,64 +411,59 @@ export interface PruneRunOptions {
 export async function runPrune(
   opts: PruneRunOptions,
 ): Promise<{ dir: string; save: string; pruned: PrunedModel }> {
-  const runOpts = {
-    command: "prune",
-    argv: opts.argv,
-    config: {
-      model: opts.model,
-      tokenizer: opts.tokenizer ?? null,
-      save: opts.save ?? null,
-      ...opts.config,
-      calibration: calibrationLabel(opts.config.calibration),
-      dtype: opts.engine.dtype,
-      threads: opts.engine.threads ?? null,
-    },
-    seed: opts.config.seed,
-    executionProvider: opts.engine.ep,
-    dir: opts.out,
-    root: opts.root,
+  const config = {
+    model: opts.model,
+    tokenizer: opts.tokenizer ?? null,
+    save: opts.save ?? null,
+    ...opts.config,
+    calibration: calibrationLabel(opts.config.calibration),
+    dtype: opts.engine.dtype,
+    threads: opts.engine.threads ?? null,
   };
-  return await withRunDir(runOpts, async (run) => {
-    const mem = new PeakMemory();
-    let pruned: PrunedModel;
-    const save = opts.save ?? join(run.path, "model");
-    try {
-      const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-      await run.recordModel(modelRecord(model));
-      pruned = await pruneModel(model, opts.config, {
-        run: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
-        load: opts.load,
-        spillDir: save,
-        save: true,
-        quiet: opts.quiet,
-      });
-    } finally {
-      run.manifest.config = { ...run.manifest.config, measurements: mem.stop() };
-    }
-    for (const d of pruned.datasets) await run.recordDataset(d);
-    run.manifest.config = { ...run.manifest.config, save, seconds: pruned.seconds };
-    await run.save();
-    await run.writeCsv(
-      "sparsity.csv",
-      SPARSITY_SCHEMA,
-      sparsityRows(pruned.modules),
-      "target and achieved sparsity per linear",
-    );
-    await run.writeJson(
-      "pruning.json",
-      pruned.description,
-      "pruning method, allocation, per-layer targets, calibration",
-    );
-    if (!opts.quiet) {
-      const d = pruned.description;
-      console.log(
-        `pruned ${opts.model} (${d.method}, ${d.allocation}, ${d.pattern}) in ${pruned.seconds.toFixed(1)} s`,
+  return await experimentRun(
+    { ...opts, command: "prune", config, seed: opts.config.seed },
+    async ({ run, model }) => {
+      const mem = new PeakMemory();
+      let pruned: PrunedModel;
+      const save = opts.save ?? join(run.path, "model");
+      try {
+        pruned = await pruneModel(model, opts.config, {
+          run: opts.engine,
+          load: opts.load,
+          spillDir: save,
+          save: true,
+          quiet: opts.quiet,
+        });
+      } finally {
+        run.manifest.config = { ...run.manifest.config, measurements: mem.stop() };
+      }
+      for (const d of pruned.datasets) await run.recordDataset(d);
+      run.manifest.config = { ...run.manifest.config, save, seconds: pruned.seconds };
+      await run.save();
+      await run.writeCsv(
+        "sparsity.csv",
+        SPARSITY_SCHEMA,
+        sparsityRows(pruned.modules),
+        "target and achieved sparsity per linear",
       );
-      console.log(`targets per layer: ${pruned.targets.map((t) => t.toFixed(4)).join(", ")}`);
-      console.log(`achieved sparsity: ${(d.achievedSparsity as number).toFixed(6)}`);
-      console.log(`checkpoint: ${save}`);
-      console.log(`run directory: ${run.path}`);
-    }
-    return { dir: run.path, save, pruned };
-  });
+      await run.writeJson(
+        "pruning.json",
+        pruned.description,
+        "pruning method, allocation, per-layer targets, calibration",
+      );
+      if (!opts.quiet) {
+        const d = pruned.description;
+        console.log(
+          `pruned ${opts.model} (${d.method}, ${d.allocation}, ${d.pattern}) in ${
+            pruned.seconds.toFixed(1)
+          } s`,
+        );
+        console.log(`targets per layer: ${pruned.targets.map((t) => t.toFixed(4)).join(", ")}`);
+        console.log(`achieved sparsity: ${(d.achievedSparsity as number).toFixed(6)}`);
+        console.log(`checkpoint: ${save}`);
+        console.log(`run directory: ${run.path}`);
+      }
+      return { dir: run.path, save, pruned };
+    },
+  );
 }

@@ -11,9 +11,10 @@ import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import type { DatasetRecord } from "../../results/manifest.ts";
 import { type RunDir, runStage } from "../../results/run_dir.ts";
 import type { ComputeDType } from "../../model/llama/_weights.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
 import { type EvalConfig, evaluateModel, type OpenedTask, printRows } from "../eval/mod.ts";
 import { type CalibrationSet, type PruneConfig, pruneModel, sparsityRows } from "../prune/mod.ts";
+import type { EngineOptions } from "../engine_options.ts";
+import type { RunOptions } from "../experiment_run.ts";
 
 /** A stage's stored result (plain JSON). */
 export interface VariantResult {
@@ -107,7 +108,7 @@ export interface VariantContext {
   dtype: ComputeDType;
   keep: boolean;
   opened: OpenedTask[];
-  engine: LlamaRunOptions;
+  engine: EngineOptions;
   load?: LoadOptions;
   quiet?: boolean;
 }
@@ -117,14 +118,9 @@ export function variantContext(
   run: RunDir,
   model: LoadedModel,
   opened: OpenedTask[],
-  opts: {
-    model: string;
-    tokenizer?: string;
+  opts: Pick<RunOptions, "model" | "tokenizer" | "engine" | "load" | "quiet"> & {
     eval: EvalConfig;
     keepModels?: boolean;
-    engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
-    load?: LoadOptions;
-    quiet?: boolean;
   },
 ): VariantContext {
   return {
@@ -136,7 +132,7 @@ export function variantContext(
     dtype: opts.engine.dtype,
     keep: opts.keepModels ?? false,
     opened,
-    engine: { ep: opts.engine.ep, threads: opts.engine.threads, dtype: opts.engine.dtype },
+    engine: opts.engine,
     load: opts.load,
     quiet: opts.quiet,
   };

@@ -4,12 +4,7 @@
  * `table1.csv` (long format: one row per variant, task and metric) and `sparsity.csv` (per variant, layer and
  * linear). Each variant is a stage of the run directory, so an interrupted run resumes where it stopped.
  */
-import type { LoadOptions } from "../../data/mod.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
-import { loadModel } from "../../model/load_model.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
-import { withRunDir } from "../../results/run_dir.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { runVariant, variantContext, variantSummary, writeVariantTables } from "./_variant.ts";
 import {
@@ -22,7 +17,7 @@ import {
   SPARSITY_SCHEMA,
 } from "../prune/mod.ts";
 import { type EvalConfig, evalTasks, openEvalTasks } from "../eval/mod.ts";
-import { modelRecord } from "../../results/manifest.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /** One row group of Table 1. */
 export interface Table1Variant {
@@ -63,9 +58,7 @@ export const VARIANT_SPARSITY_SCHEMA: CsvSchema = [
 ];
 
 /** Options of {@link runTable1}. */
-export interface Table1Options {
-  model: string;
-  tokenizer?: string;
+export interface Table1Options extends RunOptions {
   /** Pruning settings shared by the variants (method and allocation are set per variant). */
   prune: PruneConfig;
   eval: EvalConfig;
@@ -73,11 +66,6 @@ export interface Table1Options {
   variants?: string[];
   /** Keep each pruned checkpoint under `<run dir>/models/<label>` (default: removed after evaluation). */
   keepModels?: boolean;
-  engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
-  out?: string;
-  root?: string;
-  argv?: string[];
-  load?: LoadOptions;
   quiet?: boolean;
 }
 
@@ -103,18 +91,8 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     keepModels: opts.keepModels ?? false,
     dtype: opts.engine.dtype,
   };
-  const runOpts = {
-    command: "table1",
-    argv: opts.argv,
-    config,
-    seed: opts.prune.seed,
-    executionProvider: opts.engine.ep,
-    dir: opts.out,
-    root: opts.root,
-  };
-  return await withRunDir(runOpts, async (run) => {
-    const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-    await run.recordModel(modelRecord(model));
+  const spec = { ...opts, command: "table1", config, seed: opts.prune.seed };
+  return await experimentRun(spec, async ({ run, model }) => {
     const opened = await openEvalTasks(tasks, opts.load);
     const ctx = variantContext(run, model, opened, opts);
     const rows: CsvRow[] = [];

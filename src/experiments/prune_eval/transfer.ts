@@ -4,12 +4,7 @@
  * each pruned model is evaluated on every task → `transfer.csv`, the calibration × task matrix in long
  * format. A calibration set whose data cannot be had is skipped with a line; each calibration is a stage.
  */
-import type { LoadOptions } from "../../data/mod.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
-import { loadModel } from "../../model/load_model.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
-import { withRunDir } from "../../results/run_dir.ts";
 import { ActpatError } from "../../util/errors.ts";
 import {
   runVariant,
@@ -25,8 +20,8 @@ import {
   type PruneConfig,
 } from "../prune/mod.ts";
 import { type EvalConfig, evalTasks, openEvalTasks } from "../eval/mod.ts";
-import { modelRecord } from "../../results/manifest.ts";
 import { VARIANT_SPARSITY_SCHEMA } from "./table1.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /** Columns of `transfer.csv`. */
 export const TRANSFER_SCHEMA: CsvSchema = [
@@ -50,9 +45,7 @@ export const TRANSFER_SCHEMA: CsvSchema = [
 ];
 
 /** Options of {@link runTransfer}. */
-export interface TransferOptions {
-  model: string;
-  tokenizer?: string;
+export interface TransferOptions extends RunOptions {
   calibrations: CalibrationSpec[];
   /** Pruning settings; `calibration` is replaced by each of `calibrations`. */
   prune: PruneConfig;
@@ -60,11 +53,6 @@ export interface TransferOptions {
   /** Also evaluate the dense model (calibration "dense"). */
   dense?: boolean;
   keepModels?: boolean;
-  engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
-  out?: string;
-  root?: string;
-  argv?: string[];
-  load?: LoadOptions;
   quiet?: boolean;
 }
 
@@ -94,18 +82,8 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
     keepModels: opts.keepModels ?? false,
     dtype: opts.engine.dtype,
   };
-  const runOpts = {
-    command: "transfer",
-    argv: opts.argv,
-    config,
-    seed: opts.prune.seed,
-    executionProvider: opts.engine.ep,
-    dir: opts.out,
-    root: opts.root,
-  };
-  return await withRunDir(runOpts, async (run) => {
-    const model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-    await run.recordModel(modelRecord(model));
+  const spec = { ...opts, command: "transfer", config, seed: opts.prune.seed };
+  return await experimentRun(spec, async ({ run, model }) => {
     const opened = await openEvalTasks(tasks, opts.load);
     const ctx = variantContext(run, model, opened, opts);
     const rows: CsvRow[] = [];

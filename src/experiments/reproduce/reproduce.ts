@@ -253,7 +253,7 @@ export async function runReproduction(
                 seed: config.seed,
                 layers: c.layers,
                 engine,
-                data: load,
+                load,
               }),
           };
         }
@@ -270,8 +270,8 @@ export async function runReproduction(
                 seed: config.seed,
                 criterion: { absolute: c.absolute, ratio: c.ratio },
                 ...(c.pplWindows ? { pplWindows: c.pplWindows } : {}),
-                ...engine,
-                data: load,
+                engine,
+                load,
                 log,
               }),
           };

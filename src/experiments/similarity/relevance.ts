@@ -14,6 +14,7 @@ import {
   withPairRun,
   writeSimilarityTables,
 } from "./run.ts";
+import type { RunOptions } from "../experiment_run.ts";
 
 /** The paper's deep layers of an L-layer model (see the module doc). */
 export function defaultRelevanceLayers(numLayers: number): number[] {
@@ -87,15 +88,10 @@ export function relevanceRows(results: readonly PairSimilarities[], layers: read
 }
 
 /** Options of {@link runRelevance}. */
-export interface RelevanceRunOptions extends PairRunSettings {
-  model: string;
-  tokenizer?: string;
+export interface RelevanceRunOptions extends PairRunSettings, RunOptions {
   datasets: readonly string[];
   /** Layer range text (`a-b`); default {@link defaultRelevanceLayers}. */
   layers?: string;
-  out?: string;
-  root?: string;
-  argv?: string[];
 }
 
 /**

@@ -8,16 +8,13 @@
  * windows) of a is split: pair i is (sample i, sample N + i), so no input is paired with itself and the first
  * N are the same samples as a:b pairs and density use.
  */
-import type { LoadOptions } from "../../data/mod.ts";
-import { type LoadedModel, loadModel } from "../../model/load_model.ts";
+import type { LoadedModel } from "../../model/load_model.ts";
 import { LlamaRunner } from "../../model/llama/llama_runner.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
-import { modelRecord } from "../../results/manifest.ts";
 import type { CsvRow } from "../../results/csv.ts";
-import { type RunDir, runStage, withRunDir } from "../../results/run_dir.ts";
+import { type RunDir, runStage } from "../../results/run_dir.ts";
 import { ActpatError } from "../../util/errors.ts";
+import { PeakMemory } from "../../util/peak_memory.ts";
 import { progress } from "../../util/progress.ts";
 import {
   type ActivationSample,
@@ -28,7 +25,7 @@ import {
   memoryBudget,
   samplesHash,
 } from "../activation/mod.ts";
-import { PeakMemory } from "../../util/peak_memory.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 import {
   pairSimilarities,
   SIMILARITY_COLUMNS,
@@ -37,7 +34,7 @@ import {
 } from "./similarity.ts";
 
 /** Settings shared by the similarity and relevance runs. */
-export interface PairRunSettings {
+export interface PairRunSettings extends Pick<RunOptions, "engine" | "quiet" | "load"> {
   samples: number;
   maxLen: number;
   shots: number;
@@ -47,9 +44,6 @@ export interface PairRunSettings {
   /** Layers per graph (default: all). */
   layerGroup?: number;
   splits?: Readonly<Record<string, string>>;
-  engine: { ep: ExecutionProvider; threads?: number; dtype: ComputeDType };
-  quiet?: boolean;
-  load?: LoadOptions;
 }
 
 /** The similarities of one dataset pair: per pair its inputs' ids and values[pair][layer]. */
@@ -212,13 +206,8 @@ export async function writeSimilarityTables(
 }
 
 /** Options of {@link runSimilarity}. */
-export interface SimilarityRunOptions extends PairRunSettings {
-  model: string;
-  tokenizer?: string;
+export interface SimilarityRunOptions extends PairRunSettings, RunOptions {
   pairs: readonly (readonly [string, string])[];
-  out?: string;
-  root?: string;
-  argv?: string[];
 }
 
 /** Runs the similarity experiment and writes its run directory. */
@@ -243,7 +232,7 @@ export async function runSimilarity(
  */
 export async function withPairRun<T>(
   command: string,
-  opts: PairRunSettings & { model: string; tokenizer?: string; out?: string; root?: string; argv?: string[] },
+  opts: PairRunSettings & RunOptions,
   extraConfig: Record<string, unknown>,
   fn: (run: RunDir, model: LoadedModel, mem: PeakMemory) => Promise<T>,
 ): Promise<T> {
@@ -261,42 +250,28 @@ export async function withPairRun<T>(
     dtype: opts.engine.dtype,
     threads: opts.engine.threads ?? null,
   };
-  const runOpts = {
-    command,
-    argv: opts.argv,
-    config,
-    seed: opts.seed,
-    executionProvider: opts.engine.ep,
-    dir: opts.out,
-    root: opts.root,
-  };
-  return await withRunDir(runOpts, async (run) => {
+  return await experimentRun({ ...opts, command, config, seed: opts.seed }, async ({ run, model }) => {
     const t0 = performance.now();
     const mem = new PeakMemory();
-    let model: LoadedModel | undefined;
     try {
-      model = await loadModel(opts.model, opts.tokenizer ? { tokenizer: opts.tokenizer } : {});
-      await run.recordModel(modelRecord(model));
       return await fn(run, model, mem);
     } finally {
       const report = mem.stop();
-      if (model) {
-        const scored = opts.layerGroup ?? model.config.numLayers;
-        const budget = memoryBudget(
-          model.config,
-          model.weights,
-          opts.engine.dtype,
-          Math.min(scored, model.config.numLayers),
-        );
-        run.manifest.measurements = measurements(report, budget, (performance.now() - t0) / 1000, {
-          layerGroup: opts.layerGroup ?? null,
-          batchSize: opts.batchSize,
-          budgetNote:
-            "the accumulator term counts one [out, in] float32 tensor per scored weight: the size of " +
-            "the in-graph v = W ⊙ ∂y/∂W of the group's layers",
-        });
-        await run.save();
-      }
+      const scored = opts.layerGroup ?? model.config.numLayers;
+      const budget = memoryBudget(
+        model.config,
+        model.weights,
+        opts.engine.dtype,
+        Math.min(scored, model.config.numLayers),
+      );
+      run.manifest.measurements = measurements(report, budget, (performance.now() - t0) / 1000, {
+        layerGroup: opts.layerGroup ?? null,
+        batchSize: opts.batchSize,
+        budgetNote:
+          "the accumulator term counts one [out, in] float32 tensor per scored weight: the size of " +
+          "the in-graph v = W ⊙ ∂y/∂W of the group's layers",
+      });
+      await run.save();
     }
   });
 }

@@ -21,18 +21,16 @@ import {
   type DatasetHandle,
   DATASETS,
   type LoadedSplit,
-  type LoadOptions,
   openDataset,
   pairTexts,
   sampleExamples,
 } from "../../data/mod.ts";
 import { type LoadedModel, loadModel } from "../../model/load_model.ts";
-import type { ResolveOptions as ModelResolveOptions } from "../../model/resolve_model.ts";
-import { LlamaRunner, type LlamaRunOptions } from "../../model/llama/llama_runner.ts";
+import { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
-import { datasetRecord, modelRecord } from "../../results/manifest.ts";
-import { runStage, withRunDir } from "../../results/run_dir.ts";
+import { datasetRecord } from "../../results/manifest.ts";
+import { runStage } from "../../results/run_dir.ts";
 import { ActpatError } from "../../util/errors.ts";
 import type { TokenPair } from "./hidden_similarity.ts";
 import { type PairSimilarities, pairSimilarities } from "./pair_similarity.ts";
@@ -44,6 +42,7 @@ import {
   unionLayers,
 } from "../layer_ranges.ts";
 import { spearman } from "../stats/spearman.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /**
  * Default `--layers`: the paper's six ranges as fractions of depth. On a 32-layer model they are exactly
@@ -222,10 +221,7 @@ export const STS_PAIRS_SCHEMA: CsvSchema = [
 ];
 
 /** Options of {@link runSts}. */
-export interface StsOptions {
-  /** Model reference (folder, mirror entry, hub id, llama2.c .bin). */
-  model: string;
-  tokenizer?: string;
+export interface StsOptions extends RunOptions {
   benchmarks: readonly string[];
   /** Split name or alias (dev, trial). */
   split: string;
@@ -236,16 +232,6 @@ export interface StsOptions {
   layers: readonly string[];
   /** Pairs per graph call (default 8). */
   batchPairs?: number;
-  engine?: LlamaRunOptions;
-  /** Run directory (default a new `<root>/sts-<stamp>`); a directory holding an sts run resumes it. */
-  out?: string;
-  root?: string;
-  /** Arguments as typed, for the manifest. */
-  argv?: string[];
-  /** Where datasets and the model come from (tests). */
-  data?: LoadOptions;
-  modelResolve?: ModelResolveOptions;
-  quiet?: boolean;
 }
 
 /** What {@link runSts} returns. */
@@ -275,7 +261,7 @@ async function prepareBenchmark(
   opts: StsOptions,
   model: LoadedModel,
 ): Promise<PreparedBenchmark> {
-  const dataset = openDataset(name, opts.data);
+  const dataset = openDataset(name, opts.load);
   const split = resolveStsSplit(dataset, opts.split);
   const sample = await sampleExamples(dataset, split, opts.samples, opts.seed);
   const loaded = await dataset.split(split);
@@ -314,14 +300,14 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {
     throw new ActpatError("parse --seed", `${opts.seed} is not a non-negative integer`);
   }
-  for (const b of opts.benchmarks) resolveStsSplit(openDataset(b, opts.data), opts.split);
-  const model = await loadModel(opts.model, { ...opts.modelResolve, tokenizer: opts.tokenizer });
+  for (const b of opts.benchmarks) resolveStsSplit(openDataset(b, opts.load), opts.split);
+  const model = await loadModel(opts.model, { ...opts.modelLoad, tokenizer: opts.tokenizer });
   const ranges = resolveLayerRanges(specs, model.config.numLayers);
   const layers = unionLayers(ranges);
   const benchmarks: PreparedBenchmark[] = [];
   for (const b of opts.benchmarks) benchmarks.push(await prepareBenchmark(b, opts, model));
 
-  const engine = opts.engine ?? {};
+  const { engine } = opts;
   const config: Record<string, unknown> = {
     model: opts.model,
     tokenizer: opts.tokenizer ?? null,
@@ -333,96 +319,90 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
     ranges,
     numLayers: model.config.numLayers,
     batchPairs,
-    dtype: engine.dtype ?? "float32",
+    dtype: engine.dtype,
     threads: engine.threads ?? null,
   };
-  return await withRunDir({
-    command: "sts",
-    argv: opts.argv,
-    config,
-    seed: opts.seed,
-    executionProvider: engine.ep ?? "cpu",
-    root: opts.root,
-    dir: opts.out,
-  }, async (run) => {
-    await run.recordModel(modelRecord(model));
-    const runner = new LlamaRunner(model, engine);
-    const stsRows: CsvRow[] = [];
-    const pairRows: CsvRow[] = [];
-    try {
-      for (const bench of benchmarks) {
-        await run.recordDataset(
-          datasetRecord(bench.loaded, { examples: { seed: opts.seed, ids: bench.ids } }),
-        );
-        const inputs = contentHash({
-          weights: model.files.map((f) => f.sha256),
-          config: model.config,
-          data: bench.loaded.files.map((f) => f.sha256),
-          ids: bench.ids,
-          pairs: bench.pairs,
-          layers,
-          batchPairs,
-          ep: engine.ep ?? "cpu",
-          dtype: engine.dtype ?? "float32",
-        });
-        const sims = await runStage(
-          run,
-          `pairs.${bench.name}`,
-          inputs,
-          () =>
-            pairSimilarities(runner, bench.pairs, {
-              layers,
-              batchPairs,
-              bosTokenId: model.tokenizer.bosTokenId,
-              progressLabel: opts.quiet ? undefined : `sts ${bench.name}`,
-            }),
-        );
-        for (const c of stsCorrelations(sims, bench.gold, ranges)) {
-          stsRows.push({
-            model: opts.model,
-            benchmark: bench.name,
-            split: opts.split,
-            method: c.method,
-            layers: c.range.label,
-            layer_first: c.range.first,
-            layer_last: c.range.last,
-            reduction: c.reduction,
-            spearman: Number.isNaN(c.spearman) ? null : c.spearman,
-            p_value: Number.isNaN(c.pValue) ? null : c.pValue,
-            n: c.n,
+  return await experimentRun(
+    { ...opts, command: "sts", config, seed: opts.seed, loaded: model },
+    async ({ run }) => {
+      const runner = new LlamaRunner(model, engine);
+      const stsRows: CsvRow[] = [];
+      const pairRows: CsvRow[] = [];
+      try {
+        for (const bench of benchmarks) {
+          await run.recordDataset(
+            datasetRecord(bench.loaded, { examples: { seed: opts.seed, ids: bench.ids } }),
+          );
+          const inputs = contentHash({
+            weights: model.files.map((f) => f.sha256),
+            config: model.config,
+            data: bench.loaded.files.map((f) => f.sha256),
+            ids: bench.ids,
+            pairs: bench.pairs,
+            layers,
+            batchPairs,
+            ep: engine.ep,
+            dtype: engine.dtype,
           });
-        }
-        bench.ids.forEach((id, p) => {
-          sims.layers.forEach((layer, k) => {
-            pairRows.push({
+          const sims = await runStage(
+            run,
+            `pairs.${bench.name}`,
+            inputs,
+            () =>
+              pairSimilarities(runner, bench.pairs, {
+                layers,
+                batchPairs,
+                bosTokenId: model.tokenizer.bosTokenId,
+                progressLabel: opts.quiet ? undefined : `sts ${bench.name}`,
+              }),
+          );
+          for (const c of stsCorrelations(sims, bench.gold, ranges)) {
+            stsRows.push({
+              model: opts.model,
               benchmark: bench.name,
               split: opts.split,
-              pair: p,
-              id,
-              gold: bench.gold[p],
-              layer,
-              activation: sims.activation[p][k],
-              hidden_mean: sims.hidden_mean[p][k],
-              hidden_last: sims.hidden_last[p][k],
+              method: c.method,
+              layers: c.range.label,
+              layer_first: c.range.first,
+              layer_last: c.range.last,
+              reduction: c.reduction,
+              spearman: Number.isNaN(c.spearman) ? null : c.spearman,
+              p_value: Number.isNaN(c.pValue) ? null : c.pValue,
+              n: c.n,
+            });
+          }
+          bench.ids.forEach((id, p) => {
+            sims.layers.forEach((layer, k) => {
+              pairRows.push({
+                benchmark: bench.name,
+                split: opts.split,
+                pair: p,
+                id,
+                gold: bench.gold[p],
+                layer,
+                activation: sims.activation[p][k],
+                hidden_mean: sims.hidden_mean[p][k],
+                hidden_last: sims.hidden_last[p][k],
+              });
             });
           });
-        });
+        }
+      } finally {
+        await runner.release();
       }
-    } finally {
-      await runner.release();
-    }
-    await run.writeCsv(
-      "sts.csv",
-      STS_SCHEMA,
-      stsRows,
-      "Spearman correlation of each similarity measure's layer-range score with the gold scores (paper Table 3)",
-    );
-    await run.writeCsv(
-      "sts_pairs.csv",
-      STS_PAIRS_SCHEMA,
-      pairRows,
-      "Per pair and layer: gold score, activation similarity and hidden-state cosine baselines",
-    );
-    return { dir: run.path, rows: stsRows };
-  });
+      await run.writeCsv(
+        "sts.csv",
+        STS_SCHEMA,
+        stsRows,
+        "Spearman correlation of each similarity measure's layer-range score with the gold scores (paper Table 3)",
+      );
+      await run.writeCsv(
+        "sts_pairs.csv",
+        STS_PAIRS_SCHEMA,
+        pairRows,
+        "Per pair and layer: gold score, activation similarity and hidden-state cosine baselines",
+      );
+      return { dir: run.path, rows: stsRows };
+    },
+  );
 }

@@ -110,10 +110,10 @@ Deno.test("runSts on stories260K: CSVs equal a direct computation, manifest reco
       seed: 7,
       layers: layerSpecs,
       batchPairs: 2,
-      engine: { threads: 1, cache: join(tmp, "graphs") },
+      engine: { ep: "cpu" as const, dtype: "float32" as const, threads: 1, cache: join(tmp, "graphs") },
       out,
-      data: { mirror: MIRROR, download: false },
-      modelResolve: { mirror: MIRROR },
+      load: { mirror: MIRROR, download: false },
+      modelLoad: { mirror: MIRROR },
       quiet: true,
     };
     const result = await runSts(opts);
