@@ -1,13 +1,13 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert";
 import { LINEAR_MODULES, linearShape, linearWeightName } from "../src/model/llama_config.ts";
 import { STORIES260K_CONFIG } from "../test/reference/stories260k.ts";
-import { seededRandom } from "../test/reference/tiny_models.ts";
+import { mulberry32 } from "../test/fixtures/random.ts";
 import { DensityAccumulator } from "./density_counts.ts";
 
 const config = STORIES260K_CONFIG;
 
 function batchSums(seed: number): Map<string, Float32Array> {
-  const rnd = seededRandom(seed);
+  const rnd = mulberry32(seed);
   const out = new Map<string, Float32Array>();
   for (let l = 0; l < config.numLayers; l++) {
     for (const m of LINEAR_MODULES) {

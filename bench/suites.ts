@@ -10,8 +10,8 @@ import type { LlamaConfig } from "../src/model/llama_config.ts";
 import type { WeightStore } from "../src/model/weights.ts";
 import type { ExecutionProvider } from "../src/onnx/mod.ts";
 import { progress } from "../src/util/progress.ts";
-import { activationSums } from "../src/experiments/density.ts";
-import { layerGroups } from "../src/experiments/_activation_run.ts";
+import { activationSums } from "../src/experiments/density/mod.ts";
+import { layerGroups } from "../src/experiments/activation/mod.ts";
 import { DensityAccumulator } from "./density_counts.ts";
 import { linearParams, linearParamsPerLayer, type Suite, suiteFlops } from "./flops.ts";
 import type { MemorySampler } from "./memory.ts";
@@ -162,7 +162,7 @@ export async function runCase(
       let fingerprint: Float64Array | undefined;
       t0 = performance.now();
       if (acc) {
-        // The density experiment's own accumulation loop (src/experiments/density.ts), timed as a whole: one
+        // The density experiment's own accumulation loop (src/experiments/density/density.ts), timed as a whole: one
         // pass over the windows per layer group.
         const sums = new Map<string, Float32Array | Float64Array>();
         for (const layers of groups) {

@@ -4,10 +4,8 @@
  */
 import type { ParseArgsConfig } from "node:util";
 import { listFlag, nonNegativeInt, numberIn, positiveInt } from "./_cli.ts";
-import { defaultPruneConfig, type PruneConfig } from "../src/experiments/prune.ts";
-import { parseCalibration } from "../src/experiments/calibration_sets.ts";
-import { defaultEvalConfig, type EvalConfig } from "../src/experiments/evaluate.ts";
-import { type Scoring, SCORINGS } from "../src/experiments/eval_multiple_choice.ts";
+import { defaultPruneConfig, parseCalibration, type PruneConfig } from "../src/experiments/prune/mod.ts";
+import { defaultEvalConfig, type EvalConfig, type Scoring, SCORINGS } from "../src/experiments/eval/mod.ts";
 import { ActpatError } from "../src/util/errors.ts";
 
 /** Calibration and allocation flags. */

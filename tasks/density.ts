@@ -4,11 +4,10 @@
  * [--split NAME=SPLIT,...] [--out DIR]`: number of activated parameters per layer and linear for each dataset
  * (the paper's Figure 1), with the histogram of mean activations. `deno task density --from DIR --gamma G
  * [--out DIR2]` recomputes the counts for another γ from a finished run, without the model.
- * See src/experiments/density_run.ts.
+ * See src/experiments/density/.
  */
 import { ActpatError, runMain } from "../src/util/errors.ts";
-import { parseGamma } from "../src/experiments/density.ts";
-import { densityFromRun, runDensity } from "../src/experiments/density_run.ts";
+import { densityFromRun, parseGamma, runDensity } from "../src/experiments/density/mod.ts";
 import { listFlag, numberIn, parseTaskArgs, required } from "./_cli.ts";
 import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
 

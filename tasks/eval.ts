@@ -2,7 +2,7 @@
  * `deno task eval --model REF [--tasks wikitext2,boolq,siqa,piqa,hellaswag,mmlu] [--limit N] [--shots K]
  * [--scoring lm-eval|paper] [--seq-len L] ...`: WikiText-2 perplexity and multiple-choice accuracy with
  * lm-evaluation-harness conventions (or the paper's last-token scoring); writes eval.csv and eval_items.csv
- * (src/experiments/evaluate.ts). Tasks whose data cannot be had are skipped with a line.
+ * (src/experiments/eval/). Tasks whose data cannot be had are skipped with a line.
  */
 import {
   engineOptions,
@@ -13,9 +13,13 @@ import {
   positiveInt,
   required,
 } from "./_cli.ts";
-import { defaultEvalConfig, runEval } from "../src/experiments/evaluate.ts";
-import { type Scoring, SCORINGS } from "../src/experiments/eval_multiple_choice.ts";
-import { DEFAULT_EVAL_TASKS } from "../src/experiments/eval_tasks.ts";
+import {
+  DEFAULT_EVAL_TASKS,
+  defaultEvalConfig,
+  runEval,
+  type Scoring,
+  SCORINGS,
+} from "../src/experiments/eval/mod.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 
 const USAGE =

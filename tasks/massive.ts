@@ -4,8 +4,7 @@
  * (Sun et al. 2024): per-layer top/median magnitudes, where the largest sit, and perplexity with them set to
  * zero or their mean. See src/experiments/massive/massive.ts.
  */
-import { runMassive } from "../src/experiments/massive/massive.ts";
-import { PAPER_CRITERION } from "../src/experiments/massive/hidden_stats.ts";
+import { PAPER_CRITERION, runMassive } from "../src/experiments/massive/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 import {
   engineOptions,
@@ -71,7 +70,7 @@ await runMain(async () => {
     bos: values.bos,
     batch: positiveInt("batch", values.batch),
     pplWindows: positiveInt("ppl-windows", values["ppl-windows"]),
-    ...engineOptions(values),
+    engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
   });

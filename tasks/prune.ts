@@ -2,11 +2,11 @@
  * `deno task prune --model REF [--method wanda|magnitude] [--allocation uniform|activation|owl]
  * [--sparsity 0.5] [--sparsity-type unstructured|2:4|4:8] [--calibration c4|wikitext2|TASK[:SPLIT]]
  * [--nsamples 128] [--seq-len L] [--save DIR] ...`: prunes the seven linears of every decoder layer and writes
- * a Hugging Face checkpoint with pruning.json and sparsity.csv (src/experiments/prune.ts).
+ * a Hugging Face checkpoint with pruning.json and sparsity.csv (src/experiments/prune/).
  */
 import { engineOptions, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
 import { PRUNE_FLAGS, PRUNE_HELP, pruneConfigFrom } from "./_prune_flags.ts";
-import { type Allocation, ALLOCATIONS, runPrune } from "../src/experiments/prune.ts";
+import { type Allocation, ALLOCATIONS, runPrune } from "../src/experiments/prune/mod.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 
 const USAGE =

@@ -2,10 +2,10 @@
  * `deno task relevance --model REF --datasets A,B,... [--layers a-b] [--samples 64] [--max-len 256] [--shots 0]
  * [--seed S] [--batch-size P (pairs)] [--layer-group K] [--split NAME=SPLIT,...] [--out DIR]`: the dataset ×
  * dataset matrix of mean deep-layer similarity (default layers: the paper's range(L/2, L-2)) → relevance.csv,
- * with the pair similarities (similarity.csv, similarity_summary.csv). See src/experiments/relevance.ts.
+ * with the pair similarities (similarity.csv, similarity_summary.csv). See src/experiments/similarity/.
  */
 import { ActpatError, runMain } from "../src/util/errors.ts";
-import { runRelevance } from "../src/experiments/relevance.ts";
+import { runRelevance } from "../src/experiments/similarity/mod.ts";
 import { listFlag, parseTaskArgs, required } from "./_cli.ts";
 import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
 

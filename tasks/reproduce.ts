@@ -2,10 +2,15 @@
  * `deno task reproduce [--config FILE] [--out DIR] [--only density,sts,...] [--no-pdf]`: every experiment of the
  * configuration (default paper/configs/default.json: stories260K, minutes on 2 CPU cores) into one run
  * directory, then its figures and report.pdf. `--out` an existing run resumes it: unchanged stages are reused.
- * See src/experiments/reproduce.ts.
+ * See src/experiments/reproduce/.
  */
-import { DEFAULT_CONFIG_PATH, readReproduceConfig } from "../src/experiments/reproduce_config.ts";
-import { REPRODUCE_STAGES, type ReproduceStage, runReproduction } from "../src/experiments/reproduce.ts";
+import {
+  DEFAULT_CONFIG_PATH,
+  readReproduceConfig,
+  REPRODUCE_STAGES,
+  type ReproduceStage,
+  runReproduction,
+} from "../src/experiments/reproduce/mod.ts";
 import { renderReport } from "../src/report/report.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 import { listFlag, parseTaskArgs } from "./_cli.ts";

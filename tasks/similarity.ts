@@ -2,10 +2,10 @@
  * `deno task similarity --model REF --pairs boolq:boolq,boolq:humaneval,siqa:c4,... [--samples 64]
  * [--max-len 256] [--shots 0] [--seed S] [--batch-size P (pairs)] [--layer-group K] [--split NAME=SPLIT,...]
  * [--out DIR]`: similarity of the activation patterns of N input pairs per layer (the paper's boxplots):
- * similarity.csv and similarity_summary.csv. See src/experiments/similarity_run.ts.
+ * similarity.csv and similarity_summary.csv. See src/experiments/similarity/.
  */
 import { runMain } from "../src/util/errors.ts";
-import { parsePairs, runSimilarity } from "../src/experiments/similarity_run.ts";
+import { parsePairs, runSimilarity } from "../src/experiments/similarity/mod.ts";
 import { parseTaskArgs, required } from "./_cli.ts";
 import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
 

@@ -3,7 +3,7 @@
  * [--layers 12-30,16-30,0.5-1.0] [--batch 8] [--out DIR] [--ep cpu|webgpu|cuda] [--threads N]
  * [--dtype float32|float16|float64] [--tokenizer REF]`: paper Table 3 — Spearman correlation of the activation
  * similarity of sentence pairs (and of hidden-state cosine baselines) with the gold scores, per layer range.
- * Writes sts.csv, sts_pairs.csv and manifest.json into the run directory (src/experiments/sts.ts).
+ * Writes sts.csv, sts_pairs.csv and manifest.json into the run directory (src/experiments/sts/).
  */
 import {
   engineOptions,
@@ -14,7 +14,7 @@ import {
   positiveInt,
   required,
 } from "./_cli.ts";
-import { PAPER_LAYER_RANGES, runSts } from "../src/experiments/sts.ts";
+import { PAPER_LAYER_RANGES, runSts } from "../src/experiments/sts/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const USAGE = "usage: deno task sts --model REF [--benchmarks stsb,sick] [--split dev] [--samples 256] " +

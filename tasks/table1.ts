@@ -12,8 +12,8 @@ import {
   PRUNE_HELP,
   pruneConfigFrom,
 } from "./_prune_flags.ts";
-import { runTable1, TABLE1_VARIANTS } from "../src/experiments/table1.ts";
-import { DEFAULT_EVAL_TASKS } from "../src/experiments/eval_tasks.ts";
+import { runTable1, TABLE1_VARIANTS } from "../src/experiments/prune_eval/mod.ts";
+import { DEFAULT_EVAL_TASKS } from "../src/experiments/eval/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const USAGE =

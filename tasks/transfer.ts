@@ -1,7 +1,7 @@
 /**
  * `deno task transfer --model REF [--calibrations boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2]
  * [--tasks boolq,siqa,piqa,hellaswag,mmlu] ...`: prunes once per calibration set and evaluates each pruned model
- * on every task → transfer.csv, the calibration × task matrix (src/experiments/transfer.ts).
+ * on every task → transfer.csv, the calibration × task matrix (src/experiments/prune_eval/).
  */
 import { engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
 import {
@@ -12,9 +12,8 @@ import {
   PRUNE_HELP,
   pruneConfigFrom,
 } from "./_prune_flags.ts";
-import { parseCalibration } from "../src/experiments/calibration_sets.ts";
-import { type Allocation, ALLOCATIONS } from "../src/experiments/prune.ts";
-import { runTransfer } from "../src/experiments/transfer.ts";
+import { type Allocation, ALLOCATIONS, parseCalibration } from "../src/experiments/prune/mod.ts";
+import { runTransfer } from "../src/experiments/prune_eval/mod.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 
 const DEFAULT_CALIBRATIONS = "boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runTask } from "./fixtures/run_task.ts";
-import { readReproduceConfig } from "../src/experiments/reproduce_config.ts";
+import { readReproduceConfig } from "../src/experiments/reproduce/mod.ts";
 import { loadModel } from "../src/model/load_model.ts";
 import { writeSafetensors } from "../src/model/safetensors_writer.ts";
 import { Pcg32 } from "../src/data/prng.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { datasetStatus, formatStatus } from "./availability.ts";
-import { testMirror } from "./_testing.ts";
+import { testMirror } from "../../test/fixtures/datasets.ts";
 
 const TASK = fileURLToPath(new URL("../../tasks/data.ts", import.meta.url));
 

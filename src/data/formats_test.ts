@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parseDataFile } from "./formats.ts";
-import { writeGzip, writeParquet } from "./_testing.ts";
+import { writeGzip, writeParquet } from "../../test/fixtures/datasets.ts";
 
 async function withFile(name: string, content: string | Uint8Array, fn: (path: string) => Promise<void>) {
   const dir = await Deno.makeTempDir();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { multipleChoiceRequest } from "./lm_eval.ts";
 import { type DatasetHandle, openDataset } from "./load.ts";
-import { testMirror } from "./_testing.ts";
+import { testMirror } from "../../test/fixtures/datasets.ts";
 import type { Doc } from "./dataset_spec.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };

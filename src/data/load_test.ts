@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadSplit, openDataset } from "./load.ts";
 import { DATASETS } from "./registry.ts";
-import { testMirror, writeGzip, writeParquet } from "./_testing.ts";
+import { testMirror, writeGzip, writeParquet } from "../../test/fixtures/datasets.ts";
 
 /** Official split sizes (the papers' and the hub's dataset cards), written out independently of the registry. */
 const OFFICIAL: [string, string, number][] = [

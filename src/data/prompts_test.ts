@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { pairTexts, promptText } from "./prompts.ts";
 import { openDataset } from "./load.ts";
-import { testMirror } from "./_testing.ts";
+import { testMirror } from "../../test/fixtures/datasets.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };
 

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatasetRegistry, defineDataset } from "./dataset_spec.ts";
 import { DATASETS } from "./registry.ts";
-import { testMirror } from "./_testing.ts";
+import { testMirror } from "../../test/fixtures/datasets.ts";
 import { z } from "zod";
 
 const NAMES = [

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { serveFolder } from "../../test/fixtures/file_server.ts";
 import type { SplitSource } from "./dataset_spec.ts";
 import { resolveSplitFiles, splitAvailability } from "./resolve.ts";
-import { testMirror } from "./_testing.ts";
+import { testMirror } from "../../test/fixtures/datasets.ts";
 
 const SHA = "ebc29ea3808c5c611672384b3de56e83349fe38fc1fe876fd29b674d81d0a80a"; // boolq dev.jsonl (SOURCE.md)
 const location = { dataset: "boolq", folder: "boolq", split: "validation" };

@@ -4,7 +4,7 @@ import { openDataset } from "./load.ts";
 import { Pcg32, STREAMS } from "./prng.ts";
 import { sampleExamples } from "./sample.ts";
 import { perplexityWindows, randomWindows, windowTokens } from "./windows.ts";
-import { byteTokenizer, testMirror } from "./_testing.ts";
+import { byteTokenizer, testMirror } from "../../test/fixtures/datasets.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };
 

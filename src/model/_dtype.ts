@@ -1,3 +1,4 @@
+import { bfloat16Bits, float16Bits } from "../onnx/dtype.ts";
 import type { StorageDType } from "./weights.ts";
 
 /**
@@ -27,20 +28,8 @@ export function encodeFromFloat32(data: Float32Array, dtype: StorageDType): Uint
     case "F32":
       return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     case "F16":
-      return new Uint8Array(new Float16Array(data).buffer);
+      return new Uint8Array(float16Bits(data).buffer);
     case "BF16":
-      return new Uint8Array(float32ToBf16Bits(data).buffer);
+      return new Uint8Array(bfloat16Bits(data).buffer);
   }
-}
-
-/** bfloat16 bit patterns of float32 values (round to nearest even; NaN stays a quiet NaN). */
-export function float32ToBf16Bits(data: Float32Array): Uint16Array {
-  const src = new Uint32Array(data.buffer, data.byteOffset, data.length);
-  const out = new Uint16Array(data.length);
-  for (let i = 0; i < src.length; i++) {
-    const u = src[i];
-    if ((u & 0x7fffffff) > 0x7f800000) out[i] = (u >>> 16) | 0x40;
-    else out[i] = (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
-  }
-  return out;
 }

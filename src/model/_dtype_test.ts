@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeToFloat32, encodeFromFloat32, float32ToBf16Bits } from "./_dtype.ts";
+import { bfloat16Bits } from "../onnx/dtype.ts";
+import { decodeToFloat32, encodeFromFloat32 } from "./_dtype.ts";
 
 const bytesOf = (bits: number[]) => new Uint8Array(new Uint16Array(bits).buffer);
 
@@ -21,7 +22,7 @@ Deno.test("decodeToFloat32 reads F32 from an unaligned byte range", () => {
   assert.deepEqual(decodeToFloat32(padded.subarray(1), "F32"), values);
 });
 
-Deno.test("float32ToBf16Bits rounds to nearest with ties to even", () => {
+Deno.test("bfloat16Bits rounds to nearest with ties to even", () => {
   const f = new Float32Array(1);
   const u = new Uint32Array(f.buffer);
   const cases: [number, number][] = [
@@ -33,10 +34,10 @@ Deno.test("float32ToBf16Bits rounds to nearest with ties to even", () => {
   ];
   for (const [input, want] of cases) {
     u[0] = input;
-    assert.equal(float32ToBf16Bits(f)[0], want, input.toString(16));
+    assert.equal(bfloat16Bits(f)[0], want, input.toString(16));
   }
   assert.ok(
-    Number.isNaN(decodeToFloat32(bytesOf([float32ToBf16Bits(new Float32Array([NaN]))[0]]), "BF16")[0]),
+    Number.isNaN(decodeToFloat32(bytesOf([bfloat16Bits(new Float32Array([NaN]))[0]]), "BF16")[0]),
   );
 });
 

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert";
-import { assertThrowsMsg } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
 import { broadcastShapes, canonDim, dimDivide, dimEq, dimProduct } from "./_dims.ts";
 
 Deno.test("symbolic dims: canonical products, division, equality", () => {

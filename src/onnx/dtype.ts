@@ -84,13 +84,14 @@ export function allocTyped<D extends DType>(dtype: D, length: number): TypedArra
  * are converted from float values by round-to-nearest-even.
  */
 export function typedFromNumbers<D extends DType>(dtype: D, values: ArrayLike<number>): TypedArrayOf[D] {
+  // Half types round through float32 first, as a float32 tensor cast in-graph would.
+  if (dtype === "float16") return float16Bits(Float32Array.from(values)) as TypedArrayOf[D];
+  if (dtype === "bfloat16") return bfloat16Bits(Float32Array.from(values)) as TypedArrayOf[D];
   const out = allocTyped(dtype, values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (dtype === "int64") (out as BigInt64Array)[i] = BigInt(Math.trunc(v));
     else if (dtype === "bool") (out as Uint8Array)[i] = v ? 1 : 0;
-    else if (dtype === "float16") (out as Uint16Array)[i] = float32ToFloat16Bits(v);
-    else if (dtype === "bfloat16") (out as Uint16Array)[i] = float32ToBfloat16Bits(v);
     else (out as Float32Array)[i] = v;
   }
   return out;
@@ -106,40 +107,19 @@ export function checkTypedArray(dtype: DType, data: TypedArray, what: string): v
   }
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE half-precision bits of `v` (round to nearest even). */
-export function float32ToFloat16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  e = half;
-  return sign | e;
+/** IEEE half-precision bit patterns of float32 values (round to nearest even), by the built-in Float16Array. */
+export function float16Bits(data: Float32Array): Uint16Array {
+  return new Uint16Array(new Float16Array(data).buffer);
 }
 
-/** bfloat16 bits of `v` (round to nearest even). */
-export function float32ToBfloat16Bits(v: number): number {
-  f32[0] = v;
-  const x = u32[0];
-  if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff)) return (x >>> 16) | 0x40;
-  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+/** bfloat16 bit patterns of float32 values (round to nearest even; NaN stays a quiet NaN). */
+export function bfloat16Bits(data: Float32Array): Uint16Array {
+  const src = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint16Array(data.length);
+  for (let i = 0; i < src.length; i++) {
+    const u = src[i];
+    if ((u & 0x7fffffff) > 0x7f800000) out[i] = (u >>> 16) | 0x40;
+    else out[i] = (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
+  }
+  return out;
 }

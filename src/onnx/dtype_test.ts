@@ -1,15 +1,18 @@
 import { deepStrictEqual as assertEquals } from "node:assert";
-import { assertThrowsMsg } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
 import {
   allocTyped,
+  bfloat16Bits,
   checkTypedArray,
   dtypeFromElemType,
   DTYPES,
-  float32ToBfloat16Bits,
-  float32ToFloat16Bits,
+  float16Bits,
   ONNX_ELEM_TYPE,
   typedFromNumbers,
 } from "./dtype.ts";
+
+const f16 = (v: number) => float16Bits(Float32Array.of(v))[0];
+const bf16 = (v: number) => bfloat16Bits(Float32Array.of(v))[0];
 
 Deno.test("ONNX elem type codes round-trip and match the ONNX spec", () => {
   // Codes from onnx.proto TensorProto.DataType.
@@ -42,16 +45,16 @@ Deno.test("float16 bits match IEEE half for exact, rounded, subnormal and specia
     [1 + 3 * 2 ** -11, 0x3c02], // tie → even (up)
     [0.1, 0x2e66],
   ];
-  for (const [v, bits] of cases) assertEquals(float32ToFloat16Bits(v), bits, `float16(${v})`);
-  assertEquals(float32ToFloat16Bits(NaN) & 0x7e00, 0x7e00);
+  for (const [v, bits] of cases) assertEquals(f16(v), bits, `float16(${v})`);
+  assertEquals(f16(NaN) & 0x7e00, 0x7e00);
 });
 
 Deno.test("bfloat16 bits are the rounded top half of float32", () => {
-  assertEquals(float32ToBfloat16Bits(1), 0x3f80);
-  assertEquals(float32ToBfloat16Bits(-2.5), 0xc020);
+  assertEquals(bf16(1), 0x3f80);
+  assertEquals(bf16(-2.5), 0xc020);
   // 1 + 2^-8 is a tie between 0x3f80 and 0x3f81: even wins.
-  assertEquals(float32ToBfloat16Bits(1 + 2 ** -8), 0x3f80);
-  assertEquals(float32ToBfloat16Bits(1 + 3 * 2 ** -8), 0x3f82);
+  assertEquals(bf16(1 + 2 ** -8), 0x3f80);
+  assertEquals(bf16(1 + 3 * 2 ** -8), 0x3f82);
 });
 
 Deno.test("typedFromNumbers picks the array class per dtype and checkTypedArray enforces it", () => {

@@ -4,7 +4,7 @@ import { Graph } from "./graph.ts";
 import { cachedModel, graphCachePath, graphKeyHash } from "./graph_cache.ts";
 import * as op from "./ops.ts";
 import { createSession, hostTensor, runSession } from "./session.ts";
-import { assertThrowsMsg } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
 
 function build(scale: number): Graph {
   const g = new Graph("c");

@@ -2,7 +2,8 @@ import { deepStrictEqual as assertEquals } from "node:assert";
 import { Graph } from "./graph.ts";
 import * as op from "./ops.ts";
 import { hostTensor } from "./session.ts";
-import { assertThrowsMsg, runGraph } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
+import { runGraph } from "../../test/fixtures/onnx.ts";
 
 Deno.test("node names follow scopes and are made unique", () => {
   const g = new Graph("t");

@@ -4,7 +4,9 @@ import { Graph } from "./graph.ts";
 import * as op from "./ops.ts";
 import { addToState, loop } from "./loop.ts";
 import { hostTensor } from "./session.ts";
-import { assertThrowsMsg, randomF64, runGraph } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
+import { runGraph } from "../../test/fixtures/onnx.ts";
+import { randomF64 } from "../../test/fixtures/random.ts";
 
 /**
  * The body slices iteration i of an outer input, reads an outer weight, carries a state that starts as a [1, 1]

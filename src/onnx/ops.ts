@@ -87,8 +87,6 @@ export const sub = (a: Operand, b: Operand): Value => binary("Sub", a, b);
 export const mul = (a: Operand, b: Operand): Value => binary("Mul", a, b);
 /** a / b (broadcasting). */
 export const div = (a: Operand, b: Operand): Value => binary("Div", a, b);
-/** a ^ b (broadcasting). */
-export const pow = (a: Operand, b: Operand): Value => binary("Pow", a, b);
 /** Elementwise maximum of two operands. */
 export const max = (a: Operand, b: Operand): Value => binary("Max", a, b);
 /** Elementwise minimum of two operands. */
@@ -120,8 +118,6 @@ export const sign = (x: Value): Value => unary("Sign", x, false);
 export const reciprocal = (x: Value): Value => unary("Reciprocal", x);
 /** 1 / (1 + e⁻ˣ). */
 export const sigmoid = (x: Value): Value => unary("Sigmoid", x);
-/** tanh x. */
-export const tanh = (x: Value): Value => unary("Tanh", x);
 /** x (a named pass-through). */
 export const identity = (x: Value): Value => unary("Identity", x, false);
 
@@ -195,14 +191,6 @@ export function softmax(x: Value, axis = -1): Value {
   const a = normAxis("Softmax", axis, x.rank);
   if (!isFloat(x.dtype)) fail("Softmax", `needs a floating-point input, got ${x}`);
   return one(x.graph, "Softmax", [x], { axis: a }, x.dtype, x.shape);
-}
-
-/** Index of the maximum along `axis` (first one on ties), int64. */
-export function argMax(x: Value, axis: number, opts: { keepdims?: boolean } = {}): Value {
-  const a = normAxis("ArgMax", axis, x.rank);
-  const keep = opts.keepdims ?? true;
-  const shape = keep ? x.shape.map((d, i) => i === a ? 1 : d) : x.shape.filter((_, i) => i !== a);
-  return one(x.graph, "ArgMax", [x], { axis: a, keepdims: keep ? 1 : 0 }, "int64", shape);
 }
 
 /** Permutes axes. */
@@ -479,13 +467,6 @@ export function arange(g: Graph, length: Dim, dtype: DType = "int64"): Value {
   const limit = squeeze(g.dimTensor(length), [0]);
   const lim = dtype === "int64" ? limit : cast(limit, dtype);
   return one(g, "Range", [g.constant(0, { dtype }), lim, g.constant(1, { dtype })], {}, dtype, [length]);
-}
-
-/** Keeps the upper (or lower) triangle of the last two axes, offset by k; zeros elsewhere. */
-export function trilu(x: Value, opts: { upper: boolean; k?: number }): Value {
-  const g = x.graph;
-  const k = opts.k === undefined ? null : g.constant(opts.k, { dtype: "int64" });
-  return one(g, "Trilu", k ? [x, k] : [x], { upper: opts.upper ? 1 : 0 }, x.dtype, x.shape);
 }
 
 /** Running sum along `axis` (optionally reverse / exclusive). */

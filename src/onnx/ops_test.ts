@@ -3,7 +3,9 @@ import type { DType, TypedArray } from "./dtype.ts";
 import { Graph, type Value } from "./graph.ts";
 import * as op from "./ops.ts";
 import { hostTensor } from "./session.ts";
-import { assertThrowsMsg, evalDim, randomF64, runGraph } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
+import { evalDim, runGraph } from "../../test/fixtures/onnx.ts";
+import { randomF64 } from "../../test/fixtures/random.ts";
 
 const ENV = { B: 2, T: 3 };
 
@@ -55,12 +57,12 @@ const CASES: Case[] = [
     expect: ([x, r]) => x.map((v, i) => 2 * v + r[i % 2]),
   },
   {
-    name: "Sub, Div, Pow, Max, Min elementwise",
+    name: "Sub, Div, Max, Min elementwise",
     inputs: [{ name: "x", shape: [2, 3] }, { name: "y", shape: [1, 3] }],
     build: (_g, [x, y]) =>
       op.add(
         op.add(op.sub(x, y), op.div(x, op.add(op.abs(y), 1))),
-        op.add(op.max(x, y), op.min(op.pow(op.abs(x), 2), y)),
+        op.add(op.max(x, y), op.min(op.mul(op.abs(x), op.abs(x)), y)),
       ),
     expect: ([x, y]) =>
       x.map((v, i) => {
@@ -80,7 +82,6 @@ const CASES: Case[] = [
         op.sign(op.sub(x, 1)),
         op.reciprocal(x),
         op.sigmoid(x),
-        op.tanh(x),
       ], 0),
     expect: ([x]) => [
       ...x.map(Math.sqrt),
@@ -90,7 +91,6 @@ const CASES: Case[] = [
       ...x.map((v) => Math.sign(v - 1)),
       ...x.map((v) => 1 / v),
       ...x.map((v) => 1 / (1 + Math.exp(-v))),
-      ...x.map(Math.tanh),
     ],
   },
   {
@@ -212,23 +212,19 @@ const CASES: Case[] = [
     expect: () => [-10, 10, 2, 3],
   },
   {
-    name: "Cast, Shape, Size, ArgMax, Range, Trilu, CumSum, ConstantOfShape",
+    name: "Cast, Shape, Size, Range, ConstantOfShape, CumSum",
     inputs: [{ name: "x", shape: ["B", "T"], data: Float64Array.from([1, 5, 2, 7, 0, 3]) }],
     build: (g, [x]) => {
       const parts = [
         op.cast(op.shape(x), "float64"), // 2, 3
         op.cast(op.unsqueeze(op.size(x), [0]), "float64"), // 6
-        op.cast(op.argMax(x, 1, { keepdims: false }), "float64"), // 1, 0
         op.arange(g, "T", "float64"), // 0 1 2
-        op.reshape(
-          op.trilu(op.expand(op.constantOfShape(g, ["T", "T"], 1, "float64"), ["T", "T"]), { upper: false }),
-          [-1],
-        ),
+        op.constantOfShape(g, ["T"], 1, "float64"), // 1 1 1
         op.reshape(op.cumSum(x, 1, { reverse: true }), [-1]),
       ];
       return op.concat(parts, 0);
     },
-    expect: () => [2, 3, 6, 1, 0, 0, 1, 2, 1, 0, 0, 1, 1, 0, 1, 1, 1, 8, 7, 2, 10, 3, 3],
+    expect: () => [2, 3, 6, 0, 1, 2, 1, 1, 1, 8, 7, 2, 10, 3, 3],
   },
   {
     name: "Split into symbolic and static pieces",

@@ -5,7 +5,8 @@ import { Graph } from "./graph.ts";
 import * as op from "./ops.ts";
 import { EXTERNAL_DIR_KEY, externalDataDir, serializeGraph, writeModel } from "./serialize.ts";
 import { createSession, hostTensor, runSession } from "./session.ts";
-import { assertThrowsMsg, runGraph } from "./_test_util.ts";
+import { assertThrowsMsg } from "../../test/fixtures/assert.ts";
+import { runGraph } from "../../test/fixtures/onnx.ts";
 
 const { onnx } = onnxProto;
 

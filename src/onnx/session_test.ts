@@ -12,7 +12,7 @@ import {
   toHost,
   webgpuBufferCache,
 } from "./session.ts";
-import { assertRejectsMsg, assertThrowsMsg } from "./_test_util.ts";
+import { assertRejectsMsg, assertThrowsMsg } from "../../test/fixtures/assert.ts";
 
 function tiny(): Uint8Array {
   const g = new Graph("t");

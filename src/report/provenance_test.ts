@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fixtureManifest } from "../results/_run_fixture.ts";
+import { fixtureManifest } from "../../test/fixtures/run_fixture.ts";
 import { extractProvenance, skipReason } from "./provenance.ts";
 import { Manifest } from "../results/manifest.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fixtureManifest, fixtureTables, writeRunFixture } from "../results/_run_fixture.ts";
+import { fixtureManifest, fixtureTables, writeRunFixture } from "../../test/fixtures/run_fixture.ts";
 import { markLabels } from "./_svg_marks.ts";
 import { findChromium } from "./pdf.ts";
 import { renderReport } from "./report.ts";

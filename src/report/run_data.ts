@@ -1,6 +1,6 @@
 import { basename, join } from "node:path";
 import { listRunCsvs, type Table } from "../results/compare.ts";
-import { readCsvTable } from "../results/_csv_table.ts";
+import { readCsvTable } from "../results/csv.ts";
 import { Manifest } from "../results/manifest.ts";
 
 /** A CSV row as text cells keyed by column name. */

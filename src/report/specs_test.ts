@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FIXTURE_DATASETS, FIXTURE_LAYERS, fixtureTables } from "../results/_run_fixture.ts";
+import { FIXTURE_DATASETS, FIXTURE_LAYERS, fixtureTables } from "../../test/fixtures/run_fixture.ts";
 import type { Table } from "../results/compare.ts";
 import { markGroups, markLabels, parseLabel } from "./_svg_marks.ts";
 import type { RunTable } from "./run_data.ts";

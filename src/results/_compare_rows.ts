@@ -1,8 +1,6 @@
-/** A parsed CSV: header and rows of raw cell text (row length may differ from the header's on bad files). */
-export interface Table {
-  header: string[];
-  rows: string[][];
-}
+import { type Table, tableRecords } from "./csv.ts";
+
+export type { Table };
 
 /**
  * Key columns per CSV file name (basename): the columns that say *what* a row measures, as defined by the
@@ -68,8 +66,7 @@ export function formatKey(
 }
 
 function records(table: Table | undefined): Record<string, string>[] {
-  if (!table) return [];
-  return table.rows.map((row) => Object.fromEntries(table.header.map((h, i) => [h, row[i] ?? ""])));
+  return table ? tableRecords(table) : [];
 }
 
 function isNumeric(text: string): boolean {

@@ -2,7 +2,7 @@ import { join, relative } from "node:path";
 import { ActpatError } from "../util/errors.ts";
 import { allowedDiff, toleranceFor, type Tolerances } from "./tolerances.ts";
 import { formatKey, matchRows, type Table } from "./_compare_rows.ts";
-import { readCsvTable } from "./_csv_table.ts";
+import { readCsvTable } from "./csv.ts";
 import { type CsvSchema, writeCsv } from "./csv.ts";
 
 export type { Table } from "./_compare_rows.ts";

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { COMPARE_SCHEMA, compareRuns, compareTables, formatSummary, type Table } from "./compare.ts";
 import { readCsv } from "./csv.ts";
-import { fixtureTables, writeRunFixture } from "./_run_fixture.ts";
+import { fixtureTables, writeRunFixture } from "../../test/fixtures/run_fixture.ts";
 import { loadTolerances, type Tolerances } from "./tolerances.ts";
-import { readCsvTable } from "./_csv_table.ts";
+import { readCsvTable } from "./csv.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const TASK = join(ROOT, "tasks/compare.ts");

@@ -159,3 +159,37 @@ export async function readCsv(path: string, schema: CsvSchema): Promise<CsvRow[]
   }
   return parseCsv(text, schema, path);
 }
+
+/** A CSV as raw cell text: its header line and the rows after it. */
+export interface Table {
+  header: string[];
+  rows: string[][];
+}
+
+/** Parses CSV text with a header line into raw cell text; rows keep their own length so bad files show as such. */
+export function parseCsvTable(text: string, source: string): Table {
+  let rows: string[][];
+  try {
+    rows = parse(text, { relax_column_count: true, skip_empty_lines: true, bom: true }) as string[][];
+  } catch (err) {
+    throw new ActpatError("read CSV", `${source}: ${(err as Error).message}`, { cause: err });
+  }
+  if (rows.length === 0) throw new ActpatError("read CSV", `${source} has no header line`);
+  return { header: rows[0], rows: rows.slice(1) };
+}
+
+/** Reads a CSV file with a header line into raw cell text ({@link parseCsvTable}). */
+export async function readCsvTable(path: string): Promise<Table> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    throw new ActpatError("read CSV", `${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseCsvTable(text, path);
+}
+
+/** The rows of a raw table as records keyed by the header (a missing cell reads as ""). */
+export function tableRecords(table: Table): Record<string, string>[] {
+  return table.rows.map((row) => Object.fromEntries(table.header.map((h, i) => [h, row[i] ?? ""])));
+}

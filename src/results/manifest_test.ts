@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import denoJson from "../../deno.json" with { type: "json" };
 import { loadSplit } from "../data/load.ts";
-import { testMirror } from "../data/_testing.ts";
+import { testMirror } from "../../test/fixtures/datasets.ts";
 import {
   datasetRecord,
   Manifest,

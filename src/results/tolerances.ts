@@ -29,7 +29,6 @@ export const tolerancesSchema = z.object({
 }).strict();
 
 export type Tolerances = z.infer<typeof tolerancesSchema>;
-export type ToleranceRule = z.infer<typeof rule>;
 
 /** The bound that applies to one cell, with the rule it came from (for the summary). */
 export interface Bound {

@@ -16,6 +16,7 @@ import {
   type WeightStore,
   type WeightTensor,
 } from "../../src/model/weights.ts";
+import { mulberry32 } from "../fixtures/random.ts";
 
 /** A tiny checkpoint: its config, its weights as a store, and the same weights in float64 by name. */
 export interface TinyModel {
@@ -25,21 +26,9 @@ export interface TinyModel {
   weights: Map<string, Float64Array>;
 }
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal samples from a uniform generator (Box–Muller). */
 export function seededNormal(seed: number): () => number {
-  const u = seededRandom(seed);
+  const u = mulberry32(seed);
   return () => {
     const r = Math.sqrt(-2 * Math.log(1 - u()));
     return r * Math.cos(2 * Math.PI * u());
@@ -326,6 +315,6 @@ export function tinyModel(name: keyof typeof TINY_CONFIGS & string, seed = 1): T
 
 /** Random token ids in [0, vocab) of the given length. */
 export function randomIds(config: LlamaConfig, length: number, seed: number): number[] {
-  const u = seededRandom(seed);
+  const u = mulberry32(seed);
   return Array.from({ length }, () => Math.floor(u() * config.vocabSize));
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { float32ToBfloat16Bits, float32ToFloat16Bits } from "../../src/onnx/dtype.ts";
+import { bfloat16Bits, float16Bits } from "../../src/onnx/dtype.ts";
 import { LINEAR_MODULES, linearShape, linearWeightName } from "../../src/model/llama_config.ts";
 import { TINY_CONFIGS, tinyModel, writeSafetensors } from "./tiny_models.ts";
 
@@ -43,8 +43,8 @@ Deno.test("safetensors copies store exactly the same weights in F32, F16 and BF1
         for (let i = 0; i < original.length; i++) {
           if (dtype === "F32") assert.equal(view.getFloat32(4 * i, true), original[i]);
           else if (dtype === "F16") {
-            assert.equal(view.getUint16(2 * i, true), float32ToFloat16Bits(original[i]));
-          } else assert.equal(view.getUint16(2 * i, true), float32ToBfloat16Bits(original[i]));
+            assert.equal(view.getUint16(2 * i, true), float16Bits(Float32Array.of(original[i]))[0]);
+          } else assert.equal(view.getUint16(2 * i, true), bfloat16Bits(Float32Array.of(original[i]))[0]);
         }
       }
     }

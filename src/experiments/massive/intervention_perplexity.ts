@@ -2,13 +2,13 @@
  * Perplexity of the untouched model and of the model with its massive activations zeroed or set to their
  * mean (locuslab/massive-activations `lib/eval_utils.py` `eval_ppl` with the `lib/hook.py` forward hook on
  * the intervened layer). Each window of T tokens is scored as the Wanda/SparseGPT convention does: tokens
- * 0..T−2 in, tokens 1..T−1 as targets (T − 1 NLLs; src/experiments/scoring/perplexity.ts). The blocks up to
+ * 0..T−2 in, tokens 1..T−1 as targets (T − 1 NLLs; src/experiments/eval/perplexity_score.ts). The blocks up to
  * the intervened layer run once per window; the three settings share them.
  */
 import type { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { ActpatError } from "../../util/errors.ts";
 import type { Progress } from "../../util/progress.ts";
-import { perplexity, type PerplexityResult } from "../scoring/perplexity.ts";
+import { perplexity, type PerplexityResult } from "../eval/mod.ts";
 import { applyIntervention, INTERVENTION_SETTINGS, type InterventionPlan } from "./intervention.ts";
 import { cloneTensor, runBlocks } from "./layered_forward.ts";
 

@@ -7,7 +7,7 @@ import {
   tinyModel,
 } from "../../../test/reference/tiny_models.ts";
 import { LlamaRunner } from "../../model/llama/llama_runner.ts";
-import { perplexity } from "../scoring/perplexity.ts";
+import { perplexity } from "../eval/mod.ts";
 import { collectHiddenStats } from "./analysis.ts";
 import { type MassiveCriterion, PAPER_CRITERION } from "./hidden_stats.ts";
 import { type InterventionPlan, interventionPlan } from "./intervention.ts";

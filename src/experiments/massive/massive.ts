@@ -13,13 +13,10 @@
  * A model without massive activations gets the statistics and the untouched perplexity only; nothing is
  * made up for it.
  */
-import { loadModel, type LoadModelOptions } from "../../model/load_model.ts";
 import { LlamaRunner } from "../../model/llama/llama_runner.ts";
-import type { ComputeDType } from "../../model/llama/_weights.ts";
-import type { ExecutionProvider } from "../../onnx/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
-import { datasetRecord, modelRecord } from "../../results/manifest.ts";
-import { runStage, withRunDir } from "../../results/run_dir.ts";
+import { datasetRecord } from "../../results/manifest.ts";
+import { runStage } from "../../results/run_dir.ts";
 import type { LoadOptions } from "../../data/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { progress } from "../../util/progress.ts";
@@ -51,14 +48,13 @@ import {
   massiveRows,
   tokenLabel,
 } from "./tables.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /** Massive entries kept per sequence and layer for locations and means (all are counted). */
 const MAX_MASSIVE = 64;
 
 /** Options of {@link runMassive}. */
-export interface MassiveOptions {
-  model: string;
-  tokenizer?: string;
+export interface MassiveOptions extends RunOptions {
   /** Analysis sequences (paper: 10). */
   sequences: number;
   seqLen: number;
@@ -72,24 +68,8 @@ export interface MassiveOptions {
   batch?: number;
   /** Score at most this many perplexity windows per corpus (default all). */
   pplWindows?: number;
-  ep?: ExecutionProvider;
-  threads?: number;
-  dtype?: ComputeDType;
-  /** Run directory (default results/runs/massive-<stamp>). */
-  out?: string;
-  /** Parent of new run directories. */
-  root?: string;
-  /** The command line's arguments, for the manifest. */
-  argv?: string[];
-  /** Where datasets and models come from (mirror, cache, downloads). */
-  data?: LoadOptions;
-  modelLoad?: Omit<LoadModelOptions, "tokenizer">;
-  /** Graph cache root, or false (tests). */
-  graphCache?: string | false;
   /** stdout lines (default console.log). */
   log?: (line: string) => void;
-  /** No progress bars. */
-  quiet?: boolean;
 }
 
 /** What the run found (also `summary.json`). */
@@ -135,29 +115,15 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
     pplWindows: options.pplWindows ?? null,
     topK: TOP_K,
     maxMassive: MAX_MASSIVE,
-    dtype: options.dtype ?? "float32",
-    threads: options.threads ?? null,
+    dtype: options.engine.dtype,
+    threads: options.engine.threads ?? null,
   };
-  return await withRunDir({
-    command: "massive",
-    argv: options.argv ?? [],
-    config,
-    seed: options.seed,
-    executionProvider: options.ep ?? "cpu",
-    dir: options.out,
-    root: options.root,
-  }, async (run) => {
-    const model = await loadModel(options.model, { ...options.modelLoad, tokenizer: options.tokenizer });
-    await run.recordModel(modelRecord(model));
+  const spec = { ...options, argv: options.argv ?? [], command: "massive", config, seed: options.seed };
+  return await experimentRun(spec, async ({ run, model }) => {
     const modelHash = contentHash({ files: model.files.map((f) => f.sha256), config: model.config });
-    const runner = new LlamaRunner(model, {
-      ep: options.ep,
-      threads: options.threads,
-      dtype: options.dtype,
-      ...(options.graphCache === undefined ? {} : { cache: options.graphCache }),
-    });
+    const runner = new LlamaRunner(model, options.engine);
     try {
-      const corpus = await loadCorpus(primary, model.tokenizer, options.seqLen, options.data);
+      const corpus = await loadCorpus(primary, model.tokenizer, options.seqLen, options.load);
       const bos = options.bos ? model.tokenizer.bosTokenId : null;
       if (options.bos && bos === null) {
         throw new ActpatError("parse --bos", `the tokenizer of ${options.model} has no BOS token`);
@@ -229,14 +195,14 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         let pplCorpus: Corpus;
         if (name === primary) pplCorpus = corpus;
         else {
-          const reason = await unavailable(name, options.data);
+          const reason = await unavailable(name, options.load);
           if (reason) {
             skipped.push({ corpus: name, reason });
             log(`skip perplexity on ${name}: ${reason}`);
             continue;
           }
           try {
-            pplCorpus = await loadCorpus(name, model.tokenizer, options.seqLen, options.data);
+            pplCorpus = await loadCorpus(name, model.tokenizer, options.seqLen, options.load);
           } catch (err) {
             if (!(err instanceof ActpatError)) throw err;
             skipped.push({ corpus: name, reason: err.message });

@@ -62,11 +62,10 @@ function baseOptions(root: string, mirror: string, lines: string[]): MassiveOpti
     criterion: { absolute: 100, ratio: 1000 },
     batch: 2,
     pplWindows: 4,
-    threads: 1,
+    engine: { ep: "cpu", dtype: "float32", threads: 1, cache: join(root, "graphs") },
     root: join(root, "runs"),
-    data: { mirror, cache: join(root, "cache"), download: false, strictRows: false },
+    load: { mirror, cache: join(root, "cache"), download: false, strictRows: false },
     modelLoad: { mirror: null, cacheDir: join(root, "cache"), quiet: true },
-    graphCache: join(root, "graphs"),
     log: (l) => lines.push(l),
     quiet: true,
   };

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
 import { averageRanks, spearman } from "./spearman.ts";
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
 
 function assertClose(actual: number, expected: number, rel: number, abs = 0, msg = ""): void {
   const tol = rel * Math.abs(expected) + abs;
   assert.ok(Math.abs(actual - expected) <= tol, `${msg} ${actual} vs ${expected} (tol ${tol})`);
-}
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
 }
 
 // Tolerances: rho is a ratio of float64 sums of ranks, exact to a few ulps (1e-14 absolute); p-values go

@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { logGamma, regularizedIncompleteBeta, studentTTwoSidedP } from "./special_functions.ts";
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
 
 /** |actual − expected| <= rel·|expected| + abs. */
 function assertClose(actual: number, expected: number, rel: number, abs = 0, msg = ""): void {
   const tol = rel * Math.abs(expected) + abs;
   assert.ok(Math.abs(actual - expected) <= tol, `${msg} ${actual} vs ${expected} (tol ${tol})`);
-}
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
 }
 
 Deno.test("logGamma: exact values and scipy.special.gammaln", () => {

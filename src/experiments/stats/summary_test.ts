@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
 import { boxplotStats, mean, meanStderr, median, quantile, quartiles, std } from "./summary.ts";
+import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
 
 function assertClose(actual: number, expected: number, tol: number, msg = ""): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${msg} ${actual} vs ${expected} (tol ${tol})`);
-}
-
-function assertThrowsMsg(fn: () => unknown, part: string): void {
-  assert.throws(fn, (e: unknown) => e instanceof Error && e.message.includes(part));
 }
 
 const X = new Float64Array([3.1, -2.0, 7.5, 0.25, 4.0, 4.0, 12.0, -30.0, 5.5]);

@@ -131,8 +131,3 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
     );
   });
 }
-
-/** The rule table, for callers that list what can be differentiated. */
-export function hasGradientRule(opType: string): boolean {
-  return opType in GRADIENT_RULES;
-}

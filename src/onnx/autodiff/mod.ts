@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { type GradientOptions, gradients, hasGradientRule } from "./gradients.ts";
+export { type GradientOptions, gradients } from "./gradients.ts";
 export {
   type GradContext,
   GRADIENT_RULES,

@@ -1,0 +1,202 @@
+/**
+ * The inputs s of the activation experiments (density, similarity, relevance), as the paper's code builds
+ * them (Qian2333/Exploring-Activation-Patterns-of-Parameters-in-Language-Models @93503116):
+ *  - prompt datasets: `get_dataset(name, tokenizer, nsample)` (lib/dataset/__init__.py) shuffles the split's
+ *    row indices and keeps the first nsample, then tokenizes `gen_prompt` with BOS (`tokenizer(prompt)`),
+ *    untruncated; we draw the rows with src/data's seeded sampler instead of Python's `random`. The loaders of
+ *    boolq, mmlu, siqa, piqa, hellaswag and humaneval ignore `shot` and `max_len` (only gsm8k takes `shot`), so
+ *    the paper's `shot=3` (distribution_draw.py) changes nothing for them: `shots` defaults to 0 here and, when
+ *    given, prepends shots as src/data's `promptText` builds them.
+ *  - c4: `get_c4_nlabel` — a document drawn until it is longer than 256 tokens, then a random 256-token window
+ *    (src/data `calibrationWindows`); wikitext2: `get_wikitext2_nlabel` — the train split's rows joined with
+ *    " ", tokenized once, random 256-token windows (src/data `randomWindows`). `maxLen` is that window length.
+ */
+import {
+  calibrationWindows,
+  type DatasetHandle,
+  type LoadedSplit,
+  type LoadOptions,
+  openDataset,
+  promptText,
+  randomWindows,
+  sampleExamples,
+  type TokenEncoder,
+  windowTokens,
+} from "../../data/mod.ts";
+import { contentHash } from "../../results/content_hash.ts";
+import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
+import type { RunDir } from "../../results/run_dir.ts";
+import { ActpatError } from "../../util/errors.ts";
+
+/**
+ * The split each dataset's examples come from in the paper's loaders: `validation` for boolq, piqa, siqa,
+ * hellaswag (lib/dataset/<name>.py) and mmlu (`cais/mmlu` all/validation), `test` for gsm8k and humaneval,
+ * `train` for c4 and wikitext2 (lib/dataset/__init__.py).
+ */
+export const PAPER_SAMPLE_SPLITS: Readonly<Record<string, string>> = {
+  boolq: "validation",
+  piqa: "validation",
+  siqa: "validation",
+  hellaswag: "validation",
+  mmlu: "validation",
+  gsm8k: "test",
+  humaneval: "test",
+  c4: "train",
+  wikitext2: "train",
+};
+
+/** One input: its dataset, a stable id (row id, or `doc:start` / `@start` of a corpus window) and its tokens. */
+export interface ActivationSample {
+  dataset: string;
+  id: string;
+  tokens: number[];
+}
+
+/** The samples of one dataset and the manifest records of the splits they came from. */
+export interface DatasetSamples {
+  dataset: string;
+  split: string;
+  samples: ActivationSample[];
+  records: DatasetRecord[];
+}
+
+/** Options of {@link activationSamples}. */
+export interface SampleOptions {
+  count: number;
+  seed: number;
+  /** Few-shot examples prepended to prompts (default 0, as the paper's loaders); corpora ignore it. */
+  shots?: number;
+  /** Window length of corpus samples (the paper's 256). */
+  maxLen: number;
+  tokenizer: TokenEncoder;
+  /** Split to draw from (default {@link PAPER_SAMPLE_SPLITS}, else the dataset's first split). */
+  split?: string;
+  load?: LoadOptions;
+}
+
+/** The split {@link activationSamples} uses for `name` unless told otherwise. */
+export function defaultSampleSplit(handle: DatasetHandle): string {
+  return PAPER_SAMPLE_SPLITS[handle.spec.name] ?? Object.keys(handle.spec.splits)[0];
+}
+
+/**
+ * `count` seeded inputs of dataset `name`, in draw order; a larger `count` with the same seed extends a
+ * smaller draw (so the first N of a 2N draw are the N-sample draw).
+ */
+export async function activationSamples(name: string, options: SampleOptions): Promise<DatasetSamples> {
+  const handle = openDataset(name, options.load ?? {});
+  const split = options.split ?? defaultSampleSplit(handle);
+  const { count, seed, maxLen, tokenizer } = options;
+  const shots = options.shots ?? 0;
+  const action = `sample activation inputs of ${name}/${split}`;
+  if (!Number.isInteger(count) || count < 1) {
+    throw new ActpatError(action, `count ${count} is not a positive integer`);
+  }
+  const kind = handle.spec.kind;
+  if (kind === "sentence-pair") {
+    throw new ActpatError(action, "a sentence-pair dataset has two inputs per example (use deno task sts)");
+  }
+  const loaded = await handle.split(split);
+  if (kind === "perplexity-corpus") {
+    const texts = loaded.docs.map((d) => handle.spec.kind === "perplexity-corpus" ? handle.spec.text(d) : "");
+    if (name === "c4") {
+      const windows = calibrationWindows(texts, tokenizer, { nsamples: count, seqLen: maxLen, seed });
+      return {
+        dataset: name,
+        split,
+        samples: windows.map((w) => ({ dataset: name, id: `${w.doc}:${w.start}`, tokens: w.tokens })),
+        records: [datasetRecord(loaded, {
+          windows: {
+            seed,
+            seqLen: maxLen,
+            docs: windows.map((w) => w.doc),
+            starts: windows.map((w) => w.start),
+          },
+        })],
+      };
+    }
+    const ids = Int32Array.from(tokenizer.encode(texts.join(" "), { addBos: true }));
+    const windows = randomWindows(ids, { nsamples: count, seqLen: maxLen, seed });
+    return {
+      dataset: name,
+      split,
+      samples: windows.starts.map((start, i) => ({
+        dataset: name,
+        id: `@${start}`,
+        tokens: Array.from(windowTokens(windows, i)),
+      })),
+      records: [datasetRecord(loaded, { windows: { seed, seqLen: maxLen, starts: windows.starts } })],
+    };
+  }
+  const drawn = await sampleExamples(handle, split, count, seed);
+  const samples: ActivationSample[] = [];
+  for (const example of drawn.examples) {
+    const text = await promptText(handle, example, shots);
+    samples.push({ dataset: name, id: String(example.id), tokens: tokenizer.encode(text, { addBos: true }) });
+  }
+  const records = [datasetRecord(loaded, { examples: { seed, ids: drawn.ids } })];
+  const shotSplit = handle.spec.paper?.shotSplit;
+  if (shots > 0 && shotSplit && shotSplit !== split) {
+    // The shots come from another split: its files are inputs of the run too.
+    records.push(datasetRecord(await handle.split(shotSplit) as LoadedSplit));
+  }
+  return { dataset: name, split, samples, records };
+}
+
+/** A dataset left out of a run, and why. */
+export interface SkippedDataset {
+  dataset: string;
+  reason: string;
+}
+
+/**
+ * Samples of every named dataset. One whose split cannot be had (not in the mirror or cache, download failed)
+ * is skipped: `skip <name>: <reason>` goes to stderr and the run's manifest config lists it under `skipped`.
+ * Bad names, splits, counts and damaged files are errors, not skips.
+ */
+export async function loadSamplesOrSkip(
+  run: RunDir,
+  requests: readonly { dataset: string; count: number }[],
+  options: Omit<SampleOptions, "count" | "split"> & {
+    splits?: Readonly<Record<string, string>>;
+    quiet?: boolean;
+  },
+): Promise<{ samples: Map<string, DatasetSamples>; skipped: SkippedDataset[] }> {
+  const samples = new Map<string, DatasetSamples>();
+  const skipped: SkippedDataset[] = [];
+  for (const { dataset, count } of requests) {
+    try {
+      const got = await activationSamples(dataset, { ...options, count, split: options.splits?.[dataset] });
+      samples.set(dataset, got);
+      for (const r of got.records) await run.recordDataset(r);
+    } catch (err) {
+      // Only a split that cannot be had is skipped; a damaged or malformed file stays an error.
+      if (
+        !(err instanceof ActpatError) || !/^Cannot load dataset .* is not in the mirror/.test(err.message)
+      ) throw err;
+      skipped.push({ dataset, reason: err.message });
+      if (!options.quiet) {
+        console.error(`skip ${dataset}: ${err.message} (--split ${dataset}=SPLIT picks another split)`);
+      }
+    }
+  }
+  // Token lengths drive time and memory (prompts are not truncated, as in the paper): recorded per dataset.
+  const sampleTokens = Object.fromEntries(
+    [...samples].map(([name, d]) => {
+      const lengths = d.samples.map((s) => s.tokens.length).sort((a, b) => a - b);
+      return [name, {
+        min: lengths[0],
+        median: lengths[lengths.length >> 1],
+        max: lengths[lengths.length - 1],
+      }];
+    }),
+  );
+  run.manifest.config = { ...run.manifest.config, skipped, sampleTokens };
+  await run.save();
+  return { samples, skipped };
+}
+
+/** Content hash of sample token sequences (stage inputs). */
+export function samplesHash(samples: readonly { dataset: string; id: string; tokens: number[] }[]): string {
+  return contentHash(samples.map((s) => [s.dataset, s.id, Int32Array.from(s.tokens)]));
+}

@@ -1,0 +1,17 @@
+/**
+ * Density of activated parameters (paper finding 1, Figure 1): per dataset, decoder layer and linear, how many
+ * parameters have a mean activation A(s, w) = |w ∂y(s)/∂w| above γ. `runDensity` writes the run directory
+ * (run.ts), `densityFromRun` recomputes it for another γ without the model; the statistic is density.ts, its
+ * histogram histogram.ts, and the per-layer counts N_i that prune's activation allocation reads are counts.ts.
+ *
+ * @module
+ */
+export { activationSums, DENSITY_COLUMNS, type GammaSpec, parseGamma } from "./density.ts";
+export {
+  type DensityFromOptions,
+  densityFromRun,
+  type DensityResult,
+  type DensityRunOptions,
+  runDensity,
+} from "./run.ts";
+export { computeDensityCounts, readDensityCounts } from "./counts.ts";

@@ -1,0 +1,267 @@
+/**
+ * Calibration sequences for pruning, by dataset name:
+ *
+ * - `c4`: Wanda's windows (locuslab/wanda lib/data.py `get_c4`): random documents longer than seqLen, a
+ *   random window of each (`calibrationWindows` in src/data);
+ * - `wikitext2`: the split's rows joined with " ", tokenized once, random windows (wanda `get_wikitext2`);
+ * - multiple-choice tasks: the paper's `get_<task>_calibration` (Qian2333/Exploring-Activation-Patterns-of-
+ *   Parameters-in-Language-Models lib/dataset/<task>.py @93503116): `nsamples` rows drawn at random, each
+ *   prompt followed by further prompts joined with "\n###\n" until the text has seqLen tokens, then cut to
+ *   seqLen. The fill prompts are the split's rows nsamples, nsamples + 1, ... in file order, one running
+ *   counter for all windows, as in the paper's code. Three variants, per task (see {@link TASK_CALIBRATION}).
+ *
+ * The paper and Wanda draw with Python's `random`; we draw with PCG32 (src/data/prng.ts), so the rows and
+ * windows differ from theirs but follow the same procedure; every row, document and start used is returned.
+ */
+import {
+  calibrationWindows,
+  type DatasetHandle,
+  type LoadOptions,
+  openDataset,
+  randomWindows,
+  sampleExamples,
+  type TokenEncoder,
+  windowTokens,
+} from "../../data/mod.ts";
+import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
+import { ActpatError } from "../../util/errors.ts";
+
+/** A calibration set as given on the command line: `c4`, `wikitext2`, `boolq`, or `name:split`. */
+export interface CalibrationSpec {
+  dataset: string;
+  /** Default: {@link defaultCalibrationSplit}. */
+  split?: string;
+}
+
+/**
+ * How the paper builds a task's calibration text:
+ * - `prompts`: prompt_i, then "\n###\n" + prompt_j until long enough (BoolQ);
+ * - `answers`: prompt_i + answer_i, then "\n###\n" + prompt_j + answer_j (the length is checked before each
+ *   answer is appended) (PIQA, MMLU);
+ * - `prefill`: prompt_i and 100 further prompts first, then more until long enough (SIQA, HellaSwag).
+ */
+export type TaskCalibrationStyle = "prompts" | "answers" | "prefill";
+
+/** The paper's calibration style per task, with the function it reproduces. */
+export const TASK_CALIBRATION: Record<string, { style: TaskCalibrationStyle; reference: string }> = {
+  boolq: { style: "prompts", reference: "lib/dataset/boolq.py get_boolq_calibration" },
+  piqa: { style: "answers", reference: "lib/dataset/piqa.py get_piqa_calibration" },
+  mmlu: { style: "answers", reference: "lib/dataset/mmlu.py get_mmlu_calibration" },
+  siqa: { style: "prefill", reference: "lib/dataset/siqa.py get_siqa_calibration" },
+  hellaswag: { style: "prefill", reference: "lib/dataset/hellaswag.py get_hellaswag_calibration" },
+};
+
+/** Prompts the `prefill` style adds before it first checks the length (`while num_count < 100`). */
+const PREFILL_PROMPTS = 100;
+const SEPARATOR = "\n###\n";
+
+/**
+ * The split calibration reads by default: train everywhere (Wanda, the paper), except MMLU, whose
+ * `auxiliary_train` the paper uses is not registered: its validation split (evaluation reads test).
+ */
+export function defaultCalibrationSplit(dataset: string): string {
+  return dataset === "mmlu" ? "validation" : "train";
+}
+
+/** Parses `name` or `name:split`. */
+export function parseCalibration(text: string): CalibrationSpec {
+  const m = /^([\w-]+)(?::([\w-]+))?$/.exec(text.trim());
+  if (!m) {
+    throw new ActpatError(
+      "parse --calibration",
+      `"${text}" is not a dataset name or name:split (e.g. boolq:validation)`,
+    );
+  }
+  return m[2] ? { dataset: m[1], split: m[2] } : { dataset: m[1] };
+}
+
+/** Throws unless `dataset` can calibrate (c4, wikitext2 or a task of {@link TASK_CALIBRATION}). */
+export function checkCalibrationDataset(dataset: string): void {
+  if (dataset === "c4" || dataset === "wikitext2" || dataset in TASK_CALIBRATION) return;
+  throw new ActpatError(
+    `calibrate on "${dataset}"`,
+    `calibration sets are c4, wikitext2 and the tasks ${Object.keys(TASK_CALIBRATION).join(", ")}`,
+  );
+}
+
+/** `name` or `name:split` back to text. */
+export function calibrationLabel(spec: CalibrationSpec): string {
+  return spec.split ? `${spec.dataset}:${spec.split}` : spec.dataset;
+}
+
+/** Sampling options of a calibration set. */
+export interface CalibrationOptions {
+  nsamples: number;
+  seqLen: number;
+  seed: number;
+  /** Dataset resolution (mirror, cache, downloads; `strictRows: false` only for test files). */
+  load?: LoadOptions;
+  /** No notice on stderr when the default split is replaced. */
+  quiet?: boolean;
+}
+
+/** Calibration sequences and exactly where they came from. */
+export interface CalibrationSet {
+  dataset: string;
+  split: string;
+  /** How they were built: "wanda-c4", "wanda-wikitext2" or "paper-<style>". */
+  procedure: string;
+  sequences: number[][];
+  /** For the run manifest: files with digests, and the windows (corpora) or drawn rows (tasks). */
+  record: DatasetRecord;
+  /** Tasks: rows [start, end) of the split used as fill prompts, in order. */
+  fillRows?: [number, number];
+  /** Set when the default split was not available and another was used. */
+  note?: string;
+}
+
+/** Builds the calibration sequences of `spec` (each exactly `seqLen` tokens). */
+export async function calibrationSet(
+  spec: CalibrationSpec,
+  tokenizer: TokenEncoder,
+  options: CalibrationOptions,
+): Promise<CalibrationSet> {
+  const { nsamples, seqLen, seed } = options;
+  checkCalibrationDataset(spec.dataset);
+  if (!Number.isInteger(nsamples) || nsamples < 1) {
+    throw new ActpatError("build calibration set", `nsamples ${nsamples} is not a positive integer`);
+  }
+  const dataset = openDataset(spec.dataset, options.load);
+  const { split, note } = await calibrationSplit(dataset, spec.split);
+  if (note && !options.quiet) console.error(note);
+  const corpus = dataset.spec;
+  const loaded = await dataset.split(split);
+  if (corpus.kind === "perplexity-corpus" && spec.dataset === "c4") {
+    const texts = loaded.docs.map((d) => corpus.text(d));
+    const windows = calibrationWindows(texts, tokenizer, { nsamples, seqLen, seed });
+    return {
+      dataset: spec.dataset,
+      split,
+      ...(note ? { note } : {}),
+      procedure: "wanda-c4",
+      sequences: windows.map((w) => w.tokens),
+      record: datasetRecord(loaded, {
+        windows: { seed, seqLen, docs: windows.map((w) => w.doc), starts: windows.map((w) => w.start) },
+      }),
+    };
+  }
+  if (corpus.kind === "perplexity-corpus") {
+    const text = loaded.docs.map((d) => corpus.text(d)).join(" ");
+    const ids = Int32Array.from(tokenizer.encode(text, { addBos: true }));
+    const w = randomWindows(ids, { nsamples, seqLen, seed });
+    return {
+      dataset: spec.dataset,
+      split,
+      ...(note ? { note } : {}),
+      procedure: `wanda-${spec.dataset}`,
+      sequences: w.starts.map((_, i) => Array.from(windowTokens(w, i))),
+      record: datasetRecord(loaded, { windows: { seed, seqLen, starts: w.starts } }),
+    };
+  }
+  checkCalibrationDataset(spec.dataset);
+  const task = TASK_CALIBRATION[spec.dataset];
+  const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
+  return note ? { ...set, note } : set;
+}
+
+/**
+ * The split to calibrate on: the one asked for, else the default ({@link defaultCalibrationSplit}) when it can
+ * be had (mirror, cache or a working download), else the first registered split on disk, with a note saying
+ * so (the offline mirror holds only the evaluation splits of the tasks: calibrating on one is then explicit in
+ * the note and in pruning.json).
+ */
+export async function calibrationSplit(
+  dataset: DatasetHandle,
+  asked: string | undefined,
+): Promise<{ split: string; note?: string }> {
+  if (asked !== undefined) return { split: asked };
+  const spec = dataset.spec;
+  const preferred = defaultCalibrationSplit(spec.name);
+  let why: string;
+  try {
+    await dataset.split(preferred);
+    return { split: preferred };
+  } catch (err) {
+    if (!(err instanceof ActpatError) || !/^Cannot (load dataset|find split)/.test(err.message)) throw err;
+    why = err.message;
+  }
+  for (const split of Object.keys(spec.splits)) {
+    if (split === preferred) continue;
+    try {
+      await dataset.split(split);
+    } catch {
+      continue;
+    }
+    return {
+      split,
+      note:
+        `calibration: ${spec.name}/${preferred} is not available (${why}); using ${spec.name}/${split} instead`,
+    };
+  }
+  throw new ActpatError(`calibrate on "${spec.name}"`, `no split of it is available (${why})`);
+}
+
+async function taskCalibration(
+  dataset: DatasetHandle,
+  split: string,
+  tokenizer: TokenEncoder,
+  options: { nsamples: number; seqLen: number; seed: number },
+  style: TaskCalibrationStyle,
+): Promise<CalibrationSet> {
+  const { nsamples, seqLen, seed } = options;
+  const name = dataset.spec.name;
+  const paper = dataset.spec.paper;
+  if (!paper || (style === "answers" && !paper.answer)) {
+    throw new ActpatError(`calibrate on "${name}"`, "the registry has no paper prompt for it");
+  }
+  const prompt = paper.prompt;
+  const answer = paper.answer ?? (() => "");
+  const loaded = await dataset.split(split);
+  const docs = loaded.docs;
+  const drawn = await sampleExamples(dataset, split, nsamples, seed);
+  let j = nsamples;
+  const next = () => {
+    if (j >= docs.length) {
+      throw new ActpatError(
+        `build the ${name} calibration set`,
+        `the fill prompts ran past the ${docs.length} rows of split "${split}"; use fewer --nsamples or a shorter --seq-len`,
+      );
+    }
+    return docs[j++];
+  };
+  const encode = (text: string) => tokenizer.encode(text, { addBos: true });
+  const sequences: number[][] = [];
+  for (const i of drawn.ids) {
+    const doc = docs[i];
+    let text = prompt(doc);
+    let tokens: number[];
+    if (style === "answers") {
+      tokens = encode(text);
+      text += answer(doc);
+      while (tokens.length < seqLen) {
+        const d = next();
+        text += SEPARATOR + prompt(d);
+        tokens = encode(text);
+        text += answer(d);
+      }
+    } else {
+      if (style === "prefill") {
+        for (let k = 0; k < PREFILL_PROMPTS; k++) text += SEPARATOR + prompt(next());
+      }
+      tokens = encode(text);
+      while (tokens.length < seqLen) {
+        text += SEPARATOR + prompt(next());
+        tokens = encode(text);
+      }
+    }
+    sequences.push(tokens.slice(0, seqLen));
+  }
+  return {
+    dataset: name,
+    split,
+    procedure: `paper-${style}`,
+    sequences,
+    record: datasetRecord(loaded, { examples: { seed, ids: drawn.ids } }),
+    fillRows: [nsamples, j],
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Pruning (`deno task prune`): Wanda or magnitude masks (wanda_mask.ts, magnitude_mask.ts, mask.ts) applied
+ * layer by layer, each layer calibrated on the outputs of the already-pruned ones (sequential.ts), with a
+ * uniform, activation-guided (the paper's formula) or OWL layer allocation (layer_allocation.ts), calibrated
+ * on calibration_sets.ts; prune.ts runs it and writes the Hugging Face checkpoint (pruned_checkpoint.ts).
+ *
+ * @module
+ */
+export {
+  type Allocation,
+  ALLOCATIONS,
+  defaultPruneConfig,
+  type PruneConfig,
+  type PrunedModel,
+  pruneModel,
+  runPrune,
+  SPARSITY_SCHEMA,
+  sparsityRows,
+} from "./prune.ts";
+export { type PruneMethod } from "./sequential.ts";
+export {
+  calibrationLabel,
+  type CalibrationSet,
+  calibrationSet,
+  type CalibrationSpec,
+  checkCalibrationDataset,
+  defaultCalibrationSplit,
+  parseCalibration,
+} from "./calibration_sets.ts";

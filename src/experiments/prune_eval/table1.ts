@@ -1,0 +1,158 @@
+/**
+ * `deno task table1`: the paper's Table 1 — the dense model, magnitude pruning, uniform Wanda, Wanda with the
+ * paper's activation-based layer allocation, and OWL + Wanda at one sparsity, each evaluated on every task →
+ * `table1.csv` (long format: one row per variant, task and metric) and `sparsity.csv` (per variant, layer and
+ * linear). Each variant is a stage of the run directory, so an interrupted run resumes where it stopped.
+ */
+import type { CsvRow, CsvSchema } from "../../results/csv.ts";
+import { ActpatError } from "../../util/errors.ts";
+import { runVariant, variantContext, variantSummary, writeVariantTables } from "./_variant.ts";
+import {
+  type Allocation,
+  calibrationLabel,
+  type CalibrationSet,
+  calibrationSet,
+  type PruneConfig,
+  type PruneMethod,
+  SPARSITY_SCHEMA,
+} from "../prune/mod.ts";
+import { type EvalConfig, evalTasks, openEvalTasks } from "../eval/mod.ts";
+import { experimentRun, type RunOptions } from "../experiment_run.ts";
+
+/** One row group of Table 1. */
+export interface Table1Variant {
+  label: string;
+  method: PruneMethod | "dense";
+  allocation: Allocation | "none";
+}
+
+/** The paper's rows, in its order. */
+export const TABLE1_VARIANTS: readonly Table1Variant[] = [
+  { label: "dense", method: "dense", allocation: "none" },
+  { label: "magnitude", method: "magnitude", allocation: "uniform" },
+  { label: "wanda", method: "wanda", allocation: "uniform" },
+  { label: "wanda-activation", method: "wanda", allocation: "activation" },
+  { label: "wanda-owl", method: "wanda", allocation: "owl" },
+];
+
+/** Columns of `table1.csv`. */
+export const TABLE1_SCHEMA: CsvSchema = [
+  { name: "model", type: "string", description: "model reference as given" },
+  { name: "method", type: "string", description: "dense, magnitude or wanda" },
+  { name: "allocation", type: "string", description: "layer allocation: none, uniform, activation, owl" },
+  { name: "sparsity", type: "number", description: "mean target sparsity (0 for dense)" },
+  { name: "task", type: "string", description: "evaluated dataset" },
+  { name: "metric", type: "string", description: "ppl, nll, acc, acc_norm (as eval.csv)" },
+  { name: "value", type: "number", description: "metric value" },
+  { name: "stderr", type: "number", nullable: true, description: "standard error (lm-eval mean_stderr)" },
+  { name: "n", type: "integer", description: "examples scored (windows for ppl, tokens for nll)" },
+  { name: "scoring", type: "string", description: "lm-eval, paper, or perplexity" },
+  { name: "shots", type: "integer", description: "few-shot examples per prompt" },
+];
+
+/** Columns of table1's `sparsity.csv`: `sparsity.csv` of `prune` per variant. */
+export const VARIANT_SPARSITY_SCHEMA: CsvSchema = [
+  { name: "method", type: "string", description: "magnitude or wanda" },
+  { name: "allocation", type: "string", description: "layer allocation" },
+  ...SPARSITY_SCHEMA,
+];
+
+/** Options of {@link runTable1}. */
+export interface Table1Options extends RunOptions {
+  /** Pruning settings shared by the variants (method and allocation are set per variant). */
+  prune: PruneConfig;
+  eval: EvalConfig;
+  /** Labels of {@link TABLE1_VARIANTS} to run (default all). */
+  variants?: string[];
+  /** Keep each pruned checkpoint under `<run dir>/models/<label>` (default: removed after evaluation). */
+  keepModels?: boolean;
+  quiet?: boolean;
+}
+
+/** Runs Table 1 into a run directory; returns its path and the rows of `table1.csv`. */
+export async function runTable1(opts: Table1Options): Promise<{ dir: string; rows: CsvRow[] }> {
+  const variants = (opts.variants ?? TABLE1_VARIANTS.map((v) => v.label)).map((label) => {
+    const v = TABLE1_VARIANTS.find((x) => x.label === label);
+    if (!v) {
+      throw new ActpatError(
+        "parse --variants",
+        `"${label}" is not one of ${TABLE1_VARIANTS.map((x) => x.label).join(", ")}`,
+      );
+    }
+    return v;
+  });
+  const tasks = evalTasks(opts.eval.tasks);
+  const config = {
+    model: opts.model,
+    tokenizer: opts.tokenizer ?? null,
+    variants: variants.map((v) => v.label),
+    prune: { ...opts.prune, calibration: calibrationLabel(opts.prune.calibration) },
+    eval: opts.eval,
+    keepModels: opts.keepModels ?? false,
+    dtype: opts.engine.dtype,
+  };
+  const spec = { ...opts, command: "table1", config, seed: opts.prune.seed };
+  return await experimentRun(spec, async ({ run, model }) => {
+    const opened = await openEvalTasks(tasks, opts.load);
+    const ctx = variantContext(run, model, opened, opts);
+    const rows: CsvRow[] = [];
+    const sparsity: CsvRow[] = [];
+    const summary: Record<string, unknown>[] = [];
+    // The variants share one calibration set: build it once, when a variant first needs it.
+    let calibration: Promise<CalibrationSet> | undefined;
+    const sharedCalibration = () =>
+      calibration ??= calibrationSet(opts.prune.calibration, model.tokenizer, {
+        nsamples: opts.prune.nsamples,
+        seqLen: opts.prune.seqLen ?? model.config.maxPositionEmbeddings,
+        seed: opts.prune.seed,
+        load: opts.load,
+        quiet: opts.quiet,
+      });
+    for (const v of variants) {
+      const prune: PruneConfig | null = v.method === "dense"
+        ? null
+        : { ...opts.prune, method: v.method, allocation: v.allocation as Allocation };
+      if (!opts.quiet) console.error(`table1: ${v.label}`);
+      const result = await runVariant(ctx, {
+        stage: `table1.${v.label}`,
+        label: v.label,
+        prune,
+        inputs: { variant: v },
+        calibration: sharedCalibration,
+      });
+      const s = prune === null
+        ? 0
+        : prune.pattern === "unstructured"
+        ? prune.sparsity
+        : meanOf(result.targets);
+      for (const r of result.rows) {
+        rows.push({ ...r, method: v.method, allocation: v.allocation, sparsity: s });
+      }
+      for (const r of result.sparsity) sparsity.push({ method: v.method, allocation: v.allocation, ...r });
+      summary.push({ variant: v.label, ...variantSummary(result) });
+    }
+    run.manifest.config = { ...run.manifest.config, variants: summary };
+    await run.save();
+    const ordered = await writeVariantTables(
+      run,
+      {
+        file: "table1.csv",
+        schema: TABLE1_SCHEMA,
+        rows,
+        description: "Table 1: every variant on every task",
+        print: ["method", "allocation", "task", "metric", "value", "stderr", "n"],
+      },
+      {
+        schema: VARIANT_SPARSITY_SCHEMA,
+        rows: sparsity,
+        description: "target and achieved sparsity per variant",
+      },
+      opts.quiet,
+    );
+    return { dir: run.path, rows: ordered };
+  });
+}
+
+function meanOf(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
