@@ -173,8 +173,9 @@ function cudaReady(): Promise<void> {
         `the CUDA provider from npm is built for Linux x64, not ${Deno.build.os} ${Deno.build.arch}`,
       );
     }
-    await installCudaProvider(dir);
+    // The driver and libraries first: a machine that cannot run CUDA downloads nothing.
     loadCudaLibraries();
+    await installCudaProvider(dir);
   })();
   cudaSetup.catch(() => cudaSetup = undefined);
   return cudaSetup;

@@ -30,14 +30,40 @@ Deno.test("parseEp accepts the providers, defaults to cpu and names a bad flag",
   );
 });
 
-Deno.test("an unavailable provider gives an error that says how to get it", async () => {
-  // This onnxruntime-node install has no CUDA provider library (it cannot be installed here).
-  if (epUnavailableReason("cuda") === undefined) return;
-  await assertRejectsMsg(
-    () => createSession(tiny(), { ep: "cuda" }),
-    'Cannot create session: execution provider "cuda" is not available in this onnxruntime-node build',
-  );
-  await assertRejectsMsg(() => createSession(tiny(), { ep: "cuda" }), "CUDA 12");
+const hasCudaDriver = (() => {
+  try {
+    Deno.dlopen("libcuda.so.1", {}).close();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "--ep cuda without an NVIDIA driver says so and downloads nothing",
+  ignore: hasCudaDriver,
+  async fn() {
+    const requests: string[] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+      requests.push(req.url);
+      return new Response("no", { status: 404 });
+    });
+    const cache = await Deno.makeTempDir();
+    const saved = { r: Deno.env.get("NPM_CONFIG_REGISTRY"), c: Deno.env.get("ACTPAT_CACHE") };
+    Deno.env.set("NPM_CONFIG_REGISTRY", `http://127.0.0.1:${server.addr.port}`);
+    Deno.env.set("ACTPAT_CACHE", cache);
+    try {
+      await assertRejectsMsg(() => createSession(tiny(), { ep: "cuda" }), "libcuda.so.1 (the NVIDIA driver)");
+      assertEquals(requests, []);
+      assertEquals([...Deno.readDirSync(cache)], []);
+    } finally {
+      for (const [k, v] of [["NPM_CONFIG_REGISTRY", saved.r], ["ACTPAT_CACHE", saved.c]] as const) {
+        v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
+      }
+      await server.shutdown();
+      await Deno.remove(cache, { recursive: true });
+    }
+  },
 });
 
 Deno.test("createSession validates threads; runSession round-trips typed arrays", async () => {
