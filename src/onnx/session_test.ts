@@ -4,7 +4,6 @@ import * as op from "./ops.ts";
 import { serializeGraph } from "./serialize.ts";
 import {
   createSession,
-  epUnavailableReason,
   hostTensor,
   parseEp,
   runSession,
