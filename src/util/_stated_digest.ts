@@ -75,18 +75,22 @@ export async function checkStated(
   expected: string | undefined,
 ): Promise<{ by: VerifiedBy } | { problem: string }> {
   if (expected && got.sha256 !== expected) {
-    return { problem: `its sha256 is ${got.sha256}, expected ${expected}` };
+    return { problem: `sha256 mismatch (expected ${expected}, got ${got.sha256})` };
   }
   if (stated.size !== undefined && got.bytes !== stated.size) {
-    return { problem: `it has ${got.bytes} bytes but the server states ${stated.size}` };
+    return { problem: `size mismatch (the server states ${stated.size} bytes, got ${got.bytes})` };
   }
   if (stated.sha256 && got.sha256 !== stated.sha256) {
-    return { problem: `its sha256 is ${got.sha256} but the hub states ${stated.sha256} (${stated.source})` };
+    return {
+      problem: `sha256 mismatch (the hub states ${stated.sha256} in ${stated.source}, got ${got.sha256})`,
+    };
   }
   if (stated.gitSha1) {
     const sha1 = await gitBlobSha1(path);
     if (sha1 !== stated.gitSha1) {
-      return { problem: `its git blob id is ${sha1} but the hub states ${stated.gitSha1} (${stated.source})` };
+      return {
+        problem: `git blob id mismatch (the hub states ${stated.gitSha1} in ${stated.source}, got ${sha1})`,
+      };
     }
   }
   const by: VerifiedBy = stated.sha256

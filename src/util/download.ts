@@ -175,8 +175,8 @@ async function fetchVerified(
         await Deno.remove(partial).catch(() => {});
         throw new ActpatError(
           `download ${url}`,
-          `the file received is not the one stated: ${verdict.problem}; it was not kept (run again; if this ` +
-            "persists, the server or a proxy on the way serves a damaged file)",
+          `${verdict.problem}; the file was not kept (run again; if this persists, the server or a proxy on ` +
+            "the way serves a damaged file)",
         );
       }
       await Deno.rename(partial, dest);

@@ -127,10 +127,8 @@ Deno.test("downloadToCache removes a download whose sha256 does not match", asyn
   const wrong = "0".repeat(64);
   await assert.rejects(downloadToCache(url, dest, { quiet: true, sha256: wrong }), {
     name: "ActpatError",
-    message: `Cannot download ${url}: the file received is not the one stated: its sha256 is ${
-      hex(t.data)
-    }, expected ${wrong}; it was not kept (run again; if this persists, the server or a proxy on the way ` +
-      "serves a damaged file)",
+    message: `Cannot download ${url}: sha256 mismatch (expected ${wrong}, got ${hex(t.data)}); the file was ` +
+      "not kept (run again; if this persists, the server or a proxy on the way serves a damaged file)",
   });
   assert.deepEqual(await siblings(dest), []);
 });
@@ -206,10 +204,9 @@ Deno.test("a corrupt LFS file served with the true sha256 in X-Linked-Etag is re
   const corrupt = await Deno.readFile(join(h.root, "served/o/r/resolve/main/model.safetensors"));
   await assert.rejects(downloadToCache(url, dest, { quiet: true }), {
     name: "ActpatError",
-    message: `Cannot download ${url}: the file received is not the one stated: its sha256 is ${
-      hex(corrupt)
-    } but the hub states ${hex(h.weights)} (X-Linked-Etag); it was not kept (run again; if this persists, ` +
-      "the server or a proxy on the way serves a damaged file)",
+    message: `Cannot download ${url}: sha256 mismatch (the hub states ${hex(h.weights)} in X-Linked-Etag, ` +
+      `got ${hex(corrupt)}); the file was not kept (run again; if this persists, the server or a proxy on ` +
+      "the way serves a damaged file)",
   });
   assert.deepEqual(await siblings(dest), []);
 });
@@ -230,7 +227,7 @@ Deno.test("a file kept in git is checked against its git blob id, the hub's ETag
     const blob = createHash("sha1").update(`blob ${h.config.length}\0`).update(h.config).digest("hex");
     await assert.rejects(
       downloadToCache(`${h.base}/config.json`, dest, { quiet: true }),
-      new RegExp(`its git blob id is ${blob} but the hub states ${wrong} \\(ETag\\)`),
+      new RegExp(`git blob id mismatch \\(the hub states ${wrong} in ETag, got ${blob}\\)`),
     );
     assert.deepEqual(await siblings(dest), []);
   }
