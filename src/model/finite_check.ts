@@ -151,7 +151,8 @@ export async function findNonfinite(
       byFile.set(t.source.path, list);
     }
   }
-  const pending: { path: string; tensors: WeightTensor[]; id: Awaited<ReturnType<typeof fileIdentity>> }[] = [];
+  const pending: { path: string; tensors: WeightTensor[]; id: Awaited<ReturnType<typeof fileIdentity>> }[] =
+    [];
   for (const [path, list] of byFile) {
     const id = await fileIdentity(path);
     if ((await recall("finite", id, options.cacheDir)) !== true) pending.push({ path, tensors: list, id });
@@ -160,7 +161,9 @@ export async function findNonfinite(
     (a, p) => a + p.tensors.reduce((b, t) => b + (t.source.kind === "file" ? t.source.byteLength : 0), 0),
     0,
   );
-  const bar = total >= SHOW_PROGRESS && !options.quiet ? progress("check weights", total, { unit: "B" }) : null;
+  const bar = total >= SHOW_PROGRESS && !options.quiet
+    ? progress("check weights", total, { unit: "B" })
+    : null;
   for (const p of pending) {
     const sorted = [...p.tensors].sort((a, b) =>
       (a.source.kind === "file" ? a.source.offset : 0) - (b.source.kind === "file" ? b.source.offset : 0)
@@ -204,12 +207,16 @@ export async function checkFiniteWeights(
   const more = bad.length > 3 ? `; and ${bad.length - 3} more tensors` : "";
   const allow = options.allowNonfinite ?? Deno.env.get("ACTPAT_ALLOW_NONFINITE") === "1";
   if (allow) {
-    if (!options.quiet) console.error(`warning: loading non-finite weights (--allow-nonfinite): ${listed}${more}`);
+    if (!options.quiet) {
+      console.error(`warning: loading non-finite weights (--allow-nonfinite): ${listed}${more}`);
+    }
     return bad;
   }
   throw new ActpatError(
     "load model",
-    `${bad.length === 1 ? "a tensor holds" : `${bad.length} tensors hold`} NaN or ±Inf values: ${listed}${more}. ` +
+    `${
+      bad.length === 1 ? "a tensor holds" : `${bad.length} tensors hold`
+    } NaN or ±Inf values: ${listed}${more}. ` +
       "The checkpoint is damaged; pass --allow-nonfinite (ACTPAT_ALLOW_NONFINITE=1) to load it anyway",
   );
 }

@@ -61,7 +61,11 @@ Deno.test("findNonfinite counts NaN and ±Inf of F32, F16 and BF16 tensors exact
   let at = 0;
   for (const t of tensors) {
     const size = t.dtype === "F32" ? 4 : 2;
-    header[t.name] = { dtype: t.dtype, shape: [t.bytes.length / size], data_offsets: [at, at + t.bytes.length] };
+    header[t.name] = {
+      dtype: t.dtype,
+      shape: [t.bytes.length / size],
+      data_offsets: [at, at + t.bytes.length],
+    };
     at += t.bytes.length;
   }
   const data = new Uint8Array(at);
@@ -85,7 +89,9 @@ Deno.test("findNonfinite counts NaN and ±Inf of F32, F16 and BF16 tensors exact
 async function damagedHf(dir: string, tensor: string, index: number, value: number): Promise<string> {
   const out = join(dir, "stories-hf");
   await Deno.mkdir(out);
-  for await (const e of Deno.readDir(STORIES_HF)) await Deno.copyFile(join(STORIES_HF, e.name), join(out, e.name));
+  for await (const e of Deno.readDir(STORIES_HF)) {
+    await Deno.copyFile(join(STORIES_HF, e.name), join(out, e.name));
+  }
   const path = join(out, "model.safetensors");
   const t = (await readSafetensorsHeader(path)).tensors.find((x) => x.name === tensor)!;
   assert.equal(t.source.kind, "file");
@@ -104,7 +110,9 @@ Deno.test("loadModel refuses a NaN weight naming its tensor, layer and module; a
   await assert.rejects(loadModel(dir, { cacheDir, allowNonfinite: false }), {
     name: "ActpatError",
     message: "Cannot load model: a tensor holds NaN or ±Inf values: model.layers.2.mlp.down_proj.weight " +
-      `(layer 2, mlp.down_proj) in ${join(dir, "model.safetensors")}: 1 NaN, 0 ±Inf, first at element 1234. ` +
+      `(layer 2, mlp.down_proj) in ${
+        join(dir, "model.safetensors")
+      }: 1 NaN, 0 ±Inf, first at element 1234. ` +
       "The checkpoint is damaged; pass --allow-nonfinite (ACTPAT_ALLOW_NONFINITE=1) to load it anyway",
   });
   const model = await loadModel(dir, { cacheDir, allowNonfinite: true, quiet: true });

@@ -94,7 +94,9 @@ Deno.test("resolveModel downloads a single-file checkpoint folder from the hub o
 Deno.test("resolveModel downloads the shard index and every shard of a folder inside a repo", async () => {
   await using hub = await fakeHub();
   const got = await resolveModel("test/sharded/sub", hub.options);
-  const files = [...Deno.readDirSync(got.path)].map((e) => e.name).filter((n) => !n.endsWith(".download.json"))
+  const files = [...Deno.readDirSync(got.path)].map((e) => e.name).filter((n) =>
+    !n.endsWith(".download.json")
+  )
     .sort();
   assert.deepEqual(files, [
     ".actpat-complete.json",
@@ -145,13 +147,16 @@ Deno.test("a reference with '..' cannot leave the mirror or the cache: refused w
   await Deno.mkdir(join(tmp.path, "etc"));
   const ref = "a/../../../etc";
   assert.ok((await Deno.stat(join(mirror, "models", ref))).isDirectory, "the escape target exists");
-  for (const [options, root] of [
-    [{ mirror }, join(mirror, "models")],
-    [{ mirror: null, cacheDir: join(tmp.path, "cache") }, join(tmp.path, "cache/hub")],
-  ] as const) {
+  for (
+    const [options, root] of [
+      [{ mirror }, join(mirror, "models")],
+      [{ mirror: null, cacheDir: join(tmp.path, "cache") }, join(tmp.path, "cache/hub")],
+    ] as const
+  ) {
     await assert.rejects(resolveModel(ref, options), {
       name: "ActpatError",
-      message: `Cannot resolve model ${ref}: "${ref}" would leave ${root} (no "..", absolute or backslashed ` +
+      message:
+        `Cannot resolve model ${ref}: "${ref}" would leave ${root} (no "..", absolute or backslashed ` +
         "segments in a mirror or hub reference); give a local path starting with ./ or / for a folder elsewhere",
     });
   }
@@ -166,7 +171,9 @@ Deno.test("a hub folder cached by an older version (no verified marker) is verif
   for (const f of ["config.json", "tokenizer.json", "model.safetensors"]) {
     await Deno.copyFile(join(STORIES_HF, f), join(served, f));
   }
-  const server = serveHub(join(tmp.path, "served"), { lfs: ["/test/stories/resolve/main/model.safetensors"] });
+  const server = serveHub(join(tmp.path, "served"), {
+    lfs: ["/test/stories/resolve/main/model.safetensors"],
+  });
   try {
     const cacheDir = join(tmp.path, "cache");
     const options = { mirror: null, cacheDir, endpoint: server.url, quiet: true };
@@ -179,7 +186,10 @@ Deno.test("a hub folder cached by an older version (no verified marker) is verif
     const weights = await Deno.readFile(join(dir, "model.safetensors"));
     weights[weights.length - 1] ^= 1;
     await Deno.writeFile(join(dir, "model.safetensors"), weights);
-    await Deno.writeTextFile(join(dir, ".actpat-complete.json"), JSON.stringify({ ref: "test/stories", files: [] }));
+    await Deno.writeTextFile(
+      join(dir, ".actpat-complete.json"),
+      JSON.stringify({ ref: "test/stories", files: [] }),
+    );
 
     await resolveModel("test/stories", options);
     assert.deepEqual(

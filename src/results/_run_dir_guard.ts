@@ -32,7 +32,9 @@ export async function lockRunFolder(dir: string, what: string): Promise<FileLock
   if ("holder" in got) {
     throw new ActpatError(
       action,
-      `another run is writing there (${describeHolder(got.holder)}); wait for it to end, or choose another --out`,
+      `another run is writing there (${
+        describeHolder(got.holder)
+      }); wait for it to end, or choose another --out`,
     );
   }
   return got;
@@ -84,7 +86,10 @@ export async function inspectRunFolder(
   }
   if (previous.command !== command) {
     if (force) return { kind: "replace", previous };
-    throw new ActpatError(action, `it holds a "${previous.command}" run, not "${command}"; ${fix} replace it`);
+    throw new ActpatError(
+      action,
+      `it holds a "${previous.command}" run, not "${command}"; ${fix} replace it`,
+    );
   }
   const changed = configChanges(previous, config);
   if (changed.length > 0) {

@@ -61,7 +61,13 @@ export class RunDir {
   #unhook: () => void = () => {};
 
   /** Use {@link createRunDir}; `lock` is the folder's, `stale` the earlier run's outputs to drop at the end. */
-  constructor(path: string, manifest: Manifest, now: () => Date, lock: FileLock | null = null, stale: string[] = []) {
+  constructor(
+    path: string,
+    manifest: Manifest,
+    now: () => Date,
+    lock: FileLock | null = null,
+    stale: string[] = [],
+  ) {
     this.path = path;
     this.manifest = manifest;
     this.now = now;

@@ -86,17 +86,27 @@ Deno.test("a folder that is not an actpat run is refused, its files untouched; -
   await Deno.writeTextFile(join(dir, "density.csv"), "my own numbers\n");
   await Deno.writeTextFile(join(dir, "notes.txt.partial"), "my draft\n");
   await assert.rejects(createRunDir({ command: "density", config: CONFIG, dir, force: false }), {
-    message: `Cannot use ${dir} as the run directory: it holds files (density.csv, notes.txt.partial) but no ` +
+    message:
+      `Cannot use ${dir} as the run directory: it holds files (density.csv, notes.txt.partial) but no ` +
       "manifest.json: it is not an actpat run, and its files could be overwritten; choose another --out, or " +
       "pass --force to write there anyway",
   });
-  assert.deepEqual(await listFiles(dir), ["density.csv", "notes.txt.partial"], "nothing added, nothing removed");
+  assert.deepEqual(
+    await listFiles(dir),
+    ["density.csv", "notes.txt.partial"],
+    "nothing added, nothing removed",
+  );
   assert.equal(await Deno.readTextFile(join(dir, "density.csv")), "my own numbers\n");
 
   await withRunDir({ command: "density", config: CONFIG, dir, force: true }, async (run) => {
     await run.writeText("summary.txt", "x", "summary");
   });
-  assert.deepEqual(await listFiles(dir), ["density.csv", "manifest.json", "notes.txt.partial", "summary.txt"]);
+  assert.deepEqual(await listFiles(dir), [
+    "density.csv",
+    "manifest.json",
+    "notes.txt.partial",
+    "summary.txt",
+  ]);
 });
 
 Deno.test("a file, an empty folder, a damaged manifest", async () => {
@@ -124,14 +134,20 @@ Deno.test("a file, an empty folder, a damaged manifest", async () => {
 Deno.test("a run of another configuration is refused naming what differs; --force replaces it", async () => {
   await using tmp = await tempDir();
   const dir = join(tmp.path, "run");
-  await withRunDir({ command: "density", config: { samples: 64, gamma: "2e-6", seed: 0 }, dir }, async (run) => {
-    await runStage(run, "sums", "h-sums", () => 1);
-    await run.writeText("density.csv", "old\n", "counts");
-    await run.writeText("histogram.csv", "old\n", "histogram");
-    // What a run adds to its own config while it goes must not count as another configuration.
-    run.manifest.config = { ...run.manifest.config, gammaValue: 2e-6 };
-  });
-  await withRunDir({ command: "density", config: { samples: 64, gamma: "2e-6", seed: 0 }, dir }, async () => {});
+  await withRunDir(
+    { command: "density", config: { samples: 64, gamma: "2e-6", seed: 0 }, dir },
+    async (run) => {
+      await runStage(run, "sums", "h-sums", () => 1);
+      await run.writeText("density.csv", "old\n", "counts");
+      await run.writeText("histogram.csv", "old\n", "histogram");
+      // What a run adds to its own config while it goes must not count as another configuration.
+      run.manifest.config = { ...run.manifest.config, gammaValue: 2e-6 };
+    },
+  );
+  await withRunDir(
+    { command: "density", config: { samples: 64, gamma: "2e-6", seed: 0 }, dir },
+    async () => {},
+  );
   const other = { samples: 32, gamma: "q0.99", seed: 0 };
   await assert.rejects(createRunDir({ command: "density", config: other, dir, force: false }), {
     message: `Cannot use ${dir} as the run directory: it holds a "density" run of another configuration ` +

@@ -130,7 +130,8 @@ Deno.test("resuming a directory of another command, or a bad stage name, is refu
     await assert.rejects(runStage(run, "../x", "h", () => 1), /Cannot run stage "\.\.\/x": stage names use/);
     await run.finish("ok");
     await assert.rejects(createRunDir({ command: "density", dir, force: false }), {
-      message: `Cannot use ${dir} as the run directory: it holds a "prune" run, not "density"; choose another ` +
+      message:
+        `Cannot use ${dir} as the run directory: it holds a "prune" run, not "density"; choose another ` +
         "--out, or pass --force to replace it",
     });
   });

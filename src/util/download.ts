@@ -148,7 +148,9 @@ async function reuse(
   }
   const verdict = await checkStated(dest, got, stated, expected);
   if ("problem" in verdict) {
-    if (!options.quiet) console.error(`${dest} is damaged or outdated (${verdict.problem}): downloading again`);
+    if (!options.quiet) {
+      console.error(`${dest} is damaged or outdated (${verdict.problem}): downloading again`);
+    }
     await discard(dest);
     return null;
   }
@@ -180,7 +182,12 @@ async function fetchVerified(
         );
       }
       await Deno.rename(partial, dest);
-      await writeSidecar(dest, { url, ...got, verifiedBy: verdict.by, stated: outcome.stated.source ?? null });
+      await writeSidecar(dest, {
+        url,
+        ...got,
+        verifiedBy: verdict.by,
+        stated: outcome.stated.source ?? null,
+      });
       return { path: dest, ...got, verifiedBy: verdict.by };
     }
     if (outcome.kind === "restart") continue;

@@ -49,7 +49,11 @@ Deno.test("downloadToCache fetches a file, records its sha256 and reuses it with
   assert.deepEqual(got, { path: dest, sha256: hex(t.data), bytes: t.data.length, verifiedBy: "expected" });
   assert.deepEqual(await Deno.readFile(dest), t.data);
   const sidecar = JSON.parse(await Deno.readTextFile(dest + ".download.json"));
-  assert.deepEqual([sidecar.sha256, sidecar.bytes, sidecar.verifiedBy], [hex(t.data), t.data.length, "expected"]);
+  assert.deepEqual([sidecar.sha256, sidecar.bytes, sidecar.verifiedBy], [
+    hex(t.data),
+    t.data.length,
+    "expected",
+  ]);
   assert.deepEqual(await siblings(dest), ["weights.bin", "weights.bin.download.json"]);
   const again = await downloadToCache(url, dest, { quiet: true });
   assert.equal(again.sha256, hex(t.data));
@@ -127,7 +131,8 @@ Deno.test("downloadToCache removes a download whose sha256 does not match", asyn
   const wrong = "0".repeat(64);
   await assert.rejects(downloadToCache(url, dest, { quiet: true, sha256: wrong }), {
     name: "ActpatError",
-    message: `Cannot download ${url}: sha256 mismatch (expected ${wrong}, got ${hex(t.data)}); the file was ` +
+    message:
+      `Cannot download ${url}: sha256 mismatch (expected ${wrong}, got ${hex(t.data)}); the file was ` +
       "not kept (run again; if this persists, the server or a proxy on the way serves a damaged file)",
   });
   assert.deepEqual(await siblings(dest), []);
@@ -187,7 +192,12 @@ Deno.test("an LFS file is checked against the sha256 the hub states in X-Linked-
   await using h = await hub();
   const dest = join(h.cache, "model.safetensors");
   const got = await downloadToCache(`${h.base}/model.safetensors`, dest, { quiet: true });
-  assert.deepEqual(got, { path: dest, sha256: hex(h.weights), bytes: h.weights.length, verifiedBy: "sha256" });
+  assert.deepEqual(got, {
+    path: dest,
+    sha256: hex(h.weights),
+    bytes: h.weights.length,
+    verifiedBy: "sha256",
+  });
   // The hub's redirect is followed by hand so its headers are seen; the bytes come from the CDN.
   assert.deepEqual(h.server.requests.map((r) => `${r.method} ${r.path}`), [
     "GET /o/r/resolve/main/model.safetensors",
@@ -243,7 +253,11 @@ Deno.test("a cached file without a verified digest is verified before reuse; a d
   await Deno.writeTextFile(good + ".sha256", `${hex(h.weights)}  model.safetensors\n`);
   const reused = await downloadToCache(url, good, { quiet: true });
   assert.equal(reused.verifiedBy, "sha256");
-  assert.deepEqual(h.server.requests.map((r) => r.method), ["HEAD"], "verified by a HEAD request, not fetched");
+  assert.deepEqual(
+    h.server.requests.map((r) => r.method),
+    ["HEAD"],
+    "verified by a HEAD request, not fetched",
+  );
   assert.deepEqual(await siblings(good), ["model.safetensors", "model.safetensors.download.json"]);
   // Verified once: the next reuse asks nothing.
   await downloadToCache(url, good, { quiet: true });

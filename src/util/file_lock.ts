@@ -101,5 +101,7 @@ async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
 
 /** `pid 123 on host, since <time>: <what>`, for messages about a held lock. */
 export function describeHolder(holder: LockHolder | null): string {
-  return holder ? `pid ${holder.pid} on ${holder.host} since ${holder.since}: ${holder.what}` : "another process";
+  return holder
+    ? `pid ${holder.pid} on ${holder.host} since ${holder.since}: ${holder.what}`
+    : "another process";
 }

@@ -59,7 +59,9 @@ export function osErrorToActpat(err: Error): ActpatError {
   if ((notCapable && err instanceof notCapable) || permission) {
     const [, kind, target] = permission ?? [];
     return new ActpatError(
-      kind ? `${kind === "write" ? "write" : kind === "read" ? "read" : `use ${kind} on`} ${target}` : "continue",
+      kind
+        ? `${kind === "write" ? "write" : kind === "read" ? "read" : `use ${kind} on`} ${target}`
+        : "continue",
       `Deno's permissions for this task do not allow it (${err.message})`,
       { cause: err },
     );
