@@ -8,8 +8,8 @@ import type { ComputeDType } from "../src/model/llama/_weights.ts";
 import { closest } from "../src/data/dataset_spec.ts";
 import { ActpatError } from "../src/util/errors.ts";
 
+/** The top-level handler every task's main runs in: one `error: Cannot …` line, exit codes per the README. */
 export { runMain } from "../src/util/errors.ts";
-export { EXIT_CODES } from "../src/util/exit_codes.ts";
 
 /** Flags of every model-running task: model and tokenizer refs, execution provider, threads, compute dtype. */
 export const MODEL_FLAGS = {

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { EXIT_CODES } from "./exit_codes.ts";
-import { isOsError, osErrorToActpat } from "./os_error.ts";
+import { describeOsError, isOsError } from "./os_error.ts";
 
 /**
  * Errors the user can act on. Every message reads `Cannot <action>: <detail>` and names the file, tensor,
@@ -20,7 +20,10 @@ export class ActpatError extends Error {
  */
 export function errorLine(err: unknown, task = taskName()): string {
   if (err instanceof ActpatError) return err.message;
-  if (isOsError(err)) return osErrorToActpat(err).message;
+  if (isOsError(err)) {
+    const { action, detail } = describeOsError(err);
+    return `Cannot ${action}: ${detail}`;
+  }
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return `Cannot run ${task}: internal error: ${text} (ACTPAT_DEBUG=1 prints its stack trace)`;
 }

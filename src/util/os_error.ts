@@ -1,5 +1,3 @@
-import { ActpatError } from "./errors.ts";
-
 /** What each system call of a Deno error message was doing, as the verb of `Cannot <action>`. */
 const ACTIONS: Record<string, string> = {
   open: "open",
@@ -46,32 +44,29 @@ export function isOsError(err: unknown): err is Error {
 }
 
 /**
- * Turns an operating-system error (`Deno.errors.PermissionDenied`, `NotFound`, `IsADirectory`, ...) into
- * `Cannot <action> <path>: <what went wrong>`, naming the path Deno's message names. Deno writes them as
- * `Permission denied (os error 13): writefile '/x/y'`; its permission checks as `Requires write access to
- * "/x", run again with the --allow-write flag`.
- * @example osErrorToActpat(new Deno.errors.NotFound("No such file or directory (os error 2): readfile '/a'"))
- * // → ActpatError "Cannot read /a: no such file or directory"
+ * What an operating-system error (`Deno.errors.PermissionDenied`, `NotFound`, `IsADirectory`, ...) was
+ * doing and what went wrong, as the two halves of `Cannot <action>: <detail>`, naming the path Deno's
+ * message names. Deno writes them as `Permission denied (os error 13): writefile '/x/y'`; its permission
+ * checks as `Requires write access to "/x", run again with the --allow-write flag`.
+ * @example describeOsError(new Deno.errors.NotFound("No such file or directory (os error 2): readfile '/a'"))
+ * // → { action: "read /a", detail: "no such file or directory" }
  */
-export function osErrorToActpat(err: Error): ActpatError {
+export function describeOsError(err: Error): { action: string; detail: string } {
   const notCapable = (Deno.errors as Record<string, unknown>).NotCapable as (new () => Error) | undefined;
   const permission = err.message.match(/^Requires (\w+) access to "?([^",]+)"?/);
   if ((notCapable && err instanceof notCapable) || permission) {
     const [, kind, target] = permission ?? [];
-    return new ActpatError(
-      kind
-        ? `${kind === "write" ? "write" : kind === "read" ? "read" : `use ${kind} on`} ${target}`
-        : "continue",
-      `Deno's permissions for this task do not allow it (${err.message})`,
-      { cause: err },
-    );
+    const verb = kind === "write" ? "write" : kind === "read" ? "read" : `use ${kind} on`;
+    return {
+      action: kind ? `${verb} ${target}` : "continue",
+      detail: `Deno's permissions for this task do not allow it (${err.message})`,
+    };
   }
   const m = err.message.match(/^(.*?) \(os error \d+\)(?:: (\w+) '([^']*)'(?: -> '([^']*)')?)?$/s);
   const what = (m?.[1] ?? err.message).replace(/^\w/, (c) => c.toLowerCase());
   const code = osCode(err);
-  const hint = code && HINTS[code] ? ` (${HINTS[code]})` : "";
-  if (!m?.[2]) return new ActpatError("continue", `${what}${hint}`, { cause: err });
+  const detail = `${what}${code && HINTS[code] ? ` (${HINTS[code]})` : ""}`;
+  if (!m?.[2]) return { action: "continue", detail };
   const verb = ACTIONS[m[2]] ?? m[2];
-  const action = m[4] !== undefined ? `${verb} ${m[3]} to ${m[4]}` : `${verb} ${m[3]}`;
-  return new ActpatError(action, `${what}${hint}`, { cause: err });
+  return { action: m[4] !== undefined ? `${verb} ${m[3]} to ${m[4]}` : `${verb} ${m[3]}`, detail };
 }

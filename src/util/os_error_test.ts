@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { ActpatError, errorLine } from "./errors.ts";
-import { isOsError, osErrorToActpat } from "./os_error.ts";
+import { describeOsError, isOsError } from "./os_error.ts";
 
 /** The error `fn` throws (it must throw). */
 async function thrown(fn: () => Promise<unknown>): Promise<Error> {
@@ -45,7 +45,8 @@ Deno.test("real OS errors become 'Cannot <action> <path>: <detail>' naming the p
   for (const [fn, message] of cases) {
     const err = await thrown(fn);
     assert.ok(isOsError(err), err.message);
-    assert.equal(osErrorToActpat(err).message, message);
+    const { action, detail } = describeOsError(err);
+    assert.equal(`Cannot ${action}: ${detail}`, message);
     assert.equal(errorLine(err), message);
   }
 });
