@@ -60,20 +60,21 @@ export class RunDir {
   #saving: Promise<void> = Promise.resolve();
   #unhook: () => void = () => {};
 
-  /** Use {@link createRunDir}; `lock` is the folder's, `stale` the earlier run's outputs to drop at the end. */
+  /**
+   * Use {@link createRunDir}. `lock` is the folder's, held until {@link RunDir.finish}; `stale` lists the
+   * outputs of the run this one replaces, removed when it ends well unless written again.
+   */
   constructor(
     path: string,
     manifest: Manifest,
-    now: () => Date,
-    lock: FileLock | null = null,
-    stale: string[] = [],
+    options: { now: () => Date; lock?: FileLock; stale?: string[] },
   ) {
     this.path = path;
     this.manifest = manifest;
-    this.now = now;
-    this.#lock = lock;
-    this.#stale = stale;
-    if (lock) {
+    this.now = options.now;
+    this.#lock = options.lock ?? null;
+    this.#stale = options.stale ?? [];
+    if (this.#lock) {
       active.add(this);
       this.#unhook = onInterrupt((signal) => this.#interrupted(signal));
     }
@@ -211,7 +212,7 @@ function stamp(d: Date): string {
 export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
   const now = options.now ?? (() => new Date());
   const fresh = newManifest({ ...options, now: now() });
-  const what = `${fresh.commandLine}`;
+  const what = fresh.commandLine;
   if (options.dir !== undefined) {
     const dir = options.dir;
     const lock = await lockRunFolder(dir, what);
@@ -234,7 +235,7 @@ export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
         }
         : fresh;
       const stale = state.kind === "replace" ? (state.previous?.outputs.map((o) => o.file) ?? []) : [];
-      const run = new RunDir(dir, manifest, now, lock, stale);
+      const run = new RunDir(dir, manifest, { now, lock, stale });
       await run.save();
       return run;
     } catch (err) {
@@ -253,7 +254,7 @@ export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
       if (err instanceof Deno.errors.AlreadyExists) continue;
       throw err;
     }
-    const run = new RunDir(path, fresh, now, await lockRunFolder(path, what));
+    const run = new RunDir(path, fresh, { now, lock: await lockRunFolder(path, what) });
     await run.save();
     return run;
   }
