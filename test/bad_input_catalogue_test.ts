@@ -242,6 +242,18 @@ const CASES: Case[] = [
     error: () => 'Cannot find dataset "nosuch"',
   },
   {
+    name: "a dataset name that is a path",
+    task: "density",
+    args: () => ["--model", M, "--datasets", "../../etc", "--gamma", "1"],
+    error: () => 'Cannot find dataset "../../etc"',
+  },
+  {
+    name: "a split that is a path",
+    task: "density",
+    args: () => ["--model", M, ...DENSITY, "--split", "boolq=../../etc"],
+    error: () => 'Cannot parse --split: "boolq=../../etc" is not of the form dataset=split',
+  },
+  {
     name: "unknown eval task",
     task: "eval",
     args: () => ["--model", M, "--tasks", "nope"],
