@@ -13,6 +13,12 @@ export interface FileIdentity {
   mtimeMs: number;
 }
 
+/** Which memo (`sha256`, `finite`) and the cache root (default {@link cacheDir}). */
+export interface MemoOptions {
+  kind: string;
+  root?: string;
+}
+
 /** The identity of `path` now. */
 export async function fileIdentity(path: string): Promise<FileIdentity> {
   const real = await Deno.realPath(path);
@@ -30,7 +36,7 @@ function entryPath(kind: string, id: FileIdentity, root: string | undefined): st
  * size and modification time; undefined otherwise. Kept in `<cache>/<kind>/`, so a 13 GB checkpoint is
  * read once and later runs only stat it.
  */
-export async function recall(kind: string, id: FileIdentity, root?: string): Promise<unknown> {
+export async function recall(id: FileIdentity, { kind, root }: MemoOptions): Promise<unknown> {
   try {
     const e = entrySchema.parse(JSON.parse(await Deno.readTextFile(entryPath(kind, id, root))));
     if (e.path === id.real && e.size === id.size && e.mtimeMs === id.mtimeMs) return e.value;
@@ -41,7 +47,7 @@ export async function recall(kind: string, id: FileIdentity, root?: string): Pro
 }
 
 /** Remembers `value` about the file; a read-only cache only costs the next run the work again. */
-export async function remember(kind: string, id: FileIdentity, value: unknown, root?: string): Promise<void> {
+export async function remember(id: FileIdentity, value: unknown, { kind, root }: MemoOptions): Promise<void> {
   const entry = { path: id.real, size: id.size, mtimeMs: id.mtimeMs, value };
   await writeFileAtomic(entryPath(kind, id, root), JSON.stringify(entry) + "\n").catch(() => {});
 }

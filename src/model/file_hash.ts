@@ -14,13 +14,13 @@ export async function sha256Cached(
   options: { cacheDir?: string; quiet?: boolean } = {},
 ): Promise<{ sha256: string; bytes: number }> {
   const id = await fileIdentity(path);
-  const known = await recall("sha256", id, options.cacheDir);
+  const known = await recall(id, { kind: "sha256", root: options.cacheDir });
   if (typeof known === "string" && /^[0-9a-f]{64}$/.test(known)) return { sha256: known, bytes: id.size };
   const bar = id.size >= SHOW_PROGRESS && !options.quiet
     ? progress(`sha256 ${path}`, id.size, { unit: "B" })
     : null;
   const sha256 = await sha256File(id.real, { onBytes: (n) => bar?.tick(n) });
   bar?.done();
-  await remember("sha256", id, sha256, options.cacheDir);
+  await remember(id, sha256, { kind: "sha256", root: options.cacheDir });
   return { sha256, bytes: id.size };
 }

@@ -155,7 +155,9 @@ export async function findNonfinite(
     [];
   for (const [path, list] of byFile) {
     const id = await fileIdentity(path);
-    if ((await recall("finite", id, options.cacheDir)) !== true) pending.push({ path, tensors: list, id });
+    if ((await recall(id, { kind: "finite", root: options.cacheDir })) !== true) {
+      pending.push({ path, tensors: list, id });
+    }
   }
   const total = pending.reduce(
     (a, p) => a + p.tensors.reduce((b, t) => b + (t.source.kind === "file" ? t.source.byteLength : 0), 0),
@@ -169,7 +171,7 @@ export async function findNonfinite(
       (a.source.kind === "file" ? a.source.offset : 0) - (b.source.kind === "file" ? b.source.offset : 0)
     );
     const bad = await scanFile(p.path, sorted, (n) => bar?.tick(n));
-    if (bad.length === 0) await remember("finite", p.id, true, options.cacheDir);
+    if (bad.length === 0) await remember(p.id, true, { kind: "finite", root: options.cacheDir });
     found.push(...bad);
   }
   bar?.done();

@@ -77,7 +77,7 @@ export async function resolveModel(ref: string, options: ResolveOptions = {}): P
   const mirror = options.mirror === undefined ? mirrorDir() : options.mirror;
   // A reference that is not a local path is looked up under the mirror, else the cache: it may not leave them.
   const root = mirror ? join(mirror, "models") : join(options.cacheDir ?? cacheDir(), "hub");
-  const candidate = joinInside(root, ref, `resolve model ${ref}`);
+  const candidate = joinInside(root, ref, { action: `resolve model ${ref}` });
   if (mirror) {
     const found = await statOrNull(candidate);
     if (found) return { ref, path: resolve(candidate), isFile: found.isFile, source: "mirror" };

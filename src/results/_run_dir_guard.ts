@@ -48,9 +48,7 @@ export async function lockRunFolder(dir: string, what: string): Promise<FileLock
  */
 export async function inspectRunFolder(
   dir: string,
-  command: string,
-  config: Record<string, unknown>,
-  force: boolean,
+  { command, config, force }: { command: string; config: Record<string, unknown>; force: boolean },
 ): Promise<FolderState> {
   const action = `use ${dir} as the run directory`;
   const fix = "choose another --out, or pass --force to";

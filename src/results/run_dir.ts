@@ -218,7 +218,11 @@ export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
     const lock = await lockRunFolder(dir, what);
     try {
       const force = options.force ?? Deno.env.get("ACTPAT_FORCE") === "1";
-      const state = await inspectRunFolder(dir, options.command, options.config ?? {}, force);
+      const state = await inspectRunFolder(dir, {
+        command: options.command,
+        config: options.config ?? {},
+        force,
+      });
       // Files the user had in a folder that was no run are theirs, `.partial` or not.
       if (state.kind === "resume" || (state.kind === "replace" && state.previous)) {
         await removeStalePartials(dir);

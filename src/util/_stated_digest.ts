@@ -71,8 +71,7 @@ export type VerifiedBy = "expected" | "sha256" | "git-sha1" | "size" | "unverifi
 export async function checkStated(
   path: string,
   got: { sha256: string; bytes: number },
-  stated: StatedFile,
-  expected: string | undefined,
+  { stated, expected }: { stated: StatedFile; expected: string | undefined },
 ): Promise<{ by: VerifiedBy } | { problem: string }> {
   if (expected && got.sha256 !== expected) {
     return { problem: `sha256 mismatch (expected ${expected}, got ${got.sha256})` };

@@ -3,10 +3,10 @@ import { ActpatError } from "./errors.ts";
 
 /**
  * `root/rel` for a `rel` that comes from the user (a model or dataset reference), refusing one that would
- * leave `root`: an absolute path, a `..` segment, a backslash. `what` names the reference in the error.
- * @example joinInside("/hub/models", "karpathy/tinyllamas", "resolve model karpathy/tinyllamas")
+ * leave `root`: an absolute path, a `..` segment, a backslash. `action` is the error's `Cannot <action>`.
+ * @example joinInside("/hub/models", "karpathy/tinyllamas", { action: "resolve model karpathy/tinyllamas" })
  */
-export function joinInside(root: string, rel: string, action: string): string {
+export function joinInside(root: string, rel: string, { action }: { action: string }): string {
   const segments = rel.split(/[/\\]/);
   if (isAbsolute(rel) || rel.includes("\\") || segments.includes("..")) {
     throw new ActpatError(

@@ -146,7 +146,7 @@ async function reuse(
     }
     stated = head.stated;
   }
-  const verdict = await checkStated(dest, got, stated, expected);
+  const verdict = await checkStated(dest, got, { stated, expected });
   if ("problem" in verdict) {
     if (!options.quiet) {
       console.error(`${dest} is damaged or outdated (${verdict.problem}): downloading again`);
@@ -172,7 +172,7 @@ async function fetchVerified(
     const outcome = await transfer(url, partial, options);
     if (outcome.kind === "complete") {
       const got = { sha256: outcome.sha256, bytes: outcome.bytes };
-      const verdict = await checkStated(partial, got, outcome.stated, expected);
+      const verdict = await checkStated(partial, got, { stated: outcome.stated, expected });
       if ("problem" in verdict) {
         await Deno.remove(partial).catch(() => {});
         throw new ActpatError(
