@@ -5,7 +5,11 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type ExecutionProvider, parseEp } from "../src/onnx/mod.ts";
 import type { ComputeDType } from "../src/model/llama/_weights.ts";
+import { closest } from "../src/data/dataset_spec.ts";
 import { ActpatError } from "../src/util/errors.ts";
+
+/** The top-level handler every task's main runs in: one `error: Cannot …` line, exit codes per the README. */
+export { runMain } from "../src/util/errors.ts";
 
 /** Flags of every model-running task: model and tokenizer refs, execution provider, threads, compute dtype. */
 export const MODEL_FLAGS = {
@@ -16,21 +20,67 @@ export const MODEL_FLAGS = {
   dtype: { type: "string", default: "float32" },
   tf32: { type: "boolean", default: false },
   help: { type: "boolean", short: "h" },
+  /** Load a checkpoint whose weights hold NaN or ±Inf (refused by default; see src/model/finite_check.ts). */
+  "allow-nonfinite": { type: "boolean" },
 } as const satisfies ParseArgsConfig["options"];
 
-/** Parses `args` strictly; an unknown or malformed flag is `Cannot run <task>: ... (usage)`. */
+/**
+ * Flags of every task that writes a run directory ({@link RUN_DIR_TASKS}); {@link parseTaskArgs} adds them.
+ * `--force` writes into a folder that is not an actpat run, or holds a run of another configuration.
+ */
+export const RUN_FLAGS = {
+  force: { type: "boolean" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** The tasks whose `--out` is a run directory (src/results/run_dir.ts). */
+export const RUN_DIR_TASKS: ReadonlySet<string> = new Set([
+  "density",
+  "similarity",
+  "relevance",
+  "prune",
+  "eval",
+  "table1",
+  "transfer",
+  "sts",
+  "massive",
+  "reproduce",
+]);
+
+type Parsed<O extends NonNullable<ParseArgsConfig["options"]>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>
+>;
+
+/**
+ * Parses `args` strictly; an unknown or malformed flag is `Cannot run <task>: ... (usage)`, with "did you
+ * mean" for a misspelled flag. A task of {@link RUN_DIR_TASKS} also takes {@link RUN_FLAGS}. `--force` and
+ * `--allow-nonfinite` set `ACTPAT_FORCE=1` and `ACTPAT_ALLOW_NONFINITE=1`, the defaults of the run
+ * directory and the model loader, so they reach every run and model the task opens.
+ */
 export function parseTaskArgs<O extends NonNullable<ParseArgsConfig["options"]>>(
   task: string,
   usage: string,
   args: string[],
   options: O,
   allowPositionals = false,
-) {
+): Parsed<O> {
+  const all = RUN_DIR_TASKS.has(task) ? { ...RUN_FLAGS, ...options } : options;
+  let parsed;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
+    parsed = parseArgs({ args, options: all, strict: true, allowPositionals });
   } catch (err) {
-    throw new ActpatError(`run ${task}`, `${(err as Error).message}\n${usage}`);
+    throw new ActpatError(`run ${task}`, `${flagError(err as Error, all)}\n${usage}`);
   }
+  const values = parsed.values as Record<string, unknown>;
+  if (values.force === true) Deno.env.set("ACTPAT_FORCE", "1");
+  if (values["allow-nonfinite"] === true) Deno.env.set("ACTPAT_ALLOW_NONFINITE", "1");
+  return parsed as Parsed<O>;
+}
+
+/** parseArgs' message, with the nearest known flag for an unknown one (the usage line follows it). */
+function flagError(err: Error, options: NonNullable<ParseArgsConfig["options"]>): string {
+  const unknown = err.message.match(/^Unknown option '(-{1,2})([^'=]+)'/);
+  const near = unknown && closest(unknown[2], Object.keys(options));
+  return near ? `Unknown option '${unknown[1]}${unknown[2]}'; did you mean --${near}?` : err.message;
 }
 
 /** The value of a required flag, or `Cannot run <task>: --flag is required`. */

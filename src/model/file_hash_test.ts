@@ -14,9 +14,9 @@ Deno.test("sha256Cached hashes once and re-hashes when size or mtime change", as
   const [entry] = [...Deno.readDirSync(join(cacheDir, "sha256"))];
   const entryPath = join(cacheDir, "sha256", entry.name);
   // Poison the cached digest: a cache hit must return it unchanged, proving the file was not read again.
-  const poisoned = { ...JSON.parse(await Deno.readTextFile(entryPath)), sha256: "cached" };
+  const poisoned = { ...JSON.parse(await Deno.readTextFile(entryPath)), value: "c".repeat(64) };
   await Deno.writeTextFile(entryPath, JSON.stringify(poisoned));
-  assert.equal((await sha256Cached(path, { cacheDir })).sha256, "cached");
+  assert.equal((await sha256Cached(path, { cacheDir })).sha256, "c".repeat(64));
   // Same size, different mtime → hashed again.
   await Deno.writeTextFile(path, "abd");
   await Deno.utime(path, new Date(), new Date(Date.now() + 5000));

@@ -9,6 +9,7 @@ import { resolveModel, type ResolveOptions } from "./resolve_model.ts";
 import { openCheckpointWeights } from "./safetensors.ts";
 import { loadHfTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { validateWeights } from "./validate_weights.ts";
+import { checkFiniteWeights } from "./finite_check.ts";
 import type { WeightStore } from "./weights.ts";
 
 /** A weight file of a loaded model, with its size and sha256 (for run manifests). */
@@ -37,11 +38,17 @@ export interface LoadModelOptions extends ResolveOptions {
    * the checkpoint's own (for llama2.c, the sibling `tok<vocab>.bin`).
    */
   tokenizer?: string;
+  /**
+   * Load weights holding NaN or ±Inf (with a warning) instead of refusing them. Default
+   * `ACTPAT_ALLOW_NONFINITE=1`, which the tasks' `--allow-nonfinite` sets.
+   */
+  allowNonfinite?: boolean;
 }
 
 /**
  * Loads a model reference (local folder or file, mirror entry, or hub id): a Hugging Face checkpoint folder
- * or a llama2.c `.bin`. Weights are validated against the config; weight files are hashed (once, cached).
+ * or a llama2.c `.bin`. Weights are validated against the config and checked for NaN and ±Inf (see
+ * {@link checkFiniteWeights}); weight files are hashed (once, cached).
  * @example const model = await loadModel("karpathy/tinyllamas/stories260K/stories260K.bin")
  */
 export async function loadModel(ref: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
@@ -60,6 +67,7 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
     }
     const { config, weights } = await loadLlama2c(resolved.path);
     validateWeights(config, weights, resolved.path);
+    await checkFiniteWeights(weights, options);
     const tokenizer = options.tokenizer
       ? await loadTokenizerRef(options.tokenizer, config.vocabSize, options)
       : await siblingTokenizer(ref, resolved, config.vocabSize, options);
@@ -78,6 +86,7 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
   const config = await readConfig(dir);
   const { store, files } = await openCheckpointWeights(dir);
   validateWeights(config, store, join(dir, "config.json"));
+  await checkFiniteWeights(store, options);
   const tokenizer = options.tokenizer
     ? await loadTokenizerRef(options.tokenizer, config.vocabSize, options)
     : await loadHfTokenizer(dir);

@@ -4,6 +4,7 @@ import { writeFileAtomic } from "../util/atomic_write.ts";
 import { downloadToCache } from "../util/download.ts";
 import { cacheDir, mirrorDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
+import { joinInside } from "../util/contained_path.ts";
 
 /** Options of {@link resolveModel}; each defaults to its environment variable. */
 export interface ResolveOptions {
@@ -46,7 +47,11 @@ const OPTIONAL_FILES = new Set([
   "special_tokens_map.json",
   "generation_config.json",
 ]);
-/** Written into a hub folder in the cache once all its files are there, so later runs need no network. */
+/**
+ * Written into a hub folder in the cache once all its files are there and verified, so later runs need no
+ * network. A marker without `verified: true` (older versions) sends every file through the download again,
+ * which verifies the cached copies against the hub.
+ */
 const COMPLETE = ".actpat-complete.json";
 
 /** Splits `owner/repo[/path]`; null when `ref` is not shaped like a hub id. */
@@ -70,14 +75,16 @@ export async function resolveModel(ref: string, options: ResolveOptions = {}): P
   const explicitPath = isAbsolute(ref) || /^(\.{1,2}|~)(\/|$)/.test(ref);
   if (explicitPath) throw new ActpatError(`resolve model ${ref}`, "no such file or directory");
   const mirror = options.mirror === undefined ? mirrorDir() : options.mirror;
+  // A reference that is not a local path is looked up under the mirror, else the cache: it may not leave them.
+  const root = mirror ? join(mirror, "models") : join(options.cacheDir ?? cacheDir(), "hub");
+  const candidate = joinInside(root, ref, { action: `resolve model ${ref}` });
   if (mirror) {
-    const candidate = join(mirror, "models", ref);
     const found = await statOrNull(candidate);
     if (found) return { ref, path: resolve(candidate), isFile: found.isFile, source: "mirror" };
   }
   const hub = parseHubRef(ref);
   if (!hub) {
-    const where = mirror ? `, not in the mirror (${join(mirror, "models", ref)})` : "";
+    const where = mirror ? `, not in the mirror (${candidate})` : "";
     throw new ActpatError(
       `resolve model ${ref}`,
       `not a local path${where}, and not a hub id owner/repo[/path]`,
@@ -106,7 +113,7 @@ async function downloadFromHub(ref: string, hub: HubRef, options: ResolveOptions
   const dir = join(root, hub.path);
   const prefix = hub.path ? `${hub.path}/` : "";
   const marker = join(dir, options.tokenizerOnly ? `.tokenizer${COMPLETE}` : COMPLETE);
-  if (await statOrNull(marker)) return { ref, path: dir, isFile: false, source: "hub" };
+  if (await verifiedMarker(marker)) return { ref, path: dir, isFile: false, source: "hub" };
 
   const fetched: string[] = [];
   const fetchOptional = async (file: string) => {
@@ -143,7 +150,10 @@ async function downloadFromHub(ref: string, hub: HubRef, options: ResolveOptions
       );
     }
   }
-  await writeFileAtomic(marker, JSON.stringify({ ref, endpoint, files: fetched }, null, 2) + "\n");
+  await writeFileAtomic(
+    marker,
+    JSON.stringify({ ref, endpoint, files: fetched, verified: true }, null, 2) + "\n",
+  );
   return { ref, path: dir, isFile: false, source: "hub" };
 }
 
@@ -161,6 +171,14 @@ async function readIndex(path: string): Promise<string[]> {
       `read ${path}`,
       `not a valid shard index (${err instanceof Error ? err.message : err})`,
     );
+  }
+}
+
+async function verifiedMarker(path: string): Promise<boolean> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path))?.verified === true;
+  } catch {
+    return false;
   }
 }
 

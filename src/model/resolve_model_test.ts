@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serveFolder } from "../../test/fixtures/file_server.ts";
+import { serveHub } from "../../test/fixtures/hub_server.ts";
 import { MIRROR, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { parseHubRef, resolveModel } from "./resolve_model.ts";
@@ -93,7 +94,9 @@ Deno.test("resolveModel downloads a single-file checkpoint folder from the hub o
 Deno.test("resolveModel downloads the shard index and every shard of a folder inside a repo", async () => {
   await using hub = await fakeHub();
   const got = await resolveModel("test/sharded/sub", hub.options);
-  const files = [...Deno.readDirSync(got.path)].map((e) => e.name).filter((n) => !n.endsWith(".sha256"))
+  const files = [...Deno.readDirSync(got.path)].map((e) => e.name).filter((n) =>
+    !n.endsWith(".download.json")
+  )
     .sort();
   assert.deepEqual(files, [
     ".actpat-complete.json",
@@ -134,4 +137,81 @@ Deno.test("resolveModel explains refs it cannot find", async () => {
       `Cannot resolve model not-a-model: not a local path, not in the mirror (${MIRROR}/models/not-a-model), ` +
       "and not a hub id owner/repo[/path]",
   });
+});
+
+Deno.test("a reference with '..' cannot leave the mirror or the cache: refused with a clear error", async () => {
+  await using tmp = await tempDir();
+  const mirror = join(tmp.path, "mirror");
+  await Deno.mkdir(join(mirror, "models"), { recursive: true });
+  // What `a/../../../../etc` would reach by joining: a folder that exists, outside the mirror root.
+  await Deno.mkdir(join(tmp.path, "etc"));
+  const ref = "a/../../../etc";
+  assert.ok((await Deno.stat(join(mirror, "models", ref))).isDirectory, "the escape target exists");
+  for (
+    const [options, root] of [
+      [{ mirror }, join(mirror, "models")],
+      [{ mirror: null, cacheDir: join(tmp.path, "cache") }, join(tmp.path, "cache/hub")],
+    ] as const
+  ) {
+    await assert.rejects(resolveModel(ref, options), {
+      name: "ActpatError",
+      message:
+        `Cannot resolve model ${ref}: "${ref}" would leave ${root} (no "..", absolute or backslashed ` +
+        "segments in a mirror or hub reference); give a local path starting with ./ or / for a folder elsewhere",
+    });
+  }
+  await assert.rejects(resolveModel("a/../../../../etc", { mirror: MIRROR }), /would leave/);
+  await assert.rejects(resolveModel("owner\\..\\..\\etc", { mirror }), /would leave/);
+});
+
+Deno.test("a hub folder cached by an older version (no verified marker) is verified again against the hub", async () => {
+  await using tmp = await tempDir();
+  const served = join(tmp.path, "served/test/stories/resolve/main");
+  await Deno.mkdir(served, { recursive: true });
+  for (const f of ["config.json", "tokenizer.json", "model.safetensors"]) {
+    await Deno.copyFile(join(STORIES_HF, f), join(served, f));
+  }
+  const server = serveHub(join(tmp.path, "served"), {
+    lfs: ["/test/stories/resolve/main/model.safetensors"],
+  });
+  try {
+    const cacheDir = join(tmp.path, "cache");
+    const options = { mirror: null, cacheDir, endpoint: server.url, quiet: true };
+    const dir = join(cacheDir, "hub/test/stories");
+    // The older version's cache: every file, a marker without `verified`, one file damaged in place.
+    await Deno.mkdir(dir, { recursive: true });
+    for (const f of ["config.json", "tokenizer.json", "model.safetensors"]) {
+      await Deno.copyFile(join(STORIES_HF, f), join(dir, f));
+    }
+    const weights = await Deno.readFile(join(dir, "model.safetensors"));
+    weights[weights.length - 1] ^= 1;
+    await Deno.writeFile(join(dir, "model.safetensors"), weights);
+    await Deno.writeTextFile(
+      join(dir, ".actpat-complete.json"),
+      JSON.stringify({ ref: "test/stories", files: [] }),
+    );
+
+    await resolveModel("test/stories", options);
+    assert.deepEqual(
+      await Deno.readFile(join(dir, "model.safetensors")),
+      await Deno.readFile(join(STORIES_HF, "model.safetensors")),
+      "the damaged weights were replaced by the hub's",
+    );
+    const fetched = server.requests.filter((r) => r.method === "GET").map((r) => r.path);
+    assert.deepEqual(fetched, [
+      "/test/stories/resolve/main/tokenizer_config.json",
+      "/test/stories/resolve/main/special_tokens_map.json",
+      "/test/stories/resolve/main/generation_config.json",
+      "/test/stories/resolve/main/model.safetensors.index.json",
+      "/test/stories/resolve/main/model.safetensors",
+      "/cdn/test/stories/resolve/main/model.safetensors",
+    ], "intact files are verified with HEAD only; the optional ones are asked for");
+    const marker = JSON.parse(await Deno.readTextFile(join(dir, ".actpat-complete.json")));
+    assert.equal(marker.verified, true);
+    const count = server.requests.length;
+    await resolveModel("test/stories", options);
+    assert.equal(server.requests.length, count, "verified: no network the next time");
+  } finally {
+    await server.close();
+  }
 });

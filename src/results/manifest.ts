@@ -2,6 +2,7 @@ import { z } from "zod";
 import denoJson from "../../deno.json" with { type: "json" };
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { ActpatError } from "../util/errors.ts";
+import { contentHash } from "./content_hash.ts";
 import type { LoadedModel } from "../model/load_model.ts";
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "not a hex sha256");
@@ -117,6 +118,9 @@ export const Manifest = z.object({
   argv: z.array(z.string()).describe("arguments after the task name"),
   commandLine: z.string().describe("the command as typed, quoted for a POSIX shell"),
   config: z.record(z.string(), z.unknown()).describe("the resolved configuration (flags after defaults)"),
+  configHash: z.string().optional().describe(
+    "contentHash of the configuration the run started with; a run of another configuration may not resume here",
+  ),
   seed: z.number().int().nullable(),
   executionProvider: z.string().nullable(),
   model: ModelRecord.nullable(),
@@ -132,7 +136,9 @@ export const Manifest = z.object({
   startedAt: isoTime,
   resumedAt: z.array(isoTime).describe("restarts of an interrupted run in the same directory"),
   endedAt: isoTime.nullable(),
-  status: z.enum(["running", "ok", "failed"]),
+  status: z.enum(["running", "ok", "failed", "interrupted"]).describe(
+    "interrupted: stopped by SIGINT or SIGTERM; rerun the command line with --out on this folder to resume",
+  ),
   error: z.string().nullable(),
   stages: z.array(StageRecord),
   skipped: z.array(SkipRecord).default([]).describe("stages or inputs not run, and why"),
@@ -176,6 +182,7 @@ export function newManifest(options: {
     argv,
     commandLine: shellLine(["deno", "task", options.command, ...argv]),
     config: options.config ?? {},
+    configHash: contentHash(JSON.parse(JSON.stringify(options.config ?? {}))),
     seed: options.seed ?? null,
     executionProvider: options.executionProvider ?? null,
     model: null,

@@ -1,6 +1,9 @@
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { ActpatError } from "../util/errors.ts";
+import type { FileLock } from "../util/file_lock.ts";
+import { onInterrupt } from "../util/interrupt.ts";
+import { inspectRunFolder, lockRunFolder, removeStalePartials } from "./_run_dir_guard.ts";
 import { type CsvRow, type CsvSchema, writeCsv } from "./csv.ts";
 import {
   type DatasetRecord,
@@ -8,7 +11,7 @@ import {
   type ModelRecord,
   newManifest,
   type OutputRecord,
-  readManifest,
+  shellLine,
   writeManifest,
 } from "./manifest.ts";
 
@@ -22,10 +25,17 @@ export interface RunDirOptions {
   /** Parent of new run directories (default `results/runs`). */
   root?: string;
   /**
-   * Use this directory instead of a new one. When it holds a run of the same command, that run resumes:
-   * its finished stages whose inputs are unchanged are not recomputed.
+   * Use this directory instead of a new one. When it holds a run of the same command and configuration,
+   * that run resumes: its finished stages whose inputs are unchanged are not recomputed. A folder that is
+   * not an actpat run, or holds a run of another command or configuration, is refused unless `force`.
    */
   dir?: string;
+  /**
+   * Write into `dir` even when it is not an actpat run or holds another run: that run is replaced (its
+   * stages are reused where their inputs match; its outputs this run does not write again are removed
+   * when this run ends well). Default `ACTPAT_FORCE=1`, which the tasks' `--force` sets.
+   */
+  force?: boolean;
   /** Clock, for tests. */
   now?: () => Date;
 }
@@ -33,16 +43,41 @@ export interface RunDirOptions {
 const MANIFEST = "manifest.json";
 const STAGES = "stages";
 
-/** One command's output directory: `manifest.json`, CSV and other files, and the records of finished stages. */
+/** Run directories this process holds, for the interrupt handler's "resume with" line. */
+const active = new Set<RunDir>();
+
+/**
+ * One command's output directory: `manifest.json`, CSV and other files, and the records of finished stages.
+ * It holds the folder's lock from creation to {@link RunDir.finish}; an interrupt (SIGINT, SIGTERM) marks its
+ * manifest "interrupted" and prints how to resume.
+ */
 export class RunDir {
   readonly path: string;
   readonly manifest: Manifest;
   readonly now: () => Date;
+  #lock: FileLock | null;
+  #stale: string[];
+  #saving: Promise<void> = Promise.resolve();
+  #unhook: () => void = () => {};
 
-  constructor(path: string, manifest: Manifest, now: () => Date) {
+  /**
+   * Use {@link createRunDir}. `lock` is the folder's, held until {@link RunDir.finish}; `stale` lists the
+   * outputs of the run this one replaces, removed when it ends well unless written again.
+   */
+  constructor(
+    path: string,
+    manifest: Manifest,
+    options: { now: () => Date; lock?: FileLock; stale?: string[] },
+  ) {
     this.path = path;
     this.manifest = manifest;
-    this.now = now;
+    this.now = options.now;
+    this.#lock = options.lock ?? null;
+    this.#stale = options.stale ?? [];
+    if (this.#lock) {
+      active.add(this);
+      this.#unhook = onInterrupt((signal) => this.#interrupted(signal));
+    }
   }
 
   /** Absolute path of `name` inside the run directory. */
@@ -89,17 +124,56 @@ export class RunDir {
     await this.save();
   }
 
-  /** Writes `manifest.json` (validated, atomic). */
-  async save(): Promise<void> {
-    await writeManifest(this.file(MANIFEST), this.manifest);
+  /** Writes `manifest.json` (validated, atomic); saves follow one another, so the last state wins. */
+  save(): Promise<void> {
+    const next = this.#saving.catch(() => {}).then(() => writeManifest(this.file(MANIFEST), this.manifest));
+    this.#saving = next;
+    return next;
   }
 
-  /** Marks the run finished: status, end time, and the error message of a failed run. */
+  /**
+   * Marks the run finished: status, end time, and the error message of a failed run. A run that ends well
+   * removes the outputs of the run it replaced that it did not write again. Releases the folder's lock.
+   */
   async finish(status: "ok" | "failed", error?: unknown): Promise<void> {
     this.manifest.status = status;
     this.manifest.endedAt = this.now().toISOString();
     this.manifest.error = error === undefined ? null : error instanceof Error ? error.message : String(error);
-    await this.save();
+    try {
+      await this.save();
+      if (status === "ok") {
+        const kept = new Set(this.manifest.outputs.map((o) => o.file));
+        for (const f of this.#stale) if (!kept.has(f)) await Deno.remove(this.file(f)).catch(() => {});
+      }
+    } finally {
+      await this.#release();
+    }
+  }
+
+  async #release(): Promise<void> {
+    this.#unhook();
+    active.delete(this);
+    await this.#lock?.release();
+    this.#lock = null;
+  }
+
+  /** The interrupt handler: manifest "interrupted", lock released, and (outermost run) how to resume. */
+  async #interrupted(signal: Deno.Signal): Promise<void> {
+    const outermost = ![...active].some((r) => r !== this && isInside(this.path, r.path));
+    this.manifest.status = "interrupted";
+    this.manifest.endedAt = this.now().toISOString();
+    this.manifest.error = `interrupted by ${signal}`;
+    try {
+      await this.save();
+    } finally {
+      await this.#release();
+    }
+    if (outermost) {
+      console.error(
+        `\ninterrupted (${signal}): ${this.path} is marked "interrupted"; finished stages are kept. Resume with:\n` +
+          `  ${resumeLine(this.manifest, this.path)}`,
+      );
+    }
   }
 
   async #output(record: OutputRecord): Promise<void> {
@@ -111,45 +185,67 @@ export class RunDir {
   }
 }
 
+/** True when `path` lies inside `dir` (and is not `dir` itself). */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+/** The command line that resumes the run in `dir`: its own, with `--out dir` unless it names one. */
+export function resumeLine(manifest: Manifest, dir: string): string {
+  const argv = manifest.argv;
+  const hasOut = argv.some((a) => a === "--out" || a.startsWith("--out="));
+  return shellLine(["deno", "task", manifest.command, ...argv, ...(hasOut ? [] : ["--out", dir])]);
+}
+
 function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, "").replaceAll("-", "").replaceAll(":", "").replace("T", "-");
 }
 
 /**
  * Creates the run directory of a command (`<root>/<command>-YYYYMMDD-HHMMSS`, suffixed `-2`, `-3`, ... when
- * taken) with a `manifest.json` in status "running", or reopens `options.dir` to resume the run there.
+ * taken) with a `manifest.json` in status "running", or opens `options.dir`: an empty or new folder starts
+ * there; a run of the same command and configuration resumes (its stale `.partial` files removed);
+ * anything else is refused unless `force`. Either way the run holds the folder's lock until it finishes:
+ * a second run into the same folder is refused while the first runs.
  */
 export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
   const now = options.now ?? (() => new Date());
   const fresh = newManifest({ ...options, now: now() });
+  const what = fresh.commandLine;
   if (options.dir !== undefined) {
-    let previous: Manifest | undefined;
+    const dir = options.dir;
+    const lock = await lockRunFolder(dir, what);
     try {
-      await Deno.stat(join(options.dir, MANIFEST));
-      previous = await readManifest(join(options.dir, MANIFEST));
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-    if (previous && previous.command !== options.command) {
-      throw new ActpatError(
-        `resume the run in ${options.dir}`,
-        `it is a "${previous.command}" run, not "${options.command}"`,
-      );
-    }
-    await Deno.mkdir(options.dir, { recursive: true });
-    const manifest: Manifest = previous
-      ? {
-        ...fresh,
-        startedAt: previous.startedAt,
-        resumedAt: [...previous.resumedAt, fresh.startedAt],
-        datasets: previous.datasets,
-        model: previous.model,
-        outputs: previous.outputs,
+      const force = options.force ?? Deno.env.get("ACTPAT_FORCE") === "1";
+      const state = await inspectRunFolder(dir, {
+        command: options.command,
+        config: options.config ?? {},
+        force,
+      });
+      // Files the user had in a folder that was no run are theirs, `.partial` or not.
+      if (state.kind === "resume" || (state.kind === "replace" && state.previous)) {
+        await removeStalePartials(dir);
       }
-      : fresh;
-    const run = new RunDir(options.dir, manifest, now);
-    await run.save();
-    return run;
+      const previous = state.kind === "resume" ? state.previous : null;
+      const manifest: Manifest = previous
+        ? {
+          ...fresh,
+          startedAt: previous.startedAt,
+          resumedAt: [...previous.resumedAt, fresh.startedAt],
+          datasets: previous.datasets,
+          model: previous.model,
+          outputs: previous.outputs,
+        }
+        : fresh;
+      const stale = state.kind === "replace" ? (state.previous?.outputs.map((o) => o.file) ?? []) : [];
+      const run = new RunDir(dir, manifest, { now, lock, stale });
+      await run.save();
+      return run;
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
   }
   const root = options.root ?? "results/runs";
   await Deno.mkdir(root, { recursive: true });
@@ -162,7 +258,7 @@ export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
       if (err instanceof Deno.errors.AlreadyExists) continue;
       throw err;
     }
-    const run = new RunDir(path, fresh, now);
+    const run = new RunDir(path, fresh, { now, lock: await lockRunFolder(path, what) });
     await run.save();
     return run;
   }

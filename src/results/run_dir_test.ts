@@ -33,6 +33,8 @@ Deno.test("createRunDir: <root>/<command>-<time>, suffixed when taken, manifest 
     assert.equal(m.commandLine, "deno task density --n 64");
     assert.equal(m.seed, 1);
     assert.equal(m.startedAt, "2025-03-04T05:06:07.890Z");
+    await a.finish("ok");
+    await b.finish("ok");
   });
 });
 
@@ -46,6 +48,7 @@ Deno.test("writeCsv documents the columns in the manifest; files are written ato
     await run.writeCsv("density.csv", schema, [{ layer: 0, density: 0.25 }], "density per layer");
     await run.writeCsv("density.csv", schema, [{ layer: 0, density: 0.5 }], "density per layer");
     await run.writeJson("summary.json", { mean: 0.5 }, "summary");
+    await run.finish("ok");
     assert.deepEqual(await readCsv(run.file("density.csv"), schema), [{ layer: 0, density: 0.5 }]);
     const m = await readManifest(run.file("manifest.json"));
     assert.deepEqual(m.outputs, [
@@ -69,6 +72,7 @@ Deno.test("runStage: computed once; a resumed run reuses it while the inputs has
     assert.equal(calls, 1);
     // The value is returned as stored (JSON), so computed and reused stages agree.
     assert.deepEqual(v1, { scores: [1.5, 0] });
+    await first.finish("failed", "stopped");
 
     const second = await createRunDir({ command: "prune", dir, now: () => new Date("2025-03-05T00:00:00Z") });
     const v2 = await runStage(second, "calibrate", "h1", stage);
@@ -84,6 +88,7 @@ Deno.test("runStage: computed once; a resumed run reuses it while the inputs has
     assert.equal(calls, 2, "changed inputs: recomputed");
     m = await readManifest(join(dir, "manifest.json"));
     assert.deepEqual(m.stages.map((s) => [s.name, s.inputsHash, s.reused]), [["calibrate", "h2", false]]);
+    await second.finish("ok");
   });
 });
 
@@ -122,9 +127,12 @@ Deno.test("resuming a directory of another command, or a bad stage name, is refu
   await inTemp(async (root) => {
     const dir = join(root, "run");
     const run = await createRunDir({ command: "prune", dir, now: CLOCK });
-    await assert.rejects(createRunDir({ command: "density", dir }), {
-      message: `Cannot resume the run in ${dir}: it is a "prune" run, not "density"`,
-    });
     await assert.rejects(runStage(run, "../x", "h", () => 1), /Cannot run stage "\.\.\/x": stage names use/);
+    await run.finish("ok");
+    await assert.rejects(createRunDir({ command: "density", dir, force: false }), {
+      message:
+        `Cannot use ${dir} as the run directory: it holds a "prune" run, not "density"; choose another ` +
+        "--out, or pass --force to replace it",
+    });
   });
 });

@@ -1,8 +1,17 @@
 import { createHash, type Hash } from "node:crypto";
-import { basename, dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { z } from "zod";
 import { ActpatError } from "./errors.ts";
 import { writeFileAtomic } from "./atomic_write.ts";
+import { describeHolder, lock } from "./file_lock.ts";
 import { progress } from "./progress.ts";
+import {
+  checkStated,
+  collectStated,
+  responseSize,
+  type StatedFile,
+  type VerifiedBy,
+} from "./_stated_digest.ts";
 
 /** Options of {@link downloadToCache}. */
 export interface DownloadOptions {
@@ -10,7 +19,7 @@ export interface DownloadOptions {
   sha256?: string;
   /** No progress output. */
   quiet?: boolean;
-  /** Extra request headers (e.g. `Authorization` for gated hub repositories). */
+  /** Extra request headers (e.g. `Authorization` for gated hub repositories); not sent to other hosts. */
   headers?: Record<string, string>;
   /** How often a dropped connection is resumed within this call (default 3). */
   retries?: number;
@@ -21,13 +30,29 @@ export interface DownloadResult {
   path: string;
   sha256: string;
   bytes: number;
+  /** How the digest was checked (see {@link VerifiedBy}); null when the server could not be asked. */
+  verifiedBy: VerifiedBy | null;
 }
 
-/** Suffix of the in-progress download; it survives a crash so the next run resumes it with a Range request. */
-const PARTIAL = ".partial";
-/** Sidecar holding the sha256 of the completed file, in `sha256sum` format. */
-const SIDECAR = ".sha256";
+export type { VerifiedBy };
+
+/** Sidecar of a complete download: its digest and how it was verified. */
+const Sidecar = z.object({
+  url: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().nonnegative(),
+  verifiedBy: z.enum(["expected", "sha256", "git-sha1", "size", "unverifiable"]),
+  stated: z.string().nullable(),
+  at: z.string(),
+});
+type Sidecar = z.infer<typeof Sidecar>;
+
+const SIDECAR = ".download.json";
+/** The sidecar of earlier versions (`sha256sum` format, never verified against the hub): re-verified. */
+const LEGACY_SIDECAR = ".sha256";
+const LOCK = ".lock";
 const CHUNK = 8 << 20;
+const MAX_REDIRECTS = 10;
 
 /** Streams a file through sha256 (8 MiB reads) and returns the hex digest; `onBytes` sees each read's size. */
 export async function sha256File(
@@ -54,10 +79,13 @@ async function hashInto(path: string, hash: Hash, onBytes?: (n: number) => void)
 }
 
 /**
- * Downloads `url` to `dest`: streams into `dest.partial`, resumes an interrupted transfer with an HTTP Range
- * request (within this call up to `retries` times, and across runs since the partial file stays), checks
- * `sha256` when given, records the digest in `dest.sha256` and renames into place only when complete. A
- * complete `dest` is returned without a request.
+ * Downloads `url` to `dest`, verified. One process at a time downloads a given `dest` (a lock beside it,
+ * `dest.lock`); others wait and then reuse its result. The transfer streams into this process's own
+ * `dest.<pid>.partial`, adopting the partial file of an earlier, killed run and resuming it with an HTTP
+ * Range request (within this call up to `retries` times). The complete file is checked against the
+ * caller's `sha256` and what the server states (hub: sha256 in `X-Linked-Etag`, git blob id in `ETag`,
+ * size), renamed into place only when it agrees, and its digest recorded in `dest.download.json`. A cached
+ * file without such a record (placed by hand, or by an older version) is verified again before reuse.
  * @example await downloadToCache("https://huggingface.co/o/r/resolve/main/config.json", "/tmp/config.json", {})
  */
 export async function downloadToCache(
@@ -66,28 +94,101 @@ export async function downloadToCache(
   options: DownloadOptions = {},
 ): Promise<DownloadResult> {
   const expected = options.sha256?.toLowerCase();
-  const existing = await completedDownload(dest);
-  if (existing) {
-    if (!expected || existing.sha256 === expected) return existing;
-    // A cached file that no longer matches what the caller expects: fetch it again.
-    await Deno.remove(dest);
-    await Deno.remove(dest + SIDECAR).catch(() => {});
-  }
   await Deno.mkdir(dirname(dest), { recursive: true });
-  const partial = dest + PARTIAL;
+  const held = await lock(dest + LOCK, `download ${url}`, {
+    onWait: (holder) => {
+      if (!options.quiet) {
+        console.error(`download ${basename(dest)}: waiting for ${describeHolder(holder)}`);
+      }
+    },
+  });
+  try {
+    const cached = await reuse(url, dest, expected, options);
+    if (cached) return cached;
+    return await fetchVerified(url, dest, expected, options);
+  } finally {
+    await held.release();
+  }
+}
+
+/** The complete cached `dest`, verified now if its record lacks a verified digest; null to download. */
+async function reuse(
+  url: string,
+  dest: string,
+  expected: string | undefined,
+  options: DownloadOptions,
+): Promise<DownloadResult | null> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dest);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
+  if (!info.isFile) throw new ActpatError(`download to ${dest}`, "the destination exists and is not a file");
+  const record = await readSidecar(dest);
+  if (record && record.bytes === info.size) {
+    if (!expected || record.sha256 === expected) {
+      return { path: dest, sha256: record.sha256, bytes: record.bytes, verifiedBy: record.verifiedBy };
+    }
+    await discard(dest);
+    return null;
+  }
+  const got = { sha256: await sha256File(dest), bytes: info.size };
+  let stated: StatedFile = {};
+  if (!expected) {
+    const head = await statedByServer(url, options).catch((err) => ({ error: errorText(err) }));
+    if ("error" in head) {
+      if (!options.quiet) {
+        console.error(`warning: ${dest} is used unverified: cannot ask ${url} (${head.error})`);
+      }
+      return { path: dest, ...got, verifiedBy: null };
+    }
+    stated = head.stated;
+  }
+  const verdict = await checkStated(dest, got, { stated, expected });
+  if ("problem" in verdict) {
+    if (!options.quiet) {
+      console.error(`${dest} is damaged or outdated (${verdict.problem}): downloading again`);
+    }
+    await discard(dest);
+    return null;
+  }
+  await writeSidecar(dest, { url, ...got, verifiedBy: verdict.by, stated: stated.source ?? null });
+  return { path: dest, ...got, verifiedBy: verdict.by };
+}
+
+/** Downloads into this process's partial file (resuming an adopted one), verifies, renames into place. */
+async function fetchVerified(
+  url: string,
+  dest: string,
+  expected: string | undefined,
+  options: DownloadOptions,
+): Promise<DownloadResult> {
+  const partial = await adoptPartial(dest);
   const retries = options.retries ?? 3;
   let attempt = 0;
   for (;;) {
     const outcome = await transfer(url, partial, options);
     if (outcome.kind === "complete") {
-      const sha256 = outcome.sha256;
-      if (expected && sha256 !== expected) {
+      const got = { sha256: outcome.sha256, bytes: outcome.bytes };
+      const verdict = await checkStated(partial, got, { stated: outcome.stated, expected });
+      if ("problem" in verdict) {
         await Deno.remove(partial).catch(() => {});
-        throw new ActpatError(`download ${url}`, `sha256 mismatch (expected ${expected}, got ${sha256})`);
+        throw new ActpatError(
+          `download ${url}`,
+          `${verdict.problem}; the file was not kept (run again; if this persists, the server or a proxy on ` +
+            "the way serves a damaged file)",
+        );
       }
       await Deno.rename(partial, dest);
-      await writeFileAtomic(dest + SIDECAR, `${sha256}  ${basename(dest)}\n`);
-      return { path: dest, sha256, bytes: outcome.bytes };
+      await writeSidecar(dest, {
+        url,
+        ...got,
+        verifiedBy: verdict.by,
+        stated: outcome.stated.source ?? null,
+      });
+      return { path: dest, ...got, verifiedBy: verdict.by };
     }
     if (outcome.kind === "restart") continue;
     attempt++;
@@ -101,30 +202,96 @@ export async function downloadToCache(
   }
 }
 
-/** A complete file at `dest`, with its sidecar digest (computed and written if the sidecar is missing). */
-async function completedDownload(dest: string): Promise<DownloadResult | null> {
-  let info: Deno.FileInfo;
+/**
+ * This process's partial file for `dest`. Holding the lock, every other partial file of `dest` belongs to
+ * a process that is gone: the largest is taken over (renamed) to be resumed, the rest removed.
+ */
+async function adoptPartial(dest: string): Promise<string> {
+  const own = `${dest}.${Deno.pid}.partial`;
+  const name = basename(dest);
+  const pattern = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+\\.)?partial$`);
+  const found: { path: string; size: number }[] = [];
+  for await (const e of Deno.readDir(dirname(dest))) {
+    if (!e.isFile || !pattern.test(e.name)) continue;
+    const path = join(dirname(dest), e.name);
+    found.push({ path, size: (await Deno.stat(path)).size });
+  }
+  found.sort((a, b) => b.size - a.size);
+  for (const [i, f] of found.entries()) {
+    if (i === 0) {
+      if (f.path !== own) await Deno.rename(f.path, own);
+    } else if (f.path !== own) await Deno.remove(f.path).catch(() => {});
+  }
+  return own;
+}
+
+async function readSidecar(dest: string): Promise<Sidecar | null> {
   try {
-    info = await Deno.stat(dest);
+    return Sidecar.parse(JSON.parse(await Deno.readTextFile(dest + SIDECAR)));
   } catch {
     return null;
   }
-  if (!info.isFile) throw new ActpatError(`download to ${dest}`, "the destination exists and is not a file");
-  let sha256: string | undefined;
-  try {
-    sha256 = (await Deno.readTextFile(dest + SIDECAR)).trim().split(/\s+/)[0];
-  } catch {
-    // No sidecar: the file was placed by hand or a crash came between rename and sidecar.
+}
+
+async function writeSidecar(dest: string, record: Omit<Sidecar, "at">): Promise<void> {
+  const full: Sidecar = { ...record, at: new Date().toISOString() };
+  await writeFileAtomic(dest + SIDECAR, JSON.stringify(full, null, 2) + "\n");
+  await Deno.remove(dest + LEGACY_SIDECAR).catch(() => {});
+}
+
+async function discard(dest: string): Promise<void> {
+  await Deno.remove(dest);
+  for (const s of [SIDECAR, LEGACY_SIDECAR]) await Deno.remove(dest + s).catch(() => {});
+}
+
+/**
+ * Requests `url` following redirects by hand, so the headers of every hop are seen: the hub states an LFS
+ * file's digest on its redirect to the CDN, whose own headers do not. The caller's headers (a token) go
+ * to the first host only.
+ */
+async function follow(
+  url: string,
+  init: { method: "GET" | "HEAD"; headers: Record<string, string> },
+): Promise<{ res: Response; stated: StatedFile }> {
+  const stated: StatedFile = {};
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const headers = new URL(current).origin === origin
+      ? init.headers
+      : Object.fromEntries(Object.entries(init.headers).filter(([k]) => k.toLowerCase() !== "authorization"));
+    const res = await fetch(current, { method: init.method, headers, redirect: "manual" });
+    collectStated(stated, res.headers);
+    const location = res.headers.get("location");
+    const known = (stated.sha256 || stated.gitSha1) && stated.size !== undefined;
+    // Asking only what the file is: the hub's redirect said it all, the CDN need not be asked.
+    if (init.method === "HEAD" && known) return { res, stated };
+    if (res.status >= 300 && res.status < 400 && location) {
+      await res.body?.cancel();
+      current = new URL(location, current).href;
+      continue;
+    }
+    if (stated.size === undefined && res.ok) stated.size = responseSize(res);
+    return { res, stated };
   }
-  if (!sha256 || !/^[0-9a-f]{64}$/.test(sha256)) {
-    sha256 = await sha256File(dest);
-    await writeFileAtomic(dest + SIDECAR, `${sha256}  ${basename(dest)}\n`);
-  }
-  return { path: dest, sha256, bytes: info.size };
+  throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+}
+
+/** What the server states about `url` (a HEAD request), to verify a cached copy. */
+async function statedByServer(url: string, options: DownloadOptions): Promise<{ stated: StatedFile }> {
+  const { res, stated } = await follow(url, { method: "HEAD", headers: requestHeaders(options) });
+  await res.body?.cancel();
+  if (res.status >= 400) throw new Error(`HTTP ${res.status}`);
+  return { stated };
+}
+
+function requestHeaders(options: DownloadOptions): Record<string, string> {
+  // Identity encoding keeps byte offsets meaningful for Range requests.
+  return { "accept-encoding": "identity", ...options.headers };
 }
 
 type Outcome =
-  | { kind: "complete"; sha256: string; bytes: number }
+  | { kind: "complete"; sha256: string; bytes: number; stated: StatedFile }
   | { kind: "interrupted"; bytes: number; reason: string }
   | { kind: "restart" };
 
@@ -136,12 +303,12 @@ async function transfer(url: string, partial: string, options: DownloadOptions):
   } catch {
     // No partial file yet.
   }
-  // Identity encoding keeps byte offsets meaningful for Range requests.
-  const headers: Record<string, string> = { "accept-encoding": "identity", ...options.headers };
+  const headers = requestHeaders(options);
   if (offset > 0) headers["range"] = `bytes=${offset}-`;
   let res: Response;
+  let stated: StatedFile;
   try {
-    res = await fetch(url, { headers });
+    ({ res, stated } = await follow(url, { method: "GET", headers }));
   } catch (err) {
     return { kind: "interrupted", bytes: offset, reason: errorText(err) };
   }
@@ -201,7 +368,7 @@ async function transfer(url: string, partial: string, options: DownloadOptions):
     return { kind: "interrupted", bytes, reason: `body ended at ${bytes} of ${total} bytes` };
   }
   bar.done();
-  return { kind: "complete", sha256: hash.digest("hex"), bytes };
+  return { kind: "complete", sha256: hash.digest("hex"), bytes, stated };
 }
 
 async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
