@@ -40,7 +40,7 @@ export {
   type WriteSafetensorsOptions,
 } from "./safetensors_writer.ts";
 export { createWeightStore, readFileRange } from "./weight_store.ts";
-export { type ExpectedTensor, expectedTensors, validateWeights } from "./validate_weights.ts";
+export { validateWeights } from "./validate_weights.ts";
 export {
   llama2cConfig,
   type Llama2cHeader,

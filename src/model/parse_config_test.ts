@@ -196,7 +196,7 @@ Deno.test("parseConfig refuses unsupported architectures and invalid keys with o
   const cases: [Record<string, unknown>, string][] = [
     [
       { model_type: "gpt2", n_embd: 768 },
-      'unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2)',
+      'unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2, qwen)',
     ],
     [{ ...LLAMA2_7B, model_type: undefined }, "missing model_type in m/config.json"],
     [
