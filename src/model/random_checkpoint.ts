@@ -53,8 +53,8 @@ const CHUNK = 1 << 20;
 /**
  * Writes a Hugging Face checkpoint folder with seeded random weights for a named shape: config.json (the real
  * model's, with the chosen layers, dtype and the tokenizer's BOS/EOS), model.safetensors (the real model's
- * tensor names and layout; normal(0, 0.02) linears and embeddings, norms 1, biases 0; streamed), the tokenizer files and `actpat_random.json` saying how
- * it was made. The folder appears only when complete.
+ * tensor names and layout; normal(0, 0.02) linears and embeddings, norms 1, biases 0; streamed), the tokenizer
+ * files and `actpat_random.json` saying how it was made. The folder appears only when complete.
  * @example await writeRandomCheckpoint("out/tiny", { shape: "tiny", seed: 1 })
  */
 export async function writeRandomCheckpoint(
@@ -178,8 +178,9 @@ export function shapeConfigJson(
 }
 
 /**
- * The dtype the real model's weights are stored in: its config's torch_dtype; Qwen-7B's config.json names
- * none, its safetensors are bfloat16 (2 bytes × 7,721,324,544 parameters = the index's total_size).
+ * The dtype the real model's weights are stored in: its config's torch_dtype. Qwen-7B's config.json names
+ * none; its shards hold 2 bytes per parameter (index total_size 15,442,649,088 = 2 × 7,721,324,544), released
+ * as bfloat16.
  */
 function realDtype(shape: ModelShape): string {
   const base = MODEL_SHAPES[shape];
