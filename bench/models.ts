@@ -6,8 +6,9 @@
  */
 import { join } from "node:path";
 import { MODEL_SHAPES, type ModelShape, SHAPE_NAMES } from "../src/model/model_shapes.ts";
-import { readConfig } from "../src/model/parse_config.ts";
-import { writeRandomCheckpoint } from "../src/model/random_checkpoint.ts";
+import { parseConfig, readConfig } from "../src/model/parse_config.ts";
+import { expectedTensors } from "../src/model/llama_config.ts";
+import { shapeConfigJson, writeRandomCheckpoint } from "../src/model/random_checkpoint.ts";
 import { resolveModel } from "../src/model/resolve_model.ts";
 import { openCheckpointWeights } from "../src/model/safetensors.ts";
 import { validateWeights } from "../src/model/validate_weights.ts";
@@ -39,14 +40,14 @@ export function parseShapeEntry(entry: string): { shape: ModelShape; layers: num
 
 /** Bytes a random checkpoint of `shape` with `layers` layers takes in its default (the real model's) dtype. */
 export function randomCheckpointBytes(shape: ModelShape, layers: number): number {
-  const s = MODEL_SHAPES[shape];
-  const d = s.hidden_size;
-  const hd = d / s.num_attention_heads;
-  const kv = s.num_key_value_heads * hd;
-  const perLayer = 2 * d * d + 2 * d * kv + 3 * d * s.intermediate_size + 2 * d;
-  const heads = (s.tie_word_embeddings ? 1 : 2) * s.vocab_size * d;
-  const bytes = s.torch_dtype === "float32" ? 4 : 2;
-  return (heads + layers * perLayer + d) * bytes;
+  const base = MODEL_SHAPES[shape];
+  const json = shapeConfigJson(shape, {
+    layers,
+    tokenizer: { vocabSize: base.vocab_size, bosTokenId: 1, eosTokenId: 2 },
+  });
+  const config = parseConfig(json, shape);
+  const elements = expectedTensors(config).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+  return elements * (config.torchDtype === "float32" ? 4 : 2);
 }
 
 async function freeBytes(dir: string): Promise<number> {

@@ -1,7 +1,7 @@
 /**
- * `deno task make-checkpoint --shape tiny|llama2-7b|llama3-8b|qwen2-7b|mistral-7b [--layers N]
+ * `deno task make-checkpoint --shape tiny|llama-7b|llama2-7b|llama3-8b|qwen2-7b|qwen-7b|mistral-7b [--layers N]
  * [--dtype f32|f16|bf16] [--seed S] [--tokenizer REF] --out DIR`: a Hugging Face checkpoint with seeded random
- * weights and the real model's config.json, for testing and timing the engine at real sizes.
+ * weights, the real model's config.json and tensor layout, for testing and timing the engine at real sizes.
  */
 import { parseArgs } from "node:util";
 import {

@@ -1,5 +1,4 @@
-import { LINEAR_MODULES, type LlamaConfig } from "./llama_config.ts";
-import { expectedTensors } from "./validate_weights.ts";
+import { expectedTensors, LINEAR_MODULES, type LlamaConfig } from "./llama_config.ts";
 
 /** Columns of the per-layer parameter table, in forward order. */
 export const LAYER_MODULES = [

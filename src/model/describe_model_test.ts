@@ -76,7 +76,7 @@ Deno.test("deno task info rejects bad flags and bad models with one clear messag
     ],
     [
       ["--model", gpt2],
-      `Cannot load model: unsupported model_type "gpt2" in ${gpt2}/config.json (supported: llama, mistral, qwen2)`,
+      `Cannot load model: unsupported model_type "gpt2" in ${gpt2}/config.json (supported: llama, mistral, qwen2, qwen)`,
     ],
   ];
   for (const [args, message] of cases) {

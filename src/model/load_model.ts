@@ -7,9 +7,11 @@ import type { LlamaConfig } from "./llama_config.ts";
 import { readConfig } from "./parse_config.ts";
 import { resolveModel, type ResolveOptions } from "./resolve_model.ts";
 import { openCheckpointWeights } from "./safetensors.ts";
-import { loadHfTokenizer, type Tokenizer } from "./tokenizer.ts";
+import { loadQwenTokenizer } from "./tiktoken_tokenizer.ts";
+import { loadCheckpointTokenizer, loadHfTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { validateWeights } from "./validate_weights.ts";
 import { checkFiniteWeights } from "./finite_check.ts";
+import { internalWeights } from "./weight_layout.ts";
 import type { WeightStore } from "./weights.ts";
 
 /** A weight file of a loaded model, with its size and sha256 (for run manifests). */
@@ -19,7 +21,10 @@ export interface ModelFile {
   sha256: string;
 }
 
-/** A checkpoint ready for the engine: validated config, lazily read weights, tokenizer, hashed files. */
+/**
+ * A checkpoint ready for the engine: validated config, lazily read weights under internal names (see
+ * `weight_layout.ts`), tokenizer, hashed files.
+ */
 export interface LoadedModel {
   ref: string;
   format: "hf" | "llama2c";
@@ -87,14 +92,18 @@ export async function loadModel(ref: string, options: LoadModelOptions = {}): Pr
   const { store, files } = await openCheckpointWeights(dir);
   validateWeights(config, store, join(dir, "config.json"));
   await checkFiniteWeights(store, options);
+  const weights = internalWeights(config, store, dir);
   const tokenizer = options.tokenizer
     ? await loadTokenizerRef(options.tokenizer, config.vocabSize, options)
-    : await loadHfTokenizer(dir);
+    : await loadCheckpointTokenizer(dir);
   checkVocab(tokenizer, config, dir);
-  return { ref, format: "hf", dir, config, weights: store, tokenizer, files: await hashed(files) };
+  return { ref, format: "hf", dir, config, weights, tokenizer, files: await hashed(files) };
 }
 
-/** Loads a tokenizer reference: a llama2.c `tok*.bin` file or a folder with tokenizer.json. */
+/**
+ * Loads a tokenizer reference: a llama2.c `tok*.bin` file, a `tokenizer.json` or `*.tiktoken` (Qwen v1) file,
+ * or a folder with either.
+ */
 export async function loadTokenizerRef(
   ref: string,
   vocabSize: number | undefined,
@@ -103,9 +112,10 @@ export async function loadTokenizerRef(
   const resolved = await resolveModel(ref, { ...options, tokenizerOnly: true });
   if (resolved.isFile) {
     if (resolved.path.endsWith("tokenizer.json")) return await loadHfTokenizer(dirname(resolved.path));
+    if (resolved.path.endsWith(".tiktoken")) return await loadQwenTokenizer(resolved.path);
     return await loadLlama2cTokenizer(resolved.path, vocabSize);
   }
-  return await loadHfTokenizer(resolved.path);
+  return await loadCheckpointTokenizer(resolved.path);
 }
 
 /** llama2.c keeps `tok<vocab>.bin` beside the checkpoint (karpathy/tinyllamas/stories260K/tok512.bin). */

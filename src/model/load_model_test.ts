@@ -96,7 +96,7 @@ Deno.test("loadModel names what is wrong with a broken checkpoint folder", async
     await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify({ ...config, model_type: "gemma" }));
     await assert.rejects(loadModel(dir, options), {
       message:
-        `Cannot load model: unsupported model_type "gemma" in ${dir}/config.json (supported: llama, mistral, qwen2)`,
+        `Cannot load model: unsupported model_type "gemma" in ${dir}/config.json (supported: llama, mistral, qwen2, qwen)`,
     });
     await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
   });

@@ -24,6 +24,27 @@ export const MODEL_SHAPES = {
     eos_token_id: 2,
     torch_dtype: "float32",
   },
+  /** huggyllama/llama-7b config.json (LLaMA-1-7B: context 2048, rms_norm_eps 1e-6). */
+  "llama-7b": {
+    architectures: ["LlamaForCausalLM"],
+    bos_token_id: 1,
+    eos_token_id: 2,
+    hidden_act: "silu",
+    hidden_size: 4096,
+    initializer_range: 0.02,
+    intermediate_size: 11008,
+    max_position_embeddings: 2048,
+    max_sequence_length: 2048,
+    model_type: "llama",
+    num_attention_heads: 32,
+    num_hidden_layers: 32,
+    pad_token_id: 0,
+    rms_norm_eps: 1e-6,
+    tie_word_embeddings: false,
+    torch_dtype: "float16",
+    use_cache: true,
+    vocab_size: 32000,
+  },
   /** meta-llama/Llama-2-7b-hf config.json. */
   "llama2-7b": {
     architectures: ["LlamaForCausalLM"],
@@ -103,6 +124,44 @@ export const MODEL_SHAPES = {
     use_sliding_window: false,
     vocab_size: 152064,
   },
+  /**
+   * Qwen/Qwen-7B config.json (Qwen v1, `QWenLMHeadModel`: fused c_attn with bias, w1/w2/c_proj MLP of width
+   * intermediate_size / 2, weights under Qwen's own names).
+   */
+  "qwen-7b": {
+    architectures: ["QWenLMHeadModel"],
+    auto_map: {
+      AutoConfig: "configuration_qwen.QWenConfig",
+      AutoModelForCausalLM: "modeling_qwen.QWenLMHeadModel",
+    },
+    attn_dropout_prob: 0.0,
+    bf16: false,
+    emb_dropout_prob: 0.0,
+    fp16: false,
+    fp32: false,
+    hidden_size: 4096,
+    intermediate_size: 22016,
+    initializer_range: 0.02,
+    kv_channels: 128,
+    layer_norm_epsilon: 1e-6,
+    max_position_embeddings: 32768,
+    model_type: "qwen",
+    no_bias: true,
+    num_attention_heads: 32,
+    num_hidden_layers: 32,
+    onnx_safe: null,
+    rotary_emb_base: 10000,
+    rotary_pct: 1.0,
+    scale_attn_weights: true,
+    seq_length: 8192,
+    tie_word_embeddings: false,
+    tokenizer_class: "QWenTokenizer",
+    use_cache: true,
+    use_dynamic_ntk: true,
+    use_flash_attn: "auto",
+    use_logn_attn: true,
+    vocab_size: 151936,
+  },
   /** mistralai/Mistral-7B-v0.1 config.json. */
   "mistral-7b": {
     architectures: ["MistralForCausalLM"],
@@ -132,11 +191,16 @@ export type ModelShape = keyof typeof MODEL_SHAPES;
 /** Names of the shapes, for flags and errors. */
 export const SHAPE_NAMES = Object.keys(MODEL_SHAPES) as ModelShape[];
 
-/** Default tokenizer reference (a mirror entry) per shape: stories260K's for tiny, Llama-2's otherwise. */
+/**
+ * Default tokenizer reference (a mirror entry) per shape: stories260K's for tiny, Llama-2's otherwise (the
+ * mirror holds no Qwen tokenizer; pass a folder with qwen.tiktoken for Qwen's own).
+ */
 export const DEFAULT_SHAPE_TOKENIZER: Record<ModelShape, string> = {
   tiny: "stories260K-hf",
+  "llama-7b": "llama2-tokenizer",
   "llama2-7b": "llama2-tokenizer",
   "llama3-8b": "llama2-tokenizer",
   "qwen2-7b": "llama2-tokenizer",
+  "qwen-7b": "llama2-tokenizer",
   "mistral-7b": "llama2-tokenizer",
 };

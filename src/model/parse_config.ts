@@ -2,8 +2,9 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ActpatError } from "../util/errors.ts";
 import type { Llama3RopeScaling, LlamaConfig, ModelFamily } from "./llama_config.ts";
+import { QWEN_LAYOUT } from "./weight_layout.ts";
 
-const FAMILIES = ["llama", "mistral", "qwen2"] as const satisfies readonly ModelFamily[];
+const FAMILIES = ["llama", "mistral", "qwen2", "qwen"] as const satisfies readonly ModelFamily[];
 const DTYPES = ["float32", "float16", "bfloat16"] as const;
 
 /** transformers' defaults for keys a config.json may omit, per family. */
@@ -11,6 +12,8 @@ const DEFAULTS: Record<ModelFamily, { maxPositions: number; bos: number | null; 
   llama: { maxPositions: 2048, bos: 1, eos: 2 },
   mistral: { maxPositions: 4096 * 32, bos: 1, eos: 2 },
   qwen2: { maxPositions: 32768, bos: null, eos: null },
+  // QWenConfig (configuration_qwen.py): max_position_embeddings 8192; no BOS/EOS keys (PretrainedConfig: None).
+  qwen: { maxPositions: 8192, bos: null, eos: null },
 };
 
 const positiveInt = z.int().positive();
@@ -30,8 +33,8 @@ const ropeSchema = z.object({
   original_max_position_embeddings: positiveInt.optional(),
 }).loose();
 
-/** The one schema from a Hugging Face `config.json` to {@link LlamaConfig}. */
-export const configSchema = z.object({
+/** The keys of a Hugging Face `config.json` that actpat reads, validated. */
+const rawSchema = z.object({
   model_type: z.enum(FAMILIES, {
     error: (iss) =>
       iss.input === undefined
@@ -60,12 +63,27 @@ export const configSchema = z.object({
   dtype: z.string().nullish(),
   bos_token_id: tokenId,
   eos_token_id: tokenId,
-}).loose().transform((c, ctx): LlamaConfig => {
+  // Qwen (v1), configuration_qwen.py, read only for model_type "qwen".
+  kv_channels: positiveInt.optional(),
+  layer_norm_epsilon: z.number().positive().optional(),
+  rotary_emb_base: z.number().positive().optional(),
+  rotary_pct: z.number().positive().max(1).optional(),
+  seq_length: positiveInt.optional(),
+  no_bias: z.boolean().optional(),
+  use_dynamic_ntk: z.boolean().optional(),
+  use_logn_attn: z.boolean().optional(),
+  bf16: z.boolean().optional(),
+  fp16: z.boolean().optional(),
+}).loose();
+
+/** The one schema from a Hugging Face `config.json` to {@link LlamaConfig}. */
+export const configSchema = rawSchema.transform((c, ctx): LlamaConfig => {
   const refuse = (message: string) => {
     ctx.addIssue({ code: "custom", message });
     return z.NEVER;
   };
   const family = c.model_type;
+  if (family === "qwen") return qwenConfig(c, refuse);
   const defaults = DEFAULTS[family];
   const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
   if (c.num_attention_heads % numKvHeads !== 0) {
@@ -118,8 +136,6 @@ export const configSchema = z.object({
     maxPositionEmbeddings = Math.min(maxPositionEmbeddings, c.sliding_window);
   }
 
-  const firstId = (id: number | number[] | null | undefined, fallback: number | null) =>
-    id === undefined ? fallback : Array.isArray(id) ? (id[0] ?? null) : id;
   return {
     family,
     hiddenSize: c.hidden_size,
@@ -141,9 +157,69 @@ export const configSchema = z.object({
   };
 });
 
+type RawConfig = z.infer<typeof rawSchema>;
+
+function firstId(id: number | number[] | null | undefined, fallback: number | null): number | null {
+  return id === undefined ? fallback : Array.isArray(id) ? (id[0] ?? null) : id;
+}
+
+/**
+ * Qwen (v1), `QWenLMHeadModel` (modeling_qwen.py of Qwen/Qwen-7B) as a Llama decoder: RMSNorm (eps
+ * `layer_norm_epsilon`), rotate-half RoPE over `kv_channels` dims (base `rotary_emb_base`), full multi-head
+ * attention, q/k/v bias from the fused `c_attn`, SiLU-gated MLP of width `intermediate_size / 2` (`QWenMLP`
+ * builds w1, w2 with `intermediate_size // 2` outputs), untied lm_head by default; weights under Qwen's names
+ * ({@link QWEN_LAYOUT}).
+ *
+ * `use_dynamic_ntk` (RoPE base scaled by an NTK factor) and `use_logn_attn` (queries scaled by log_seq_length
+ * of the position) act only when the sequence is longer than `seq_length`: modeling_qwen.py sets the NTK
+ * factor to 1 for up to `seq_length` tokens and its logn factors are 1 there. With either on (Qwen-7B: both),
+ * the usable context is therefore capped at `seq_length`, where actpat's plain RoPE is exact, as a sliding
+ * window caps Mistral's.
+ */
+function qwenConfig(c: RawConfig, refuse: (message: string) => never): LlamaConfig {
+  const kvChannels = c.kv_channels ?? 128;
+  if (kvChannels * c.num_attention_heads !== c.hidden_size) {
+    // QWenAttention splits c_attn's output at hidden_size and its heads at hidden_size / heads, so both must agree.
+    return refuse(
+      `kv_channels ${kvChannels} × num_attention_heads ${c.num_attention_heads} is not hidden_size ${c.hidden_size}`,
+    );
+  }
+  if ((c.rotary_pct ?? 1) !== 1) return refuse(`unsupported rotary_pct ${c.rotary_pct}@@(supported: 1.0)`);
+  if (c.no_bias === false) {
+    return refuse("unsupported no_bias false (biases on c_proj, w1, w2)@@(supported: true)");
+  }
+  if (c.seq_length === undefined) return refuse("missing seq_length (modeling_qwen.py needs it)");
+  const dtype = c.dtype ?? c.torch_dtype ?? (c.bf16 ? "bfloat16" : c.fp16 ? "float16" : "float32");
+  if (!(DTYPES as readonly string[]).includes(dtype)) {
+    return refuse(`unsupported dtype "${dtype}"@@(supported: ${DTYPES.join(", ")})`);
+  }
+  const lengthDependent = (c.use_dynamic_ntk ?? true) || (c.use_logn_attn ?? true);
+  const maxPositions = c.max_position_embeddings ?? DEFAULTS.qwen.maxPositions;
+  return {
+    family: "qwen",
+    hiddenSize: c.hidden_size,
+    intermediateSize: Math.floor(c.intermediate_size / 2),
+    numLayers: c.num_hidden_layers,
+    numHeads: c.num_attention_heads,
+    numKvHeads: c.num_attention_heads,
+    headDim: kvChannels,
+    vocabSize: c.vocab_size,
+    rmsNormEps: c.layer_norm_epsilon ?? 1e-6,
+    ropeTheta: c.rotary_emb_base ?? 10000,
+    ropeScaling: null,
+    maxPositionEmbeddings: lengthDependent ? Math.min(maxPositions, c.seq_length) : maxPositions,
+    tieWordEmbeddings: c.tie_word_embeddings ?? false,
+    qkvBias: true,
+    bosTokenId: firstId(c.bos_token_id, DEFAULTS.qwen.bos),
+    eosTokenId: firstId(c.eos_token_id, DEFAULTS.qwen.eos),
+    torchDtype: dtype as LlamaConfig["torchDtype"],
+    weightLayout: QWEN_LAYOUT,
+  };
+}
+
 /**
  * Parses a config.json object; `source` (the file) is named in errors, e.g.
- * `Cannot load model: unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2)`.
+ * `Cannot load model: unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2, qwen)`.
  */
 export function parseConfig(json: unknown, source: string): LlamaConfig {
   const parsed = configSchema.safeParse(json);

@@ -4,6 +4,7 @@ import { STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import type { LlamaConfig } from "./llama_config.ts";
 import { parseConfig, readConfig } from "./parse_config.ts";
+import { QWEN_LAYOUT } from "./weight_layout.ts";
 
 /** Meta's Llama-2-7b-hf config.json (transformers 4 layout). */
 const LLAMA2_7B = {
@@ -93,6 +94,43 @@ const MISTRAL_7B = {
   vocab_size: 32000,
 };
 
+/** Qwen/Qwen-7B's config.json (Qwen v1, QWenLMHeadModel), as on the hub. */
+const QWEN_7B = {
+  architectures: ["QWenLMHeadModel"],
+  auto_map: {
+    AutoConfig: "configuration_qwen.QWenConfig",
+    AutoModelForCausalLM: "modeling_qwen.QWenLMHeadModel",
+  },
+  attn_dropout_prob: 0.0,
+  bf16: false,
+  emb_dropout_prob: 0.0,
+  fp16: false,
+  fp32: false,
+  hidden_size: 4096,
+  intermediate_size: 22016,
+  initializer_range: 0.02,
+  kv_channels: 128,
+  layer_norm_epsilon: 1e-6,
+  max_position_embeddings: 32768,
+  model_type: "qwen",
+  no_bias: true,
+  num_attention_heads: 32,
+  num_hidden_layers: 32,
+  onnx_safe: null,
+  rotary_emb_base: 10000,
+  rotary_pct: 1.0,
+  scale_attn_weights: true,
+  seq_length: 8192,
+  tie_word_embeddings: false,
+  tokenizer_class: "QWenTokenizer",
+  transformers_version: "4.32.0",
+  use_cache: true,
+  use_dynamic_ntk: true,
+  use_flash_attn: "auto",
+  use_logn_attn: true,
+  vocab_size: 151936,
+};
+
 Deno.test("readConfig parses stories260K-hf (transformers 5 rope_parameters, GQA, tied)", async () => {
   const want: LlamaConfig = {
     family: "llama",
@@ -158,6 +196,61 @@ Deno.test("parseConfig reads Llama-2-7B, Llama-3.1-8B, Qwen2-7B and Mistral-7B c
   );
 });
 
+Deno.test("parseConfig reads Qwen (v1) Qwen-7B: its own keys, halved MLP width, context up to seq_length", () => {
+  const q = parseConfig(QWEN_7B, "q");
+  assert.deepEqual(
+    q,
+    {
+      family: "qwen",
+      hiddenSize: 4096,
+      // QWenMLP: w1 and w2 have intermediate_size // 2 outputs.
+      intermediateSize: 11008,
+      numLayers: 32,
+      numHeads: 32,
+      numKvHeads: 32,
+      headDim: 128,
+      vocabSize: 151936,
+      rmsNormEps: 1e-6,
+      ropeTheta: 10000,
+      ropeScaling: null,
+      // use_dynamic_ntk and use_logn_attn act beyond seq_length only.
+      maxPositionEmbeddings: 8192,
+      tieWordEmbeddings: false,
+      qkvBias: true,
+      bosTokenId: null,
+      eosTokenId: null,
+      torchDtype: "float32",
+      weightLayout: QWEN_LAYOUT,
+    } satisfies LlamaConfig,
+  );
+  const plain = parseConfig({ ...QWEN_7B, use_dynamic_ntk: false, use_logn_attn: false }, "q");
+  assert.equal(plain.maxPositionEmbeddings, 32768);
+  assert.equal(parseConfig({ ...QWEN_7B, use_logn_attn: false }, "q").maxPositionEmbeddings, 8192);
+  assert.equal(parseConfig({ ...QWEN_7B, bf16: true }, "q").torchDtype, "bfloat16");
+  assert.equal(
+    parseConfig({ ...QWEN_7B, intermediate_size: 13696, rotary_emb_base: 1e6 }, "q").ropeTheta,
+    1e6,
+  );
+  assert.equal(parseConfig({ ...QWEN_7B, intermediate_size: 13697 }, "q").intermediateSize, 6848);
+  // Keys of other families mean nothing to Qwen, and Qwen's keys nothing to them.
+  assert.equal(parseConfig({ ...LLAMA2_7B, kv_channels: 64, seq_length: 16 }, "l").headDim, 128);
+  assert.equal(parseConfig({ ...LLAMA2_7B, kv_channels: 64 }, "l").weightLayout, undefined);
+
+  const refused: [Record<string, unknown>, string][] = [
+    [{ ...QWEN_7B, rotary_pct: 0.5 }, "unsupported rotary_pct 0.5 in q (supported: 1.0)"],
+    [
+      { ...QWEN_7B, no_bias: false },
+      "unsupported no_bias false (biases on c_proj, w1, w2) in q (supported: true)",
+    ],
+    [{ ...QWEN_7B, kv_channels: 64 }, "kv_channels 64 × num_attention_heads 32 is not hidden_size 4096 in q"],
+    [{ ...QWEN_7B, seq_length: undefined }, "missing seq_length (modeling_qwen.py needs it) in q"],
+    [{ ...QWEN_7B, rotary_pct: 2 }, "invalid rotary_pct in q: Too big: expected number to be <=1 (got 2)"],
+  ];
+  for (const [json, detail] of refused) {
+    assert.throws(() => parseConfig(json, "q"), { message: `Cannot load model: ${detail}` });
+  }
+});
+
 Deno.test("parseConfig accepts transformers 5 rope_parameters with llama3 scaling, explicit head_dim, dtype", () => {
   const { rope_scaling: _, rope_theta: __, torch_dtype: ___, ...rest } = LLAMA31_8B;
   const c = parseConfig(
@@ -196,7 +289,7 @@ Deno.test("parseConfig refuses unsupported architectures and invalid keys with o
   const cases: [Record<string, unknown>, string][] = [
     [
       { model_type: "gpt2", n_embd: 768 },
-      'unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2)',
+      'unsupported model_type "gpt2" in m/config.json (supported: llama, mistral, qwen2, qwen)',
     ],
     [{ ...LLAMA2_7B, model_type: undefined }, "missing model_type in m/config.json"],
     [

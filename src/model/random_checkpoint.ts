@@ -7,8 +7,9 @@ import { DEFAULT_SHAPE_TOKENIZER, MODEL_SHAPES, type ModelShape, SHAPE_NAMES } f
 import { parseConfig } from "./parse_config.ts";
 import { resolveModel, type ResolveOptions } from "./resolve_model.ts";
 import { type TensorChunk, writeSafetensors } from "./safetensors_writer.ts";
-import { loadHfTokenizer, type Tokenizer } from "./tokenizer.ts";
-import { expectedTensors } from "./validate_weights.ts";
+import { QWEN_TIKTOKEN_FILE } from "./tiktoken_tokenizer.ts";
+import { loadCheckpointTokenizer, type Tokenizer } from "./tokenizer.ts";
+import { storedTensors } from "./weight_layout.ts";
 import type { StorageDType } from "./weights.ts";
 
 /** Output dtypes by flag name. */
@@ -27,7 +28,10 @@ export interface RandomCheckpointOptions {
   /** Default: the real model's dtype. */
   dtype?: CheckpointDType;
   seed?: number;
-  /** Reference to a folder with tokenizer.json; default per shape ({@link DEFAULT_SHAPE_TOKENIZER}). */
+  /**
+   * Reference to a folder with tokenizer.json (or Qwen's qwen.tiktoken); default per shape
+   * ({@link DEFAULT_SHAPE_TOKENIZER}).
+   */
   tokenizer?: string;
   resolve?: ResolveOptions;
   quiet?: boolean;
@@ -39,6 +43,7 @@ const TOKENIZER_FILES = [
   "tokenizer_config.json",
   "special_tokens_map.json",
   "tokenizer.model",
+  QWEN_TIKTOKEN_FILE,
 ];
 /** transformers' initializer_range for these families. */
 const INIT_STD = 0.02;
@@ -47,9 +52,9 @@ const CHUNK = 1 << 20;
 
 /**
  * Writes a Hugging Face checkpoint folder with seeded random weights for a named shape: config.json (the real
- * model's, with the chosen layers, dtype and the tokenizer's BOS/EOS), model.safetensors (normal(0, 0.02)
- * linears and embeddings, norms 1, biases 0; streamed), the tokenizer files and `actpat_random.json` saying how
- * it was made. The folder appears only when complete.
+ * model's, with the chosen layers, dtype and the tokenizer's BOS/EOS), model.safetensors (the real model's
+ * tensor names and layout; normal(0, 0.02) linears and embeddings, norms 1, biases 0; streamed), the tokenizer
+ * files and `actpat_random.json` saying how it was made. The folder appears only when complete.
  * @example await writeRandomCheckpoint("out/tiny", { shape: "tiny", seed: 1 })
  */
 export async function writeRandomCheckpoint(
@@ -61,7 +66,7 @@ export async function writeRandomCheckpoint(
   const dir = normalize(outDir).replace(/(.)\/+$/, "$1");
   const shape = MODEL_SHAPES[options.shape];
   if (!shape) throw fail(`unknown shape "${options.shape}" (shapes: ${SHAPE_NAMES.join(", ")})`);
-  const dtype = options.dtype ?? dtypeFlagOf(shape.torch_dtype);
+  const dtype = options.dtype ?? dtypeFlagOf(realDtype(options.shape));
   if (!(dtype in CHECKPOINT_DTYPES)) throw fail(`unknown dtype "${dtype}" (dtypes: f32, f16, bf16)`);
   const layers = options.layers ?? shape.num_hidden_layers;
   if (!Number.isInteger(layers) || layers < 1 || layers > shape.num_hidden_layers) {
@@ -86,8 +91,10 @@ export async function writeRandomCheckpoint(
         `available (set ACTPAT_MIRROR or pass a tokenizer reference): ${err.message}`,
     );
   });
-  if (tokDir.isFile) throw fail(`tokenizer ${tokenizerRef} must be a folder with tokenizer.json`);
-  const tokenizer = await loadHfTokenizer(tokDir.path);
+  if (tokDir.isFile) {
+    throw fail(`tokenizer ${tokenizerRef} must be a folder with tokenizer.json or ${QWEN_TIKTOKEN_FILE}`);
+  }
+  const tokenizer = await loadCheckpointTokenizer(tokDir.path);
   if (options.shape !== "tiny" && tokenizer.vocabSize > shape.vocab_size) {
     throw fail(
       `tokenizer ${tokenizerRef} has ${tokenizer.vocabSize} tokens, more than ${options.shape}'s vocabulary of ` +
@@ -113,13 +120,17 @@ export async function writeRandomCheckpoint(
       if (data) await Deno.writeFile(join(temp, f), data);
     }
     const storage = CHECKPOINT_DTYPES[dtype].storage;
+    // Under the checkpoint's own names (Qwen: q, k, v stacked into c_attn), each internal tensor's values
+    // generated from its internal name, so every layout holds the same internal weights for a seed.
     const { bytes } = await writeSafetensors(
       join(temp, "model.safetensors"),
-      expectedTensors(config).map(({ name, shape }) => ({
+      storedTensors(config).map(({ name, shape, parts }) => ({
         name,
         shape,
         dtype: storage,
-        data: tensorValues(name, shape.reduce((a, b) => a * b, 1), seed),
+        data: (function* () {
+          for (const p of parts) yield* tensorValues(p.name, p.shape.reduce((a, b) => a * b, 1), seed);
+        })(),
       })),
       { quiet: options.quiet },
     );
@@ -160,10 +171,20 @@ export function shapeConfigJson(
     ...base,
     num_hidden_layers: options.layers ?? base.num_hidden_layers,
     vocab_size: shape === "tiny" ? options.tokenizer.vocabSize : base.vocab_size,
-    torch_dtype: CHECKPOINT_DTYPES[options.dtype ?? dtypeFlagOf(base.torch_dtype)].torch,
+    torch_dtype: CHECKPOINT_DTYPES[options.dtype ?? dtypeFlagOf(realDtype(shape))].torch,
     bos_token_id: options.tokenizer.bosTokenId,
     eos_token_id: options.tokenizer.eosTokenId,
   };
+}
+
+/**
+ * The dtype the real model's weights are stored in: its config's torch_dtype. Qwen-7B's config.json names
+ * none; its shards hold 2 bytes per parameter (index total_size 15,442,649,088 = 2 × 7,721,324,544), released
+ * as bfloat16.
+ */
+function realDtype(shape: ModelShape): string {
+  const base = MODEL_SHAPES[shape];
+  return "torch_dtype" in base ? base.torch_dtype : "bfloat16";
 }
 
 function dtypeFlagOf(torch: string): CheckpointDType {

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { ActpatError } from "../util/errors.ts";
+import { loadQwenTokenizer, QWEN_TIKTOKEN_FILE } from "./tiktoken_tokenizer.ts";
 
 /** Text ↔ token ids, the same for Hugging Face `tokenizer.json` and llama2.c `tok*.bin` tokenizers. */
 export interface Tokenizer {
@@ -15,6 +16,18 @@ export interface Tokenizer {
 }
 
 type TokenSpec = string | { content: string } | null | undefined;
+
+/**
+ * The tokenizer of a checkpoint folder: `tokenizer.json` through {@link loadHfTokenizer}; without one, Qwen
+ * (v1)'s `qwen.tiktoken` (see `tiktoken_tokenizer.ts`).
+ */
+export async function loadCheckpointTokenizer(dir: string): Promise<Tokenizer> {
+  const exists = (name: string) => Deno.stat(join(dir, name)).then(() => true, () => false);
+  if (!(await exists("tokenizer.json")) && (await exists(QWEN_TIKTOKEN_FILE))) {
+    return await loadQwenTokenizer(join(dir, QWEN_TIKTOKEN_FILE));
+  }
+  return await loadHfTokenizer(dir);
+}
 
 /**
  * Loads `tokenizer.json` (+ `tokenizer_config.json` for BOS/EOS and `add_bos_token`) from a checkpoint

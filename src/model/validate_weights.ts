@@ -1,35 +1,7 @@
 import { ActpatError } from "../util/errors.ts";
-import { LINEAR_MODULES, linearShape, linearWeightName, type LlamaConfig } from "./llama_config.ts";
+import type { LlamaConfig } from "./llama_config.ts";
+import { storedTensors } from "./weight_layout.ts";
 import type { WeightStore, WeightTensor } from "./weights.ts";
-
-/** A tensor the architecture requires, with its Hugging Face name and shape. */
-export interface ExpectedTensor {
-  name: string;
-  shape: number[];
-}
-
-/**
- * Every tensor a checkpoint of this architecture holds, in transformers' order: embedding; per layer the input
- * norm, q/k/v/o (+ q/k/v bias for Qwen2), post-attention norm, gate/up/down; final norm; lm_head unless tied.
- */
-export function expectedTensors(config: LlamaConfig): ExpectedTensor[] {
-  const d = config.hiddenSize;
-  const out: ExpectedTensor[] = [{ name: "model.embed_tokens.weight", shape: [config.vocabSize, d] }];
-  for (let l = 0; l < config.numLayers; l++) {
-    const p = `model.layers.${l}`;
-    out.push({ name: `${p}.input_layernorm.weight`, shape: [d] });
-    for (const m of LINEAR_MODULES) {
-      out.push({ name: linearWeightName(l, m), shape: linearShape(config, m) });
-      if (config.qkvBias && (m === "q_proj" || m === "k_proj" || m === "v_proj")) {
-        out.push({ name: `${p}.self_attn.${m}.bias`, shape: [linearShape(config, m)[0]] });
-      }
-      if (m === "o_proj") out.push({ name: `${p}.post_attention_layernorm.weight`, shape: [d] });
-    }
-  }
-  out.push({ name: "model.norm.weight", shape: [d] });
-  if (!config.tieWordEmbeddings) out.push({ name: "lm_head.weight", shape: [config.vocabSize, d] });
-  return out;
-}
 
 /** Tensors some exporters add that carry no weights of ours (RoPE caches; an lm_head copy of tied embeddings). */
 function ignorable(name: string, config: LlamaConfig): boolean {
@@ -37,11 +9,11 @@ function ignorable(name: string, config: LlamaConfig): boolean {
 }
 
 /**
- * Checks that `store` holds exactly the tensors `config` implies, with the implied shapes; `configPath` is
- * named in errors.
+ * Checks that `store` holds exactly the tensors `config` implies, under the checkpoint's own names and shapes
+ * (a fused Qwen `c_attn` as one tensor: see `weight_layout.ts`); `configPath` is named in errors.
  */
 export function validateWeights(config: LlamaConfig, store: WeightStore, configPath: string): void {
-  const expected = expectedTensors(config);
+  const expected = storedTensors(config);
   const fileOf = (t: WeightTensor) => (t.source.kind === "file" ? t.source.path : "converted in memory");
   for (const { name, shape } of expected) {
     if (!store.has(name)) {

@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
-import type { LlamaConfig } from "./llama_config.ts";
+import { expectedTensors, type LlamaConfig } from "./llama_config.ts";
 import { readConfig } from "./parse_config.ts";
 import { openCheckpointWeights, openSafetensors } from "./safetensors.ts";
 import { type TensorToWrite, writeSafetensors } from "./safetensors_writer.ts";
-import { expectedTensors, validateWeights } from "./validate_weights.ts";
+import { validateWeights } from "./validate_weights.ts";
 
 const TINY: LlamaConfig = {
   family: "qwen2",

@@ -4,7 +4,9 @@
  * source's `config.json` and tokenizer files: `transformers` loads it as is. Each layer can be written as
  * soon as it is pruned ({@link PrunedCheckpointWriter.writeLayer}); the store is then pointed at the shard,
  * so the pruned matrices leave memory and every graph's weights live in one folder. Tensors keep the
- * source's storage dtype; pruned values are source values or zero, so they convert back exactly.
+ * source's storage dtype; pruned values are source values or zero, so they convert back exactly. Tensors are
+ * written under the source checkpoint's own names and layout (Qwen v1: q, k, v back into one `c_attn`; see
+ * `model/weight_layout.ts`).
  */
 import { basename, join } from "node:path";
 import { layerTensorNames } from "../../model/llama/mod.ts";
@@ -13,6 +15,7 @@ import type { OverlayWeightStore } from "../../model/overlay_weights.ts";
 import { readSafetensorsHeader, SHARD_INDEX } from "../../model/safetensors.ts";
 import { type TensorChunk, writeSafetensors } from "../../model/safetensors_writer.ts";
 import { readFileRange } from "../../model/weight_store.ts";
+import { splitStored, storedDType, storedTensorsOf } from "../../model/weight_layout.ts";
 import { STORAGE_BYTES, type StorageDType, type WeightTensor } from "../../model/weights.ts";
 import { writeFileAtomic } from "../../util/atomic_write.ts";
 import { ActpatError } from "../../util/errors.ts";
@@ -25,6 +28,15 @@ const COPIED_FILES = [
   "tokenizer_config.json",
   "special_tokens_map.json",
   "tokenizer.model",
+  // Qwen (v1): its tokenizer ranks and the code transformers runs for it (trust_remote_code).
+  "qwen.tiktoken",
+  "configuration_qwen.py",
+  "modeling_qwen.py",
+  "tokenization_qwen.py",
+  "qwen_generation_utils.py",
+  "cpp_kernels.py",
+  "cache_autogptq_cuda_256.cpp",
+  "cache_autogptq_cuda_kernel_256.cu",
 ];
 
 /** Bytes per chunk when copying an untouched tensor from its file. */
@@ -38,7 +50,10 @@ export function shardName(i: number, total: number): string {
 
 /** Writes one layer at a time, then the rest and the metadata files. */
 export class PrunedCheckpointWriter {
+  /** Stored tensor name → shard file. */
   readonly #weightMap = new Map<string, string>();
+  /** Internal names of the tensors written. */
+  readonly #written = new Set<string>();
   #totalSize = 0;
 
   constructor(
@@ -63,9 +78,9 @@ export class PrunedCheckpointWriter {
    */
   async finish(store: OverlayWeightStore, options: { sourceDir?: string } = {}): Promise<void> {
     for (let l = 0; l < this.config.numLayers; l++) {
-      if (!this.#weightMap.has(layerTensorNames(this.config, l)[0])) await this.writeLayer(l, store);
+      if (!this.#written.has(layerTensorNames(this.config, l)[0])) await this.writeLayer(l, store);
     }
-    const rest = store.names().filter((n) => !this.#weightMap.has(n));
+    const rest = store.names().filter((n) => !this.#written.has(n));
     await this.#writeShard(this.shards, rest, store);
     const index = {
       metadata: { total_size: this.#totalSize },
@@ -78,16 +93,25 @@ export class PrunedCheckpointWriter {
   async #writeShard(i: number, names: string[], store: OverlayWeightStore): Promise<void> {
     const file = shardName(i, this.shards);
     const path = join(this.dir, file);
-    const tensors = names.map((name) => {
-      const t = store.get(name);
-      const dtype = store.base.get(name).dtype;
-      return { name, shape: t.shape, dtype, data: tensorChunks(t, dtype) };
+    const stored = storedTensorsOf(this.config, names, store);
+    const tensors = stored.map(({ name, shape, parts }) => {
+      const dtype = storedDType({ name, shape, parts }, (n) => store.base.get(n).dtype);
+      return {
+        name,
+        shape,
+        dtype,
+        data: concatChunks(parts.map((p) => tensorChunks(store.get(p.name), dtype))),
+      };
     });
     await writeSafetensors(path, tensors, { quiet: this.options.quiet ?? true });
     const header = await readSafetensorsHeader(path);
+    const byName = new Map(stored.map((s) => [s.name, s]));
     for (const t of header.tensors) {
       if (t.source.kind !== "file") continue;
-      store.setFile(t.name, t.source, t.dtype);
+      for (const part of splitStored(byName.get(t.name)!, t)) {
+        if (part.source.kind === "file") store.setFile(part.name, part.source, t.dtype);
+        this.#written.add(part.name);
+      }
       this.#weightMap.set(t.name, file);
       this.#totalSize += t.source.byteLength;
     }
@@ -114,6 +138,10 @@ async function* tensorChunks(t: WeightTensor, dtype: StorageDType): AsyncIterabl
       ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
       : new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
   }
+}
+
+async function* concatChunks(parts: AsyncIterable<TensorChunk>[]): AsyncIterable<TensorChunk> {
+  for (const p of parts) yield* p;
 }
 
 /** Copies config and tokenizer files of a checkpoint folder that exist. */
