@@ -1,0 +1,135 @@
+/**
+ * The Chromium used when the machine has none: the headless shell that npm package `@sparticuz/chromium`
+ * ships inside the package (brotli-compressed, with its fonts and SwiftShader), so `report.pdf` needs no
+ * system browser, no apt and no download from a browser site: only the npm registry, like every other
+ * dependency.
+ *
+ * The package is about 65 MB, so it is fetched only when a PDF is printed without another Chromium: the import
+ * below takes a specifier computed at run time, which Deno cannot see while building the module graph (a
+ * literal `import("npm:...")`, even inside a branch never taken, is fetched with the graph on every run).
+ * Its lockfile entry pins the version and integrity once fetched.
+ */
+import { join } from "node:path";
+import { cacheDir } from "../util/locations.ts";
+import { ActpatError } from "../util/errors.ts";
+
+/** The npm package and version checked with puppeteer-core 25.16 (A4 PDF, fonts embedded). */
+export const BUNDLED_CHROMIUM_PACKAGE = "@sparticuz/chromium@153.0.0";
+
+/** A Chromium ready to launch: the binary and the environment it needs. */
+export interface BundledChromium {
+  executablePath: string;
+  /** Environment for the browser process (fontconfig pointed at the system fonts and the bundled ones). */
+  env: Record<string, string>;
+}
+
+/** What the package exports (the parts used here). */
+interface SparticuzChromium {
+  executablePath(input?: string): Promise<string>;
+}
+
+/** The platforms the package ships a binary for. */
+export function bundledChromiumSupported(os: string = Deno.build.os, arch: string = Deno.build.arch): boolean {
+  return os === "linux" && arch === "x86_64";
+}
+
+/**
+ * Fontconfig configuration: the system's own configuration when it has one, plus the fonts extracted from
+ * the package (Open Sans), so text renders on a machine without any font installed.
+ */
+export function fontsConf(bundledFonts: string): string {
+  return `<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>${bundledFonts}</dir>
+</fontconfig>
+`;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let pending: Promise<BundledChromium> | undefined;
+
+/**
+ * The bundled Chromium, extracted once into `<cache>/chromium/<version>/` (default cache: `$ACTPAT_CACHE`,
+ * else `~/.cache/actpat`). The first call imports the npm package (fetched now if it is not in
+ * `node_modules/`) and unpacks it in a private temporary folder that is renamed into place, so concurrent
+ * runs never see half a binary; later calls and later runs find the folder and import nothing.
+ * Throws `Cannot start the bundled Chromium: ...` on an unsupported platform or when the package cannot be had.
+ */
+export function bundledChromium(cache: string = cacheDir()): Promise<BundledChromium> {
+  pending ??= extract(cache).catch((err) => {
+    pending = undefined;
+    throw err;
+  });
+  return pending;
+}
+
+async function extract(cache: string): Promise<BundledChromium> {
+  const action = "start the bundled Chromium";
+  if (!bundledChromiumSupported()) {
+    throw new ActpatError(
+      action,
+      `${BUNDLED_CHROMIUM_PACKAGE} ships a binary for Linux x86-64 only, this is ${Deno.build.os} ${Deno.build.arch}`,
+    );
+  }
+  const dir = join(cache, "chromium", BUNDLED_CHROMIUM_PACKAGE.split("@").pop()!);
+  const ready = () => ({
+    executablePath: join(dir, "chromium"),
+    env: { FONTCONFIG_FILE: join(dir, "fonts.conf") },
+  });
+  if (exists(join(dir, "chromium")) && exists(join(dir, "fonts.conf"))) return ready();
+
+  let mod: { default: SparticuzChromium };
+  try {
+    // Computed so that Deno fetches the package only here (see the module comment).
+    const specifier = ["npm:", BUNDLED_CHROMIUM_PACKAGE].join("");
+    mod = await import(specifier);
+  } catch (err) {
+    throw new ActpatError(
+      action,
+      `npm:${BUNDLED_CHROMIUM_PACKAGE} could not be loaded (${(err as Error).message}); ` +
+        "set PUPPETEER_EXECUTABLE_PATH to a Chromium or Chrome instead",
+      { cause: err },
+    );
+  }
+  await Deno.mkdir(join(cache, "chromium"), { recursive: true });
+  const temp = await Deno.makeTempDir({ dir: join(cache, "chromium"), prefix: ".extract-" });
+  // The package unpacks into os.tmpdir(), which reads TMPDIR at each call: point it at the private folder.
+  const saved = Deno.env.get("TMPDIR");
+  try {
+    Deno.env.set("TMPDIR", temp);
+    const binary = await mod.default.executablePath();
+    if (binary !== join(temp, "chromium")) {
+      throw new ActpatError(action, `the package unpacked to ${binary}, expected ${join(temp, "chromium")}`);
+    }
+  } catch (err) {
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+    if (err instanceof ActpatError) throw err;
+    throw new ActpatError(action, `unpacking ${BUNDLED_CHROMIUM_PACKAGE} failed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  } finally {
+    if (saved === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", saved);
+  }
+  await Deno.writeTextFile(join(temp, "fonts.conf"), fontsConf(join(dir, "fonts")));
+  try {
+    await Deno.rename(temp, dir);
+  } catch (err) {
+    // Another run finished first: keep its folder.
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+    if (!exists(join(dir, "chromium"))) {
+      throw new ActpatError(action, `cannot move the unpacked browser to ${dir}: ${(err as Error).message}`);
+    }
+  }
+  return ready();
+}
