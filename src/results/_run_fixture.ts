@@ -68,8 +68,16 @@ export function fixtureTables(): Record<string, Table> {
         const active = Math.round(params * fraction);
         density.push([MODEL, dataset, layer, module, params, active, round(active / params), 2e-6, 8, 0]);
       }
-      for (let bin = 0; bin < 4; bin++) {
-        histogram.push([dataset, layer, 10 ** (bin - 9), 10 ** (bin - 8), Math.round(5000 * rand())]);
+    }
+    for (let layer = 0; layer < FIXTURE_LAYERS; layer++) {
+      for (const [module, params] of Object.entries(FIXTURE_MODULES)) {
+        // Four non-empty bins per linear, a decade apart, holding all its parameters.
+        const counts = [0, 1, 2].map(() => Math.round((params / 4) * rand()));
+        counts.push(params - counts.reduce((s, c) => s + c, 0));
+        counts.forEach((count, k) => {
+          const bin = 40 + 20 * k;
+          histogram.push([dataset, layer, module, bin, 10 ** (k - 10), 10 ** (k - 9), count]);
+        });
       }
     }
   });
@@ -202,7 +210,10 @@ export function fixtureTables(): Record<string, Table> {
       ["model", "dataset", "layer", "module", "params", "active", "fraction", "gamma", "samples", "seed"],
       density,
     ),
-    "density_histogram.csv": table(["dataset", "layer", "bin_lo", "bin_hi", "count"], histogram),
+    "density_histogram.csv": table(
+      ["dataset", "layer", "module", "bin", "lower", "upper", "count"],
+      histogram,
+    ),
     "similarity.csv": table(
       ["model", "dataset_a", "dataset_b", "pair", "example_a", "example_b", "layer", "similarity"],
       similarity,
