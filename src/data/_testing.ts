@@ -1,9 +1,12 @@
-import { fileURLToPath } from "node:url";
 import { parquetWriteBuffer } from "hyparquet-writer";
+import { MIRROR } from "../../test/fixtures/mirror.ts";
 
-/** The mirror used by data tests: `$ACTPAT_MIRROR`, else `<repo>/../shared/hub`. */
+/**
+ * The mirror used by data tests (test/fixtures/mirror.ts); a path that does not exist where there is none, so
+ * the tests that need it must carry `needsMirror`.
+ */
 export function testMirror(): string {
-  return Deno.env.get("ACTPAT_MIRROR") ?? fileURLToPath(new URL("../../../shared/hub", import.meta.url));
+  return MIRROR ?? "/nonexistent/actpat-mirror";
 }
 
 /** A byte-level tokenizer for tests: UTF-8 bytes + 3, BOS = 1 when asked. */

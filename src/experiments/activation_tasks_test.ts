@@ -8,7 +8,7 @@ import { DENSITY_COLUMNS } from "./density.ts";
 import { RELEVANCE_COLUMNS } from "./relevance.ts";
 import { SIMILARITY_COLUMNS, SIMILARITY_SUMMARY_COLUMNS } from "./similarity.ts";
 
-const ENV = { ACTPAT_MIRROR: MIRROR };
+const ENV = { ACTPAT_MIRROR: MIRROR ?? "" };
 
 Deno.test("bad flags of density, similarity and relevance fail with a message naming the flag", async () => {
   const cases: [string, string[], RegExp][] = [

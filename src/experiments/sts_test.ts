@@ -234,7 +234,7 @@ async function runTask(args: string[], cwd: string): Promise<{ code: number; std
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--quiet", join(ROOT, "tasks/sts.ts"), ...args],
     cwd,
-    env: { ACTPAT_MIRROR: MIRROR },
+    env: { ACTPAT_MIRROR: MIRROR ?? "" },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -29,7 +29,10 @@ interface SparticuzChromium {
 }
 
 /** The platforms the package ships a binary for. */
-export function bundledChromiumSupported(os: string = Deno.build.os, arch: string = Deno.build.arch): boolean {
+export function bundledChromiumSupported(
+  os: string = Deno.build.os,
+  arch: string = Deno.build.arch,
+): boolean {
   return os === "linux" && arch === "x86_64";
 }
 

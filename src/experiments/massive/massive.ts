@@ -83,6 +83,8 @@ export interface MassiveOptions {
   argv?: string[];
   /** Where datasets and models come from (mirror, cache, downloads). */
   data?: LoadOptions;
+  /** Split per corpus replacing its recipe's (e.g. an embedded piece: `{ wikitext2: "test-first200" }`). */
+  splits?: Readonly<Record<string, string>>;
   modelLoad?: Omit<LoadModelOptions, "tokenizer">;
   /** Graph cache root, or false (tests). */
   graphCache?: string | false;
@@ -157,7 +159,13 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
       ...(options.graphCache === undefined ? {} : { cache: options.graphCache }),
     });
     try {
-      const corpus = await loadCorpus(primary, model.tokenizer, options.seqLen, options.data);
+      const corpus = await loadCorpus(
+        primary,
+        model.tokenizer,
+        options.seqLen,
+        options.data,
+        options.splits?.[primary],
+      );
       const bos = options.bos ? model.tokenizer.bosTokenId : null;
       if (options.bos && bos === null) {
         throw new ActpatError("parse --bos", `the tokenizer of ${options.model} has no BOS token`);
@@ -229,14 +237,20 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         let pplCorpus: Corpus;
         if (name === primary) pplCorpus = corpus;
         else {
-          const reason = await unavailable(name, options.data);
+          const reason = await unavailable(name, options.data, options.splits?.[name]);
           if (reason) {
             skipped.push({ corpus: name, reason });
             log(`skip perplexity on ${name}: ${reason}`);
             continue;
           }
           try {
-            pplCorpus = await loadCorpus(name, model.tokenizer, options.seqLen, options.data);
+            pplCorpus = await loadCorpus(
+              name,
+              model.tokenizer,
+              options.seqLen,
+              options.data,
+              options.splits?.[name],
+            );
           } catch (err) {
             if (!(err instanceof ActpatError)) throw err;
             skipped.push({ corpus: name, reason: err.message });
@@ -337,8 +351,12 @@ function describe(a: AnalysisResult, o: MassiveOptions) {
 }
 
 /** Why corpus `name` cannot be read, or null when it can (or may be downloaded). */
-async function unavailable(name: string, data: LoadOptions | undefined): Promise<string | null> {
-  const where = await corpusAvailability(name, data);
+async function unavailable(
+  name: string,
+  data: LoadOptions | undefined,
+  split?: string,
+): Promise<string | null> {
+  const where = await corpusAvailability(name, data, split);
   if (where === "unavailable") return "not in the mirror or the cache, and no download source";
   if (where === "downloadable" && data?.download === false) {
     return "not in the mirror or the cache, and downloads are off";

@@ -203,7 +203,7 @@ Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no r
       [[...base, "--seq-len", "1"], /Cannot parse --seq-len: 1 is not an integer ≥ 2/],
     ];
     for (const [args, pattern] of cases) {
-      const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR });
+      const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR ?? "" });
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
       await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
