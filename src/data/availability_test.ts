@@ -13,7 +13,7 @@ Deno.test(
   async () => {
     const cache = await Deno.makeTempDir();
     try {
-      const lines = await datasetStatus({ mirror: testMirror(), cache });
+      const lines = await datasetStatus({ mirror: testMirror(), cache, embedded: null });
       const at = (d: string, s: string) => lines.find((l) => l.dataset === d && l.split === s)!;
       assert.deepEqual(
         { ...at("mmlu", "test") },
@@ -35,6 +35,22 @@ Deno.test(
       const text = formatStatus(lines);
       assert.match(text, /^dataset +kind +split +available +rows +official +check$/m);
       assert.match(text, /^boolq +multiple-choice +validation +mirror +3270 +3270 +ok$/m);
+      // With the repository's own files first: its pieces, and the whole HumanEval file it embeds.
+      const withEmbedded = await datasetStatus({ mirror: testMirror(), cache });
+      const embedded = withEmbedded.filter((l) => l.availability === "embedded");
+      assert.deepEqual(embedded.map((l) => `${l.dataset}/${l.split}`).sort(), [
+        "boolq/validation-first200",
+        "c4/train-first100",
+        "hellaswag/validation-subset200",
+        "humaneval/test",
+        "mmlu/validation-first200",
+        "piqa/validation-first200",
+        "sick/validation-first300",
+        "siqa/validation-first200",
+        "stsb/validation-first300",
+        "wikitext2/test-first200",
+      ]);
+      for (const l of embedded) assert.equal(l.rows, l.officialRows, `${l.dataset}/${l.split}`);
     } finally {
       await Deno.remove(cache, { recursive: true });
     }

@@ -32,7 +32,12 @@ Deno.test("mirrored splits load with the official row counts and checked sha256"
   const cache = await tempDir();
   try {
     for (const [name, split, rows] of OFFICIAL) {
-      const loaded = await loadSplit(name, split, { mirror: testMirror(), cache, download: false });
+      const loaded = await loadSplit(name, split, {
+        mirror: testMirror(),
+        embedded: null,
+        cache,
+        download: false,
+      });
       assert.equal(loaded.docs.length, rows, `${name}/${split}`);
       assert.equal(loaded.officialRows, rows, `${name}/${split}`);
       assert.equal(loaded.origin, "publisher");
@@ -282,7 +287,8 @@ Deno.test("bad input: wrong checksum, invalid row, unknown split, missing datase
       /Cannot load dataset "hellaswag": row 1 of .*hellaswag_val\.jsonl: field "endings"/,
     );
     await assert.rejects(loadSplit("boolq", "dev", opts), {
-      message: 'Cannot find split "dev" of dataset "boolq": known splits: validation, train',
+      message:
+        'Cannot find split "dev" of dataset "boolq": known splits: validation, train, validation-first200',
     });
     await assert.rejects(
       loadSplit("c4", "train", opts),

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MIRROR, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { MIRROR, needsMirror, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { runTask } from "../../test/fixtures/run_task.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { readCsv } from "../results/csv.ts";
@@ -77,7 +77,7 @@ Deno.test("bad flags of density, similarity and relevance fail with a message na
   }
 });
 
-Deno.test("the tasks end to end: density reruns are byte-identical; similarity pairs; relevance pools the deep layers", async () => {
+Deno.test("the tasks end to end: density reruns are byte-identical; similarity pairs; relevance pools the deep layers", needsMirror, async () => {
   await using tmp = await tempDir();
   const common = ["--model", STORIES_HF, "--samples", "2", "--seed", "3", "--threads", "1", "--quiet"];
   const density = (out: string, extra: string[] = []) =>

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MIRROR, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { MIRROR, needsMirror, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { readManifest } from "../results/manifest.ts";
 import { parseGamma } from "./density.ts";
@@ -27,7 +27,7 @@ function options(out: string, over: Partial<DensityRunOptions> = {}): DensityRun
 
 const read = (dir: string, file: string) => Deno.readTextFile(join(dir, file));
 
-Deno.test("density runs on stories260K: identical seeds give identical files; --from on a bin edge equals a direct run", async () => {
+Deno.test("density runs on stories260K: identical seeds give identical files; --from on a bin edge equals a direct run", needsMirror, async () => {
   await using tmp = await tempDir();
   const a = join(tmp.path, "a"), b = join(tmp.path, "b");
   const resA = await runDensity(options(a));

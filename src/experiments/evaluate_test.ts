@@ -4,7 +4,7 @@ import { z } from "zod";
 import { referenceForward, referenceLogProbs } from "../../test/reference/llama_f64.ts";
 import { readStories260K } from "../../test/reference/stories260k.ts";
 import { tinyModel } from "../../test/reference/tiny_models.ts";
-import { STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { needsMirror, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { runTask } from "../../test/fixtures/run_task.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { type DatasetHandle, type DatasetSpec, type Doc, openDataset } from "../data/mod.ts";
@@ -136,7 +136,7 @@ Deno.test("perplexity = exp(mean NLL) of a direct float64 loop over the same win
   }
 });
 
-Deno.test("paper scoring on BoolQ: last-token choice of the paper's prompt, as the float64 reference", async () => {
+Deno.test("paper scoring on BoolQ: last-token choice of the paper's prompt, as the float64 reference", needsMirror, async () => {
   const model = await loadModel(STORIES_HF);
   const boolq = openDataset("boolq");
   const runner = new LlamaRunner(model, { cache: false });
@@ -167,7 +167,7 @@ Deno.test("paper scoring on BoolQ: last-token choice of the paper's prompt, as t
   }
 });
 
-Deno.test("deno task eval on stories260K: every task in the mirror, n = --limit, HellaSwag skipped", async () => {
+Deno.test("deno task eval on stories260K: every task in the mirror, n = --limit, HellaSwag skipped", needsMirror, async () => {
   await using tmp = await tempDir();
   const out = join(tmp.path, "run");
   const res = await runTask("eval.ts", [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { runTask } from "../../test/fixtures/run_task.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { LlamaRunner } from "../model/llama/mod.ts";
@@ -30,7 +30,7 @@ async function assertSameLogits(a: LlamaRunner, b: LlamaRunner, ids: number[][])
   x.forEach((row, i) => assert.deepEqual(row, y[i], `logits of sequence ${i}`));
 }
 
-Deno.test("saved pruned checkpoint reloads with the weights and logits of the in-memory pruned model", async () => {
+Deno.test("saved pruned checkpoint reloads with the weights and logits of the in-memory pruned model", needsMirror, async () => {
   await using tmp = await tempDir();
   const model = await loadModel(STORIES_HF);
   const cfg = config();
@@ -130,7 +130,7 @@ Deno.test("float16 checkpoint: magnitude pruning saves float16 shards that reloa
   }
 });
 
-Deno.test("activation allocation from a density run: targets by the paper's formula, exact counts per row", async () => {
+Deno.test("activation allocation from a density run: targets by the paper's formula, exact counts per row", needsMirror, async () => {
   await using tmp = await tempDir();
   const model = await loadModel(STORIES_HF);
   const counts = [5000, 4200, 3900, 2500, 800];
@@ -169,7 +169,7 @@ Deno.test("activation allocation from a density run: targets by the paper's form
   }
 });
 
-Deno.test("activation allocation computed now, and OWL: per-layer targets with mean S", async () => {
+Deno.test("activation allocation computed now, and OWL: per-layer targets with mean S", needsMirror, async () => {
   const model = await loadModel(STORIES_HF);
   const cfg = config({ allocation: "activation", sparsity: 0.5 });
   cfg.activation = { ...cfg.activation, samples: 4, maxLen: 32, gamma: "q0.9" };
@@ -191,7 +191,7 @@ Deno.test("activation allocation computed now, and OWL: per-layer targets with m
   for (const m of owl.modules) assert.equal(m.pruned, Math.floor(m.cols * owl.targets[m.layer]) * m.rows);
 });
 
-Deno.test("prune refuses what it cannot do", async () => {
+Deno.test("prune refuses what it cannot do", needsMirror, async () => {
   const bin = await loadModel(STORIES_BIN);
   await assert.rejects(
     () => pruneModel(bin, config(), { run, spillDir: "/tmp/never", save: true, quiet: true }),
@@ -215,7 +215,7 @@ Deno.test("prune refuses what it cannot do", async () => {
   assert.equal(linearWeightName(0, "q_proj"), pruned.weights.replaced()[0]);
 });
 
-Deno.test("deno task prune writes the run directory and the checkpoint", async () => {
+Deno.test("deno task prune writes the run directory and the checkpoint", needsMirror, async () => {
   await using tmp = await tempDir();
   const out = join(tmp.path, "run");
   const save = join(tmp.path, "model");

@@ -21,6 +21,7 @@ import {
   STS_SCHEMA,
   stsCorrelations,
 } from "./sts.ts";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MIRROR = mirrorPath("");
@@ -63,7 +64,7 @@ Deno.test("range scores and Spearman wiring: a score equal to the gold gives rho
   assert.equal(last34.pValue, expected.pValue);
 });
 
-Deno.test("split aliases and benchmark checks", () => {
+Deno.test("split aliases and benchmark checks", needsMirror, () => {
   for (const name of ["stsb", "sick"]) {
     const ds = openDataset(name);
     assert.equal(resolveStsSplit(ds, "dev"), "validation");
@@ -97,7 +98,7 @@ function goldFromFile(text: string, benchmark: string, id: number): number {
   return benchmark === "stsb" ? Number(lines[id].split("\t")[4]) : Number(lines[id + 1].split("\t")[3]);
 }
 
-Deno.test("runSts on stories260K: CSVs equal a direct computation, manifest records ids and digests, resume reuses", async () => {
+Deno.test("runSts on stories260K: CSVs equal a direct computation, manifest records ids and digests, resume reuses", needsMirror, async () => {
   const tmp = await Deno.makeTempDir({ prefix: "actpat_sts_" });
   try {
     const out = join(tmp, "run");
@@ -241,7 +242,7 @@ async function runTask(args: string[], cwd: string): Promise<{ code: number; std
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-Deno.test("deno task sts: bad flags exit 1 with a clear error and leave no run directory", async () => {
+Deno.test("deno task sts: bad flags exit 1 with a clear error and leave no run directory", needsMirror, async () => {
   const cwd = await Deno.makeTempDir({ prefix: "actpat_sts_cli_" });
   try {
     const model = ["--model", "stories260K-hf"];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { STORIES_BIN } from "../../test/fixtures/mirror.ts";
+import { needsMirror, STORIES_BIN } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { loadModel } from "../model/load_model.ts";
 import { readCsv } from "../results/csv.ts";
@@ -8,7 +8,7 @@ import { defaultEvalConfig, evaluateModel } from "./evaluate.ts";
 import { defaultPruneConfig, pruneModel } from "./prune.ts";
 import { runTable1, TABLE1_SCHEMA, VARIANT_SPARSITY_SCHEMA } from "./table1.ts";
 
-Deno.test("table1 on stories260K: five variants × tasks, each row as pruning and evaluating it alone; resumes", async () => {
+Deno.test("table1 on stories260K: five variants × tasks, each row as pruning and evaluating it alone; resumes", needsMirror, async () => {
   await using tmp = await tempDir();
   const prune = defaultPruneConfig({
     calibration: { dataset: "piqa", split: "validation" },

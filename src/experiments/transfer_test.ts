@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { needsMirror, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { readCsv } from "../results/csv.ts";
 import { defaultEvalConfig } from "./evaluate.ts";
 import { defaultPruneConfig } from "./prune.ts";
 import { runTransfer, TRANSFER_SCHEMA } from "./transfer.ts";
 
-Deno.test("transfer on stories260K: calibration × task matrix; unavailable calibration sets skipped", async () => {
+Deno.test("transfer on stories260K: calibration × task matrix; unavailable calibration sets skipped", needsMirror, async () => {
   await using tmp = await tempDir();
   const { dir, rows } = await runTransfer({
     model: STORIES_HF,

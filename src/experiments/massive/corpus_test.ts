@@ -8,6 +8,7 @@ import {
   loadCorpus,
   perplexityTokens,
 } from "./corpus.ts";
+import { needsMirror } from "../../../test/fixtures/mirror.ts";
 
 const MIRROR = Deno.env.get("ACTPAT_MIRROR") ??
   fileURLToPath(new URL("../../../../shared/hub", import.meta.url));
@@ -21,7 +22,7 @@ const bytes = {
   },
 };
 
-Deno.test("WikiText-2 from the mirror: perplexity windows and seeded analysis windows of one stream", async () => {
+Deno.test("WikiText-2 from the mirror: perplexity windows and seeded analysis windows of one stream", needsMirror, async () => {
   const corpus = await loadCorpus("wikitext2", bytes, 64, { mirror: MIRROR, download: false });
   const { ids, starts } = corpus.windows;
   // The raw test file is 1,290,590 bytes; joined rows add nothing (each row keeps its "\n").
