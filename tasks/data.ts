@@ -1,7 +1,8 @@
 /**
  * `deno task data --list [--mirror DIR] [--no-count] [--json]`: every registered dataset and split, whether it
  * is embedded in the repository (datasets/), in the mirror (`$ACTPAT_MIRROR`), in the cache, downloadable or
- * unavailable, and for those on disk the row count next to the official size. Exits 1 when a split on disk has the wrong row count or cannot be read.
+ * unavailable, and for those on disk the row count next to the official size. Exits 1 when a split on disk
+ * has the wrong row count or cannot be read.
  */
 import { parseArgs } from "node:util";
 import { ActpatError, runMain } from "../src/util/errors.ts";
