@@ -4,13 +4,14 @@
  * system browser, no apt and no download from a browser site: only the npm registry, like every other
  * dependency.
  *
- * The package is about 65 MB, so it is fetched only when a PDF is printed without another Chromium: the import
- * below takes a specifier computed at run time, which Deno cannot see while building the module graph (a
- * literal `import("npm:...")`, even inside a branch never taken, is fetched with the graph on every run).
- * Its lockfile entry pins the version and integrity once fetched.
+ * The package is about 65 MB, so it is fetched only when a PDF is printed without another Chromium: it is
+ * imported by `_unpack_chromium.ts` alone, run in a process of its own. No module of a task or a test imports
+ * it (a literal `import("npm:...")` anywhere in a module graph, even in a branch never taken, is fetched with
+ * the graph on every run). Its lockfile entry pins the version and integrity.
  */
 import { join } from "node:path";
-import { cacheDir } from "../util/locations.ts";
+import { fileURLToPath } from "node:url";
+import { cacheDir, embeddedDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
 
 /** The npm package and version checked with puppeteer-core 25.16 (A4 PDF, fonts embedded). */
@@ -23,10 +24,7 @@ export interface BundledChromium {
   env: Record<string, string>;
 }
 
-/** What the package exports (the parts used here). */
-interface SparticuzChromium {
-  executablePath(input?: string): Promise<string>;
-}
+const UNPACK_SCRIPT = fileURLToPath(new URL("./_unpack_chromium.ts", import.meta.url));
 
 /** The platforms the package ships a binary for. */
 export function bundledChromiumSupported(
@@ -63,9 +61,9 @@ let pending: Promise<BundledChromium> | undefined;
 
 /**
  * The bundled Chromium, extracted once into `<cache>/chromium/<version>/` (default cache: `$ACTPAT_CACHE`,
- * else `~/.cache/actpat`). The first call imports the npm package (fetched now if it is not in
- * `node_modules/`) and unpacks it in a private temporary folder that is renamed into place, so concurrent
- * runs never see half a binary; later calls and later runs find the folder and import nothing.
+ * else `~/.cache/actpat`). The first call runs `_unpack_chromium.ts`, which fetches the npm package if it is
+ * not in `node_modules/` yet and unpacks it in a private temporary folder that is then renamed into place, so
+ * concurrent runs never see half a binary; later calls and later runs find the folder and run nothing.
  * Throws `Cannot start the bundled Chromium: ...` on an unsupported platform or when the package cannot be had.
  */
 export function bundledChromium(cache: string = cacheDir()): Promise<BundledChromium> {
@@ -91,38 +89,26 @@ async function extract(cache: string): Promise<BundledChromium> {
   });
   if (exists(join(dir, "chromium")) && exists(join(dir, "fonts.conf"))) return ready();
 
-  let mod: { default: SparticuzChromium };
-  try {
-    // Computed so that Deno fetches the package only here (see the module comment).
-    const specifier = ["npm:", BUNDLED_CHROMIUM_PACKAGE].join("");
-    mod = await import(specifier);
-  } catch (err) {
-    throw new ActpatError(
-      action,
-      `npm:${BUNDLED_CHROMIUM_PACKAGE} could not be loaded (${(err as Error).message}); ` +
-        "set PUPPETEER_EXECUTABLE_PATH to a Chromium or Chrome instead",
-      { cause: err },
-    );
-  }
   await Deno.mkdir(join(cache, "chromium"), { recursive: true });
   const temp = await Deno.makeTempDir({ dir: join(cache, "chromium"), prefix: ".extract-" });
-  // The package unpacks into os.tmpdir(), which reads TMPDIR at each call: point it at the private folder.
-  const saved = Deno.env.get("TMPDIR");
-  try {
-    Deno.env.set("TMPDIR", temp);
-    const binary = await mod.default.executablePath();
-    if (binary !== join(temp, "chromium")) {
-      throw new ActpatError(action, `the package unpacked to ${binary}, expected ${join(temp, "chromium")}`);
-    }
-  } catch (err) {
+  const root = embeddedDir();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", `--config=${join(root, "deno.json")}`, UNPACK_SCRIPT],
+    cwd: root,
+    env: { TMPDIR: temp },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const binary = new TextDecoder().decode(out.stdout).trim();
+  if (out.code !== 0 || binary !== join(temp, "chromium")) {
     await Deno.remove(temp, { recursive: true }).catch(() => {});
-    if (err instanceof ActpatError) throw err;
-    throw new ActpatError(action, `unpacking ${BUNDLED_CHROMIUM_PACKAGE} failed: ${(err as Error).message}`, {
-      cause: err,
-    });
-  } finally {
-    if (saved === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", saved);
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" ");
+    throw new ActpatError(
+      action,
+      `npm:${BUNDLED_CHROMIUM_PACKAGE} could not be fetched or unpacked (${
+        why || `it unpacked to ${binary || "nothing"}`
+      }); set PUPPETEER_EXECUTABLE_PATH to a Chromium or Chrome instead`,
+    );
   }
   await Deno.writeTextFile(join(temp, "fonts.conf"), fontsConf(join(dir, "fonts")));
   try {
