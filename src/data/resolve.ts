@@ -110,7 +110,8 @@ export async function splitAvailability(
 
 /**
  * Resolves the files of a split: the first source wholly embedded in the repository, else the first wholly in
- * the mirror, else the first wholly in the cache, else the first that downloads. Every file is hashed and checked against the registry's sha256 where known.
+ * the mirror, else the first wholly in the cache, else the first that downloads. Every file is hashed and
+ * checked against the registry's sha256 where known.
  * Throws `Cannot load dataset "<name>": split "<split>" is not in the mirror (...) and download failed (...)`.
  */
 export async function resolveSplitFiles(
