@@ -4,7 +4,7 @@
  * path. A process of its own, so that the package is fetched only when a PDF needs it (this file is in no
  * other module's graph) and TMPDIR changes nowhere else.
  */
-// Not in deno.json's imports: the package is for this process alone (see above); the lockfile pins it.
+// Not in deno.json's imports nor the lockfile: the package is for this process alone (bundled_chromium.ts).
 // deno-lint-ignore no-import-prefix
 import chromium from "npm:@sparticuz/chromium@153.0.0";
 

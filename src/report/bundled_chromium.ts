@@ -5,13 +5,15 @@
  * dependency.
  *
  * The package is about 65 MB, so it is fetched only when a PDF is printed without another Chromium: it is
- * imported by `_unpack_chromium.ts` alone, run in a process of its own. No module of a task or a test imports
- * it (a literal `import("npm:...")` anywhere in a module graph, even in a branch never taken, is fetched with
- * the graph on every run). Its lockfile entry pins the version and integrity.
+ * imported by `_unpack_chromium.ts` alone, run in a process of its own with no config and no lockfile (into
+ * Deno's global npm cache, not `node_modules/`). No module of a task or a test imports it, and the project's
+ * lockfile does not list it: Deno installs every package of the lockfile on a project's first run, and a literal
+ * `import("npm:...")` anywhere in a module graph, even in a branch never taken, is fetched with the graph. The
+ * specifier pins the version; the registry's integrity hash is checked on download.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cacheDir, embeddedDir } from "../util/locations.ts";
+import { cacheDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
 
 /** The npm package and version checked with puppeteer-core 25.16 (A4 PDF, fonts embedded). */
@@ -61,8 +63,8 @@ let pending: Promise<BundledChromium> | undefined;
 
 /**
  * The bundled Chromium, extracted once into `<cache>/chromium/<version>/` (default cache: `$ACTPAT_CACHE`,
- * else `~/.cache/actpat`). The first call runs `_unpack_chromium.ts`, which fetches the npm package if it is
- * not in `node_modules/` yet and unpacks it in a private temporary folder that is then renamed into place, so
+ * else `~/.cache/actpat`). The first call runs `_unpack_chromium.ts`, which fetches the npm package if Deno's
+ * npm cache does not hold it yet and unpacks it in a private temporary folder that is then renamed into place, so
  * concurrent runs never see half a binary; later calls and later runs find the folder and run nothing.
  * Throws `Cannot start the bundled Chromium: ...` on an unsupported platform or when the package cannot be had.
  */
@@ -91,10 +93,9 @@ async function extract(cache: string): Promise<BundledChromium> {
 
   await Deno.mkdir(join(cache, "chromium"), { recursive: true });
   const temp = await Deno.makeTempDir({ dir: join(cache, "chromium"), prefix: ".extract-" });
-  const root = embeddedDir();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-check", `--config=${join(root, "deno.json")}`, UNPACK_SCRIPT],
-    cwd: root,
+    args: ["run", "-A", "--no-check", "--no-config", "--no-lock", "--node-modules-dir=none", UNPACK_SCRIPT],
+    cwd: temp,
     env: { TMPDIR: temp },
     stdout: "piped",
     stderr: "piped",
