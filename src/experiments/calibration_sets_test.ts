@@ -163,20 +163,24 @@ Deno.test("task calibration: running out of fill rows is a clear error", async (
   );
 });
 
-Deno.test("calibrationSplit: the default split, else another one on disk with a note", needsMirror, async () => {
-  const load = { download: false, quiet: true };
-  // The mirror holds BoolQ's validation split only.
-  const boolq = await calibrationSplit(openDataset("boolq", load), undefined);
-  assert.equal(boolq.split, "validation");
-  assert.match(
-    boolq.note!,
-    /boolq\/train is not available .*downloads are disabled.*using boolq\/validation instead/,
-  );
-  assert.deepEqual(await calibrationSplit(openDataset("boolq", load), "train"), { split: "train" });
-  const mmlu = await calibrationSplit(openDataset("mmlu", load), undefined);
-  assert.deepEqual(mmlu, { split: "validation" });
-  await assert.rejects(
-    () => calibrationSplit(openDataset("hellaswag", load), undefined),
-    /Cannot calibrate on "hellaswag": no split of it is available/,
-  );
-});
+Deno.test(
+  "calibrationSplit: the default split, else another one on disk with a note",
+  needsMirror,
+  async () => {
+    const load = { download: false, quiet: true };
+    // The mirror holds BoolQ's validation split only.
+    const boolq = await calibrationSplit(openDataset("boolq", load), undefined);
+    assert.equal(boolq.split, "validation");
+    assert.match(
+      boolq.note!,
+      /boolq\/train is not available .*downloads are disabled.*using boolq\/validation instead/,
+    );
+    assert.deepEqual(await calibrationSplit(openDataset("boolq", load), "train"), { split: "train" });
+    const mmlu = await calibrationSplit(openDataset("mmlu", load), undefined);
+    assert.deepEqual(mmlu, { split: "validation" });
+    await assert.rejects(
+      () => calibrationSplit(openDataset("hellaswag", load), undefined),
+      /Cannot calibrate on "hellaswag": no split of it is available/,
+    );
+  },
+);
