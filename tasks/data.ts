@@ -1,13 +1,15 @@
 /**
  * `deno task data --list [--mirror DIR] [--no-count] [--json]`: every registered dataset and split, whether it
- * is in the mirror (`$ACTPAT_MIRROR`), in the cache, downloadable or unavailable, and for those on disk the
- * row count next to the official size. Exits 1 when a split on disk has the wrong row count or cannot be read.
+ * is embedded in the repository (datasets/), in the mirror (`$ACTPAT_MIRROR`), in the cache, downloadable or
+ * unavailable, and for those on disk the row count next to the official size. Exits 1 when a split on disk
+ * has the wrong row count or cannot be read.
  */
 import { parseArgs } from "node:util";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 import { datasetStatus, formatStatus } from "../src/data/availability.ts";
 import { mirrorRoot } from "../src/data/resolve.ts";
-import { cacheDir } from "../src/util/locations.ts";
+import { cacheDir, embeddedDir } from "../src/util/locations.ts";
+import { join } from "node:path";
 
 const USAGE = "usage: deno task data --list [--mirror DIR] [--cache DIR] [--no-count] [--json]";
 
@@ -41,8 +43,9 @@ await runMain(async () => {
   const lines = await datasetStatus({ ...where, count: !values["no-count"] });
   if (values.json) console.log(JSON.stringify(lines, null, 2));
   else {
-    console.log(`mirror: ${mirrorRoot(where) ?? "(none: set ACTPAT_MIRROR or --mirror)"}`);
-    console.log(`cache:  ${where.cache}\n`);
+    console.log(`embedded: ${join(embeddedDir(), "datasets")}`);
+    console.log(`mirror:   ${mirrorRoot(where) ?? "(none: set ACTPAT_MIRROR or --mirror)"}`);
+    console.log(`cache:    ${where.cache}\n`);
     console.log(formatStatus(lines));
   }
   const bad = lines.filter((l) => l.error || (l.rows !== undefined && l.rows !== l.officialRows));

@@ -2,7 +2,7 @@
  * The default reproduction, end to end as a user runs it, against the committed baseline
  * (results/baseline-stories260K): `deno task reproduce` must give the same numbers within the default
  * tolerances (paper/tolerances.json), `compare` of a run against itself must be clean, and a perturbed
- * checkpoint must be caught.
+ * checkpoint must be caught. Everything comes from the repository (models/, datasets/): no mirror, no network.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -12,9 +12,9 @@ import { readReproduceConfig } from "../src/experiments/reproduce/mod.ts";
 import { loadModel } from "../src/model/load_model.ts";
 import { writeSafetensors } from "../src/model/safetensors_writer.ts";
 import { Pcg32 } from "../src/data/prng.ts";
+import { STORIES_HF } from "./fixtures/mirror.ts";
 
 const BASELINE = fileURLToPath(new URL("../results/baseline-stories260K", import.meta.url));
-const STORIES_HF = fileURLToPath(new URL("../../shared/hub/models/stories260K-hf", import.meta.url));
 
 Deno.test({
   name:
@@ -33,9 +33,11 @@ Deno.test({
           `stage ${stage} did not run:\n${run.stdout}`,
         );
       }
-      // The datasets that are not in the mirror are reported, never silently dropped.
+      // Nothing is left out, and every file came from the repository, not a mirror or the cache.
       const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
-      assert.ok(manifest.skipped.some((s: { reason: string }) => s.reason.includes("dataset c4")));
+      assert.deepEqual(manifest.skipped, []);
+      const origins = manifest.datasets.flatMap((d: { files: { from: string }[] }) => d.files.map((f) => f.from));
+      assert.ok(origins.length >= 12 && origins.every((f: string) => f === "embedded"), origins.join(","));
 
       const compare = await runTask("compare.ts", [BASELINE, out, "--out", join(out, "cmp")]);
       assert.equal(compare.code, 0, `moved beyond tolerance:\n${compare.stdout}\n${compare.stderr}`);
@@ -59,7 +61,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "actpat_perturbed_" });
     try {
-      // stories260K-hf with every weight scaled by (1 + 0.01·u), u uniform in [-1, 1), seeded.
+      // The embedded stories260K-hf with every weight scaled by (1 + 0.01·u), u uniform in [-1, 1), seeded.
       const model = await loadModel(STORIES_HF);
       const rng = new Pcg32(7n, 1n);
       const tensors = [];

@@ -1,7 +1,7 @@
 import type { DatasetKind } from "./dataset_spec.ts";
 import { loadSplit } from "./load.ts";
 import { DATASETS } from "./registry.ts";
-import { type Availability, type ResolveOptions, splitAvailability } from "./resolve.ts";
+import { type Availability, onDisk, type ResolveOptions, splitAvailability } from "./resolve.ts";
 
 /** One line of `deno task data --list`. */
 export interface SplitStatus {
@@ -11,14 +11,15 @@ export interface SplitStatus {
   split: string;
   availability: Availability;
   officialRows: number;
-  /** Rows found, for splits in the mirror or the cache (counted unless `count` is off). */
+  /** Rows found, for splits on disk (counted unless `count` is off). */
   rows?: number;
   /** Why a split that is on disk could not be read (e.g. a checksum mismatch). */
   error?: string;
 }
 
 /**
- * Where every split of every registered dataset can be had (mirror, cache, downloadable, unavailable) and,
+ * Where every split of every registered dataset can be had (embedded, mirror, cache, downloadable,
+ * unavailable) and,
  * for those on disk, how many rows they hold next to the official size. Nothing is downloaded.
  */
 export async function datasetStatus(
@@ -37,7 +38,7 @@ export async function datasetStatus(
         availability,
         officialRows: s.rows,
       };
-      if (options.count !== false && (availability === "mirror" || availability === "cache")) {
+      if (options.count !== false && onDisk(availability)) {
         try {
           const loaded = await loadSplit(name, split, { ...options, download: false, strictRows: false });
           status.rows = loaded.docs.length;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { datasetStatus, formatStatus } from "./availability.ts";
@@ -6,35 +7,55 @@ import { testMirror } from "../../test/fixtures/datasets.ts";
 
 const TASK = fileURLToPath(new URL("../../tasks/data.ts", import.meta.url));
 
-Deno.test("datasetStatus: mirrored splits counted at their official sizes, others downloadable", async () => {
-  const cache = await Deno.makeTempDir();
-  try {
-    const lines = await datasetStatus({ mirror: testMirror(), cache });
-    const at = (d: string, s: string) => lines.find((l) => l.dataset === d && l.split === s)!;
-    assert.deepEqual(
-      { ...at("mmlu", "test") },
-      {
-        dataset: "mmlu",
-        kind: "multiple-choice",
-        licence: "MIT",
-        split: "test",
-        availability: "mirror",
-        officialRows: 14042,
-        rows: 14042,
-      },
-    );
-    assert.equal(at("c4", "train").availability, "downloadable");
-    assert.equal(at("c4", "train").rows, undefined);
-    const mirrored = lines.filter((l) => l.availability === "mirror");
-    assert.equal(mirrored.length, 14);
-    for (const l of mirrored) assert.equal(l.rows, l.officialRows, `${l.dataset}/${l.split}`);
-    const text = formatStatus(lines);
-    assert.match(text, /^dataset +kind +split +available +rows +official +check$/m);
-    assert.match(text, /^boolq +multiple-choice +validation +mirror +3270 +3270 +ok$/m);
-  } finally {
-    await Deno.remove(cache, { recursive: true });
-  }
-});
+Deno.test(
+  "datasetStatus: mirrored splits counted at their official sizes, others downloadable",
+  needsMirror,
+  async () => {
+    const cache = await Deno.makeTempDir();
+    try {
+      const lines = await datasetStatus({ mirror: testMirror(), cache, embedded: null });
+      const at = (d: string, s: string) => lines.find((l) => l.dataset === d && l.split === s)!;
+      assert.deepEqual(
+        { ...at("mmlu", "test") },
+        {
+          dataset: "mmlu",
+          kind: "multiple-choice",
+          licence: "MIT",
+          split: "test",
+          availability: "mirror",
+          officialRows: 14042,
+          rows: 14042,
+        },
+      );
+      assert.equal(at("c4", "train").availability, "downloadable");
+      assert.equal(at("c4", "train").rows, undefined);
+      const mirrored = lines.filter((l) => l.availability === "mirror");
+      assert.equal(mirrored.length, 14);
+      for (const l of mirrored) assert.equal(l.rows, l.officialRows, `${l.dataset}/${l.split}`);
+      const text = formatStatus(lines);
+      assert.match(text, /^dataset +kind +split +available +rows +official +check$/m);
+      assert.match(text, /^boolq +multiple-choice +validation +mirror +3270 +3270 +ok$/m);
+      // With the repository's own files first: its pieces, and the whole HumanEval file it embeds.
+      const withEmbedded = await datasetStatus({ mirror: testMirror(), cache });
+      const embedded = withEmbedded.filter((l) => l.availability === "embedded");
+      assert.deepEqual(embedded.map((l) => `${l.dataset}/${l.split}`).sort(), [
+        "boolq/validation-first200",
+        "c4/train-first100",
+        "hellaswag/validation-subset200",
+        "humaneval/test",
+        "mmlu/validation-first200",
+        "piqa/validation-first200",
+        "sick/validation-first300",
+        "siqa/validation-first200",
+        "stsb/validation-first300",
+        "wikitext2/test-first200",
+      ]);
+      for (const l of embedded) assert.equal(l.rows, l.officialRows, `${l.dataset}/${l.split}`);
+    } finally {
+      await Deno.remove(cache, { recursive: true });
+    }
+  },
+);
 
 Deno.test("datasetStatus reports a damaged file instead of failing the listing", async () => {
   const mirror = await Deno.makeTempDir();
@@ -65,7 +86,7 @@ async function runTask(args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("deno task data: --list prints the table; a bad flag exits 1 with one clear line", async () => {
+Deno.test("deno task data: --list prints the table; a bad flag exits 1 with one clear line", needsMirror, async () => {
   const cache = await Deno.makeTempDir();
   try {
     const ok = await runTask(["--list", "--no-count", "--cache", cache]);

@@ -21,6 +21,12 @@ export interface DataFile {
   /** Expected sha256 (hex) where known; checked on every load. */
   sha256?: string;
   bytes?: number;
+  /**
+   * This file is the first `lines` lines of another (`<mirror>/datasets/<folder>/<file>`, gunzipped when it
+   * ends in .gz): a faithful piece that the repository embeds (datasets/README.md). Tests check it against
+   * the mirror where there is one.
+   */
+  prefixOf?: { file: string; lines: number };
 }
 
 /**
@@ -35,9 +41,11 @@ export interface SplitSource {
 
 /** A split: its official row count and the sources tried in order. */
 export interface SplitSpec {
-  /** Official number of rows (lines for WikiText raw: one hub row per file line). */
+  /** Official number of rows (lines for WikiText raw: one hub row per file line); a piece's own count. */
   rows: number;
   sources: SplitSource[];
+  /** Set on a piece of a split embedded in the repository: the split it is taken from. */
+  pieceOf?: string;
 }
 
 /**

@@ -4,6 +4,7 @@ import { multipleChoiceRequest } from "./lm_eval.ts";
 import { type DatasetHandle, openDataset } from "./load.ts";
 import { testMirror } from "../../test/fixtures/datasets.ts";
 import type { Doc } from "./dataset_spec.ts";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };
 
@@ -13,21 +14,25 @@ async function rawRow(file: string, i: number): Promise<Record<string, unknown>>
   return JSON.parse(lines[i]);
 }
 
-Deno.test("boolq: '{passage}\\nQuestion: {question}?\\nAnswer:' with ' no' / ' yes'", async () => {
-  const ds = openDataset("boolq", OPTS);
-  const raw = await rawRow("boolq/dev.jsonl", 0);
-  const req = await multipleChoiceRequest(ds, await ds.example("validation", 0));
-  assert.equal(req.context, `${raw.passage}\nQuestion: ${raw.question}?\nAnswer:`);
-  assert.ok(req.context.endsWith("\nQuestion: does ethanol take more energy make that produces?\nAnswer:"));
-  assert.deepEqual(req.continuations, [" no", " yes"]);
-  assert.equal(req.target, 0); // "answer": false
-  await assert.rejects(
-    multipleChoiceRequest(ds, await ds.example("validation", 0), { shots: 1 }),
-    /Cannot build a 1-shot request for "boolq": lm-eval samples its few-shot examples at random/,
-  );
-});
+Deno.test(
+  "boolq: '{passage}\\nQuestion: {question}?\\nAnswer:' with ' no' / ' yes'",
+  needsMirror,
+  async () => {
+    const ds = openDataset("boolq", OPTS);
+    const raw = await rawRow("boolq/dev.jsonl", 0);
+    const req = await multipleChoiceRequest(ds, await ds.example("validation", 0));
+    assert.equal(req.context, `${raw.passage}\nQuestion: ${raw.question}?\nAnswer:`);
+    assert.ok(req.context.endsWith("\nQuestion: does ethanol take more energy make that produces?\nAnswer:"));
+    assert.deepEqual(req.continuations, [" no", " yes"]);
+    assert.equal(req.target, 0); // "answer": false
+    await assert.rejects(
+      multipleChoiceRequest(ds, await ds.example("validation", 0), { shots: 1 }),
+      /Cannot build a 1-shot request for "boolq": lm-eval samples its few-shot examples at random/,
+    );
+  },
+);
 
-Deno.test("piqa: 'Question: {goal}\\nAnswer:' with sol1/sol2", async () => {
+Deno.test("piqa: 'Question: {goal}\\nAnswer:' with sol1/sol2", needsMirror, async () => {
   const ds = openDataset("piqa", OPTS);
   const req = await multipleChoiceRequest(ds, await ds.example("validation", 0));
   assert.equal(req.context, "Question: How do I ready a guinea pig cage for it's new occupants?\nAnswer:");
@@ -43,7 +48,7 @@ Deno.test("piqa: 'Question: {goal}\\nAnswer:' with sol1/sol2", async () => {
   ]);
 });
 
-Deno.test("social_iqa: 'Q: {context} {question}\\nA:', target = label - 1", async () => {
+Deno.test("social_iqa: 'Q: {context} {question}\\nA:', target = label - 1", needsMirror, async () => {
   const ds = openDataset("siqa", OPTS);
   const req = await multipleChoiceRequest(ds, await ds.example("validation", 0));
   assert.equal(
@@ -113,52 +118,62 @@ function mmluText(d: Record<string, unknown>): string {
   return `${(d.question as string).trim()}\nA. ${c[0]}\nB. ${c[1]}\nC. ${c[2]}\nD. ${c[3]}\nAnswer:`;
 }
 
-Deno.test("mmlu 0-shot: description with the subject's underscores as spaces, then the question", async () => {
-  const ds = openDataset("mmlu", OPTS);
-  const raw = await rawRow("mmlu/test.jsonl", 0);
-  const req = await multipleChoiceRequest(ds, await ds.example("test", 0));
-  assert.equal(
-    req.context,
-    "The following are multiple choice questions (with answers) about abstract algebra.\n\n" + mmluText(raw),
-  );
-  assert.deepEqual(req.continuations, [" A", " B", " C", " D"]);
-  assert.equal(req.target, raw.answer);
-  assert.deepEqual(req.fewshotIds, []);
-});
+Deno.test(
+  "mmlu 0-shot: description with the subject's underscores as spaces, then the question",
+  needsMirror,
+  async () => {
+    const ds = openDataset("mmlu", OPTS);
+    const raw = await rawRow("mmlu/test.jsonl", 0);
+    const req = await multipleChoiceRequest(ds, await ds.example("test", 0));
+    assert.equal(
+      req.context,
+      "The following are multiple choice questions (with answers) about abstract algebra.\n\n" +
+        mmluText(raw),
+    );
+    assert.deepEqual(req.continuations, [" A", " B", " C", " D"]);
+    assert.equal(req.target, raw.answer);
+    assert.deepEqual(req.fewshotIds, []);
+  },
+);
 
-Deno.test("mmlu 5-shot: the subject's first five dev rows with their answers, '\\n\\n' between", async () => {
-  const ds = openDataset("mmlu", OPTS);
-  const test = (await ds.split("test")).docs;
-  const id = test.findIndex((d) => d.subject === "high_school_us_history");
-  const raw = await rawRow("mmlu/test.jsonl", id);
-  const devLines = (await Deno.readTextFile(join(testMirror(), "datasets/mmlu/dev.jsonl"))).trim().split(
-    "\n",
-  );
-  const dev = devLines.map((l) => JSON.parse(l));
-  const shots = dev.map((d, i) => ({ d, i })).filter(({ d }) => d.subject === "high_school_us_history").slice(
-    0,
-    5,
-  );
-  const req = await multipleChoiceRequest(ds, await ds.example("test", id), { shots: 5 });
-  const expected =
-    "The following are multiple choice questions (with answers) about high school us history.\n\n" +
-    shots.map(({ d }) => `${mmluText(d)} ${"ABCD"[d.answer]}\n\n`).join("") + mmluText(raw);
-  assert.equal(req.context, expected);
-  assert.deepEqual(req.fewshotIds, shots.map(({ i }) => i));
-  // A literal anchor: the first abstract algebra dev question as a shot.
-  const first = await multipleChoiceRequest(ds, await ds.example("test", 0), { shots: 5 });
-  assert.ok(
-    first.context.includes(
-      "\n\nFind all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\nA. 0\nB. 1\nC. 2\nD. 3\nAnswer: B\n\n",
-    ),
-  );
-  await assert.rejects(
-    multipleChoiceRequest(ds, await ds.example("test", 0), { shots: 6 }),
-    /the dev split has only 5 few-shot examples/,
-  );
-});
+Deno.test(
+  "mmlu 5-shot: the subject's first five dev rows with their answers, '\\n\\n' between",
+  needsMirror,
+  async () => {
+    const ds = openDataset("mmlu", OPTS);
+    const test = (await ds.split("test")).docs;
+    const id = test.findIndex((d) => d.subject === "high_school_us_history");
+    const raw = await rawRow("mmlu/test.jsonl", id);
+    const devLines = (await Deno.readTextFile(join(testMirror(), "datasets/mmlu/dev.jsonl"))).trim().split(
+      "\n",
+    );
+    const dev = devLines.map((l) => JSON.parse(l));
+    const shots = dev.map((d, i) => ({ d, i })).filter(({ d }) => d.subject === "high_school_us_history")
+      .slice(
+        0,
+        5,
+      );
+    const req = await multipleChoiceRequest(ds, await ds.example("test", id), { shots: 5 });
+    const expected =
+      "The following are multiple choice questions (with answers) about high school us history.\n\n" +
+      shots.map(({ d }) => `${mmluText(d)} ${"ABCD"[d.answer]}\n\n`).join("") + mmluText(raw);
+    assert.equal(req.context, expected);
+    assert.deepEqual(req.fewshotIds, shots.map(({ i }) => i));
+    // A literal anchor: the first abstract algebra dev question as a shot.
+    const first = await multipleChoiceRequest(ds, await ds.example("test", 0), { shots: 5 });
+    assert.ok(
+      first.context.includes(
+        "\n\nFind all c in Z_3 such that Z_3[x]/(x^2 + c) is a field.\nA. 0\nB. 1\nC. 2\nD. 3\nAnswer: B\n\n",
+      ),
+    );
+    await assert.rejects(
+      multipleChoiceRequest(ds, await ds.example("test", 0), { shots: 6 }),
+      /the dev split has only 5 few-shot examples/,
+    );
+  },
+);
 
-Deno.test("a request for a dataset that is not multiple choice is refused", async () => {
+Deno.test("a request for a dataset that is not multiple choice is refused", needsMirror, async () => {
   const ds = openDataset("gsm8k", OPTS);
   await assert.rejects(
     multipleChoiceRequest(ds, await ds.example("test", 0)),

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadSplit, openDataset } from "./load.ts";
@@ -27,11 +28,16 @@ async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "actpat-data-" });
 }
 
-Deno.test("mirrored splits load with the official row counts and checked sha256", async () => {
+Deno.test("mirrored splits load with the official row counts and checked sha256", needsMirror, async () => {
   const cache = await tempDir();
   try {
     for (const [name, split, rows] of OFFICIAL) {
-      const loaded = await loadSplit(name, split, { mirror: testMirror(), cache, download: false });
+      const loaded = await loadSplit(name, split, {
+        mirror: testMirror(),
+        embedded: null,
+        cache,
+        download: false,
+      });
       assert.equal(loaded.docs.length, rows, `${name}/${split}`);
       assert.equal(loaded.officialRows, rows, `${name}/${split}`);
       assert.equal(loaded.origin, "publisher");
@@ -48,63 +54,71 @@ Deno.test("mirrored splits load with the official row counts and checked sha256"
   }
 });
 
-Deno.test("mirrored docs carry the publishers' labels (counts from the mirror's SOURCE.md)", async () => {
-  const opts = { mirror: testMirror(), download: false, cache: "/nonexistent" };
-  const count = (xs: unknown[]) =>
-    xs.reduce<Record<string, number>>((m, x) => ({ ...m, [String(x)]: (m[String(x)] ?? 0) + 1 }), {});
-  assert.deepEqual(count((await loadSplit("boolq", "validation", opts)).docs.map((d) => d.label)), {
-    0: 1237,
-    1: 2033,
-  });
-  assert.deepEqual(count((await loadSplit("piqa", "validation", opts)).docs.map((d) => d.label)), {
-    0: 910,
-    1: 928,
-  });
-  assert.deepEqual(count((await loadSplit("siqa", "validation", opts)).docs.map((d) => d.label)), {
-    1: 643,
-    2: 654,
-    3: 657,
-  });
-  const dev = (await loadSplit("mmlu", "dev", opts)).docs;
-  assert.equal(new Set(dev.map((d) => d.subject)).size, 57);
-  const sick = (await loadSplit("sick", "train", opts)).docs[0];
-  assert.deepEqual(sick, {
-    pair_ID: 1,
-    sentence_A: "A group of kids is playing in a yard and an old man is standing in the background",
-    sentence_B: "A group of boys in a yard is playing and a man is standing in the background",
-    relatedness_score: 4.5,
-    entailment_judgment: "NEUTRAL",
-  });
-  const stsb = (await loadSplit("stsb", "validation", opts)).docs[0];
-  assert.deepEqual(stsb, {
-    genre: "main-captions",
-    file: "MSRvid",
-    year: "2012test",
-    id: "0000",
-    score: 5,
-    sentence1: "A man with a hard hat is dancing.",
-    sentence2: "A man wearing a hard hat is dancing.",
-  });
-  const he = (await loadSplit("humaneval", "test", opts)).docs;
-  assert.deepEqual(he.map((d) => d.task_id), Array.from({ length: 164 }, (_, i) => `HumanEval/${i}`));
-});
+Deno.test(
+  "mirrored docs carry the publishers' labels (counts from the mirror's SOURCE.md)",
+  needsMirror,
+  async () => {
+    const opts = { mirror: testMirror(), download: false, cache: "/nonexistent" };
+    const count = (xs: unknown[]) =>
+      xs.reduce<Record<string, number>>((m, x) => ({ ...m, [String(x)]: (m[String(x)] ?? 0) + 1 }), {});
+    assert.deepEqual(count((await loadSplit("boolq", "validation", opts)).docs.map((d) => d.label)), {
+      0: 1237,
+      1: 2033,
+    });
+    assert.deepEqual(count((await loadSplit("piqa", "validation", opts)).docs.map((d) => d.label)), {
+      0: 910,
+      1: 928,
+    });
+    assert.deepEqual(count((await loadSplit("siqa", "validation", opts)).docs.map((d) => d.label)), {
+      1: 643,
+      2: 654,
+      3: 657,
+    });
+    const dev = (await loadSplit("mmlu", "dev", opts)).docs;
+    assert.equal(new Set(dev.map((d) => d.subject)).size, 57);
+    const sick = (await loadSplit("sick", "train", opts)).docs[0];
+    assert.deepEqual(sick, {
+      pair_ID: 1,
+      sentence_A: "A group of kids is playing in a yard and an old man is standing in the background",
+      sentence_B: "A group of boys in a yard is playing and a man is standing in the background",
+      relatedness_score: 4.5,
+      entailment_judgment: "NEUTRAL",
+    });
+    const stsb = (await loadSplit("stsb", "validation", opts)).docs[0];
+    assert.deepEqual(stsb, {
+      genre: "main-captions",
+      file: "MSRvid",
+      year: "2012test",
+      id: "0000",
+      score: 5,
+      sentence1: "A man with a hard hat is dancing.",
+      sentence2: "A man wearing a hard hat is dancing.",
+    });
+    const he = (await loadSplit("humaneval", "test", opts)).docs;
+    assert.deepEqual(he.map((d) => d.task_id), Array.from({ length: 164 }, (_, i) => `HumanEval/${i}`));
+  },
+);
 
-Deno.test("WikiText-2 test rows equal the hub's: their newline join has the published sha256", async () => {
-  const { docs } = await loadSplit("wikitext2", "test", {
-    mirror: testMirror(),
-    download: false,
-    cache: "/x",
-  });
-  const joined = docs.map((d) => d.text as string).join("\n");
-  // `"\n".join(load_dataset("wikitext","wikitext-2-raw-v1")["test"]["text"])`: 1,292,013 bytes, sha256 from
-  // the mirror's SOURCE.md (github.com/sumanthcherupally/transformer_comparison data/test.txt).
-  const bytes = new TextEncoder().encode(joined);
-  assert.equal(bytes.length, 1292013);
-  assert.equal(
-    createHash("sha256").update(bytes).digest("hex"),
-    "aca2f46735043bcfd0a44eca981d04627b9cdf74c4c9a04bf0856d04066f58fc",
-  );
-});
+Deno.test(
+  "WikiText-2 test rows equal the hub's: their newline join has the published sha256",
+  needsMirror,
+  async () => {
+    const { docs } = await loadSplit("wikitext2", "test", {
+      mirror: testMirror(),
+      download: false,
+      cache: "/x",
+    });
+    const joined = docs.map((d) => d.text as string).join("\n");
+    // `"\n".join(load_dataset("wikitext","wikitext-2-raw-v1")["test"]["text"])`: 1,292,013 bytes, sha256 from
+    // the mirror's SOURCE.md (github.com/sumanthcherupally/transformer_comparison data/test.txt).
+    const bytes = new TextEncoder().encode(joined);
+    assert.equal(bytes.length, 1292013);
+    assert.equal(
+      createHash("sha256").update(bytes).digest("hex"),
+      "aca2f46735043bcfd0a44eca981d04627b9cdf74c4c9a04bf0856d04066f58fc",
+    );
+  },
+);
 
 Deno.test("C4 shards: json lines gz with text/timestamp/url; the row count is checked", async () => {
   const mirror = await tempDir();
@@ -193,27 +207,36 @@ Deno.test("HellaSwag: the publisher's jsonl and the hub's parquet (string labels
   }
 });
 
-Deno.test("MMLU from the hub's parquet (list column) equals the mirror's jsonl rows", async () => {
-  const mirror = await tempDir();
-  try {
-    const jsonl =
-      (await loadSplit("mmlu", "dev", { mirror: testMirror(), download: false, cache: mirror })).docs;
-    const rows = jsonl.slice(0, 12);
-    const dir = join(mirror, "datasets/mmlu/all");
-    await Deno.mkdir(dir, { recursive: true });
-    await writeParquet(join(dir, "dev-00000-of-00001.parquet"), [
-      { name: "question", data: rows.map((d) => d.question), type: "STRING" },
-      { name: "subject", data: rows.map((d) => d.subject), type: "STRING" },
-      { name: "choices", data: rows.map((d) => d.choices), type: "STRING_LIST" },
-      { name: "answer", data: rows.map((d) => d.answer), type: "INT64" },
-    ]);
-    const hub = await loadSplit("mmlu", "dev", { mirror, download: false, cache: mirror, strictRows: false });
-    assert.equal(hub.origin, "hub");
-    assert.deepEqual(hub.docs, rows);
-  } finally {
-    await Deno.remove(mirror, { recursive: true });
-  }
-});
+Deno.test(
+  "MMLU from the hub's parquet (list column) equals the mirror's jsonl rows",
+  needsMirror,
+  async () => {
+    const mirror = await tempDir();
+    try {
+      const jsonl =
+        (await loadSplit("mmlu", "dev", { mirror: testMirror(), download: false, cache: mirror })).docs;
+      const rows = jsonl.slice(0, 12);
+      const dir = join(mirror, "datasets/mmlu/all");
+      await Deno.mkdir(dir, { recursive: true });
+      await writeParquet(join(dir, "dev-00000-of-00001.parquet"), [
+        { name: "question", data: rows.map((d) => d.question), type: "STRING" },
+        { name: "subject", data: rows.map((d) => d.subject), type: "STRING" },
+        { name: "choices", data: rows.map((d) => d.choices), type: "STRING_LIST" },
+        { name: "answer", data: rows.map((d) => d.answer), type: "INT64" },
+      ]);
+      const hub = await loadSplit("mmlu", "dev", {
+        mirror,
+        download: false,
+        cache: mirror,
+        strictRows: false,
+      });
+      assert.equal(hub.origin, "hub");
+      assert.deepEqual(hub.docs, rows);
+    } finally {
+      await Deno.remove(mirror, { recursive: true });
+    }
+  },
+);
 
 Deno.test("WikiText-2 train: a raw file in the publisher's format, or the hub's parquet", async () => {
   const mirror = await tempDir();
@@ -239,7 +262,7 @@ Deno.test("WikiText-2 train: a raw file in the publisher's format, or the hub's 
   }
 });
 
-Deno.test("bad input: wrong checksum, invalid row, unknown split, missing dataset", async () => {
+Deno.test("bad input: wrong checksum, invalid row, unknown split, missing dataset", needsMirror, async () => {
   const mirror = await tempDir();
   try {
     const boolq = join(mirror, "datasets/boolq");
@@ -264,7 +287,8 @@ Deno.test("bad input: wrong checksum, invalid row, unknown split, missing datase
       /Cannot load dataset "hellaswag": row 1 of .*hellaswag_val\.jsonl: field "endings"/,
     );
     await assert.rejects(loadSplit("boolq", "dev", opts), {
-      message: 'Cannot find split "dev" of dataset "boolq": known splits: validation, train',
+      message:
+        'Cannot find split "dev" of dataset "boolq": known splits: validation, train, validation-first200',
     });
     await assert.rejects(
       loadSplit("c4", "train", opts),
@@ -277,7 +301,7 @@ Deno.test("bad input: wrong checksum, invalid row, unknown split, missing datase
   }
 });
 
-Deno.test("openDataset loads a split once and serves examples by id", async () => {
+Deno.test("openDataset loads a split once and serves examples by id", needsMirror, async () => {
   const ds = openDataset("piqa", { mirror: testMirror(), download: false, cache: "/x" });
   const a = await ds.split("validation");
   assert.equal(await ds.split("validation"), a);

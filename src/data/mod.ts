@@ -1,6 +1,6 @@
 /**
- * Datasets: the declarative registry (registry.ts), loading through mirror → cache → download (load.ts,
- * resolve.ts), parsers for the publishers' formats and the hub's parquet (formats.ts), lm-evaluation-harness
+ * Datasets: the declarative registry (registry.ts), loading through embedded → mirror → cache → download
+ * (load.ts, resolve.ts), parsers for the publishers' formats and the hub's parquet (formats.ts), lm-evaluation-harness
  * multiple-choice requests (lm_eval.ts), the paper's prompts (prompts.ts), and seeded samplers that return
  * the exact ids and windows used (sample.ts, calibration.ts, windows.ts; PCG32 in prng.ts). Where the
  * references draw with Python's `random`: CPython's generator bit for bit (python_random.ts), Wanda's

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 import { pairTexts, promptText } from "./prompts.ts";
 import { openDataset } from "./load.ts";
 import { testMirror } from "../../test/fixtures/datasets.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };
 
-Deno.test("paper prompts: boolq, piqa, siqa, mmlu (lib/dataset/*.py gen_prompt)", async () => {
+Deno.test("paper prompts: boolq, piqa, siqa, mmlu (lib/dataset/*.py gen_prompt)", needsMirror, async () => {
   const boolq = openDataset("boolq", OPTS);
   const b0 = await boolq.example("validation", 0);
   assert.equal(await promptText(boolq, b0), `${b0.doc.passage}\nQuestion: ${b0.doc.question}?\nAnswer:`);
@@ -32,55 +33,63 @@ Deno.test("paper prompts: boolq, piqa, siqa, mmlu (lib/dataset/*.py gen_prompt)"
   );
 });
 
-Deno.test("paper prompts with shots: earlier examples + answer + '\\n###\\n', the example itself skipped", async () => {
-  const boolq = openDataset("boolq", OPTS);
-  const [b0, b1, b2] = await Promise.all([0, 1, 2].map((i) => boolq.example("validation", i)));
-  const p = (d: typeof b0.doc) => `${d.passage}\nQuestion: ${d.question}?\nAnswer:`;
-  const yn = (d: typeof b0.doc) => (d.label ? "yes" : "no");
-  assert.equal(
-    await promptText(boolq, b0, 2),
-    `${p(b1.doc)}${yn(b1.doc)}\n###\n${p(b2.doc)}${yn(b2.doc)}\n###\n${p(b0.doc)}`,
-  );
-  assert.equal(await promptText(boolq, b2, 1), `${p(b0.doc)}${yn(b0.doc)}\n###\n${p(b2.doc)}`);
-
-  // MMLU shots come from the same subject's dev rows.
-  const mmlu = openDataset("mmlu", OPTS);
-  const test = (await mmlu.split("test")).docs;
-  const id = test.findIndex((d) => d.subject === "virology");
-  const text = await promptText(mmlu, await mmlu.example("test", id), 2);
-  const parts = text.split("\n###\n");
-  assert.equal(parts.length, 3);
-  for (const part of parts) {
-    assert.ok(
-      part.startsWith("The following are multiple choice questions (with answers) about virology.\n\n"),
+Deno.test(
+  "paper prompts with shots: earlier examples + answer + '\\n###\\n', the example itself skipped",
+  needsMirror,
+  async () => {
+    const boolq = openDataset("boolq", OPTS);
+    const [b0, b1, b2] = await Promise.all([0, 1, 2].map((i) => boolq.example("validation", i)));
+    const p = (d: typeof b0.doc) => `${d.passage}\nQuestion: ${d.question}?\nAnswer:`;
+    const yn = (d: typeof b0.doc) => (d.label ? "yes" : "no");
+    assert.equal(
+      await promptText(boolq, b0, 2),
+      `${p(b1.doc)}${yn(b1.doc)}\n###\n${p(b2.doc)}${yn(b2.doc)}\n###\n${p(b0.doc)}`,
     );
-  }
-  assert.match(parts[0], /\nAnswer:[ABCD]$/);
-});
+    assert.equal(await promptText(boolq, b2, 1), `${p(b0.doc)}${yn(b0.doc)}\n###\n${p(b2.doc)}`);
 
-Deno.test("gsm8k: 'Q: {question}\\nA: ' after k of the eight CoT demos, reproducibly shuffled", async () => {
-  const gsm8k = openDataset("gsm8k", OPTS);
-  const ex = await gsm8k.example("test", 0);
-  const zero = await promptText(gsm8k, ex);
-  assert.equal(zero, `Q: ${ex.doc.question}\nA: `);
-  assert.ok(zero.startsWith("Q: Janet\u2019s ducks lay 16 eggs per day."));
-  const three = await promptText(gsm8k, ex, 3);
-  assert.ok(three.endsWith(`\n\n${zero}`));
-  const demos = three.slice(0, -zero.length).split("\n\n").filter((s) => s);
-  assert.equal(demos.length, 3);
-  for (const d of demos) assert.match(d, /^Q: .+\nA: .+ The answer is \d+\.$/s);
-  assert.equal(await promptText(gsm8k, ex, 3), three, "same example, same demos");
-  const all = await promptText(gsm8k, ex, 8);
-  assert.equal(new Set(all.split("\n\n").filter((s) => s.startsWith("Q: There are 15 trees"))).size, 1);
-  // Other example ids shuffle differently (seeded by the id): not all eight orders can agree.
-  const firstDemo = async (id: number) =>
-    (await promptText(gsm8k, await gsm8k.example("test", id), 1)).split("\n")[0];
-  const firsts = new Set(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(firstDemo)));
-  assert.ok(firsts.size > 1);
-  await assert.rejects(promptText(gsm8k, ex, 9), /GSM8K has 8 demos, not 9/);
-});
+    // MMLU shots come from the same subject's dev rows.
+    const mmlu = openDataset("mmlu", OPTS);
+    const test = (await mmlu.split("test")).docs;
+    const id = test.findIndex((d) => d.subject === "virology");
+    const text = await promptText(mmlu, await mmlu.example("test", id), 2);
+    const parts = text.split("\n###\n");
+    assert.equal(parts.length, 3);
+    for (const part of parts) {
+      assert.ok(
+        part.startsWith("The following are multiple choice questions (with answers) about virology.\n\n"),
+      );
+    }
+    assert.match(parts[0], /\nAnswer:[ABCD]$/);
+  },
+);
 
-Deno.test("humaneval prompt, corpora text, sentence pairs", async () => {
+Deno.test(
+  "gsm8k: 'Q: {question}\\nA: ' after k of the eight CoT demos, reproducibly shuffled",
+  needsMirror,
+  async () => {
+    const gsm8k = openDataset("gsm8k", OPTS);
+    const ex = await gsm8k.example("test", 0);
+    const zero = await promptText(gsm8k, ex);
+    assert.equal(zero, `Q: ${ex.doc.question}\nA: `);
+    assert.ok(zero.startsWith("Q: Janet\u2019s ducks lay 16 eggs per day."));
+    const three = await promptText(gsm8k, ex, 3);
+    assert.ok(three.endsWith(`\n\n${zero}`));
+    const demos = three.slice(0, -zero.length).split("\n\n").filter((s) => s);
+    assert.equal(demos.length, 3);
+    for (const d of demos) assert.match(d, /^Q: .+\nA: .+ The answer is \d+\.$/s);
+    assert.equal(await promptText(gsm8k, ex, 3), three, "same example, same demos");
+    const all = await promptText(gsm8k, ex, 8);
+    assert.equal(new Set(all.split("\n\n").filter((s) => s.startsWith("Q: There are 15 trees"))).size, 1);
+    // Other example ids shuffle differently (seeded by the id): not all eight orders can agree.
+    const firstDemo = async (id: number) =>
+      (await promptText(gsm8k, await gsm8k.example("test", id), 1)).split("\n")[0];
+    const firsts = new Set(await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(firstDemo)));
+    assert.ok(firsts.size > 1);
+    await assert.rejects(promptText(gsm8k, ex, 9), /GSM8K has 8 demos, not 9/);
+  },
+);
+
+Deno.test("humaneval prompt, corpora text, sentence pairs", needsMirror, async () => {
   const he = openDataset("humaneval", OPTS);
   const h0 = await he.example("test", 0);
   assert.equal(await promptText(he, h0), h0.doc.prompt);

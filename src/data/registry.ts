@@ -4,8 +4,11 @@ import { type DataFile, DatasetRegistry, defineDataset, type SplitSource } from 
 import { hellaswagPreprocess, hellaswagQuery, pythonStrip } from "./_hellaswag.ts";
 
 /*
- * Every dataset actpat reads, declared in one place. Sources are tried in order: mirror
- * (`$ACTPAT_MIRROR/datasets/<name>/<file>`), cache, then download (see load.ts). Checksums and sizes come from
+ * Every dataset actpat reads, declared in one place. Files are looked for in order: embedded in the repository
+ * (`datasets/<name>/<file>`), the mirror (`$ACTPAT_MIRROR/datasets/<name>/<file>`), the cache, then downloaded
+ * (see resolve.ts). Splits named `<split>-first<N>` (and hellaswag's `validation-subset200`) are pieces of a
+ * split that the repository embeds for the default configuration: the first N rows of the publisher's file,
+ * byte for byte (datasets/README.md). Checksums and sizes come from
  * the mirror's SOURCE.md files (../shared/hub/datasets/<name>/SOURCE.md). Prompts reproduce
  * lm-evaluation-harness (EleutherAI/lm-evaluation-harness, files and commits cited per entry) and the paper's
  * code (Qian2333/Exploring-Activation-Patterns-of-Parameters-in-Language-Models @93503116, lib/dataset/*.py).
@@ -32,6 +35,14 @@ function hubParquet(
 /** A hub parquet file whose rows already have the doc's fields. */
 function hubParquetAsIs(repo: string, path: string, branch = "main"): SplitSource {
   return hubParquet(repo, path, (rows) => rows, branch);
+}
+
+/**
+ * A piece of split `of` embedded in the repository (datasets/<folder>/): publisher-format files holding the
+ * first lines of the originals (each file's `prefixOf`), parsed as the whole split is.
+ */
+function piece(of: string, rows: number, files: DataFile[], toDocs: SplitSource["toDocs"]) {
+  return { rows, pieceOf: of, sources: [{ origin: "publisher" as const, files, toDocs }] };
 }
 
 /** Publisher files whose rows already are the docs (one file). */
@@ -83,6 +94,14 @@ const c4 = defineDataset({
         url: `${HF}/allenai/c4/resolve/main/en/c4-validation.00000-of-00008.json.gz`,
       })],
     },
+    // The first 100 documents of the train shard, from the mirror's real piece of it (its first 1000).
+    "train-first100": piece("train", 100, [{
+      file: "en/c4-train.00000-of-01024.first100.jsonl",
+      format: "jsonl",
+      sha256: "16eb747b16e2f61854c68d653b0d7c4714fb3b03113be301dd5c11abdc7fb7cc",
+      bytes: 218551,
+      prefixOf: { file: "samples/c4-train.00000-of-01024.first1000.json.gz", lines: 100 },
+    }], ([rows]) => rows),
   },
   text: (doc) => doc.text,
 });
@@ -118,6 +137,13 @@ const wikitext2 = defineDataset({
       1290590,
     ),
     train: wikitextSplit("wiki.train.raw", "train", 36718),
+    "test-first200": piece("test", 200, [{
+      file: "wiki.test.first200.raw",
+      format: "wikitext-raw",
+      sha256: "425a7b371d0c38bf0e1da121954e8c4519a257a7f5f3d6793843961c9d3dd877",
+      bytes: 52486,
+      prefixOf: { file: "wiki.test.raw", lines: 200 },
+    }], ([lines]) => lines.map((text) => ({ text }))),
     validation: wikitextSplit("wiki.valid.raw", "validation", 3760),
   },
   text: (doc) => doc.text,
@@ -180,6 +206,13 @@ const boolq = defineDataset({
         hubParquet("google/boolq", "data/train-00000-of-00001.parquet", boolqFromHub),
       ],
     },
+    "validation-first200": piece("validation", 200, [{
+      file: "dev.first200.jsonl",
+      format: "jsonl",
+      sha256: "7fcf8bc91eae03f01d53a0cfe6b08413bf2852262c8840f25d236e1658a99ea9",
+      bytes: 140219,
+      prefixOf: { file: "dev.jsonl", lines: 200 },
+    }], boolqFromPublisher),
   },
   task: {
     reference: "lm_eval/tasks/super_glue/boolq/default.yaml @0d03a9f3",
@@ -252,6 +285,22 @@ const piqa = defineDataset({
         hubParquetAsIs("ybisk/piqa", "plain_text/train/0000.parquet", PARQUET_BRANCH),
       ],
     },
+    "validation-first200": piece("validation", 200, [
+      {
+        file: "valid.first200.jsonl",
+        format: "jsonl",
+        sha256: "d2266cec1b561bf07d73d7af3b9e8c111cd101d34387ed036f309920c9c74691",
+        bytes: 54715,
+        prefixOf: { file: "valid.jsonl", lines: 200 },
+      },
+      {
+        file: "valid-labels.first200.lst",
+        format: "lines",
+        sha256: "27d1b7608012cd6dc5c9273da17bca0622f5cd48d523a84f7a5317a7e856d67b",
+        bytes: 400,
+        prefixOf: { file: "valid-labels.lst", lines: 200 },
+      },
+    ], ([rows, labels]) => withLabels(rows, labels, "valid-labels.first200.lst")),
   },
   task: {
     reference: "lm_eval/tasks/piqa/piqa.yaml @11d8a69c",
@@ -326,6 +375,22 @@ const siqa = defineDataset({
         PARQUET_BRANCH,
       )],
     },
+    "validation-first200": piece("validation", 200, [
+      {
+        file: "dev.first200.jsonl",
+        format: "jsonl",
+        sha256: "658d6cd2ccd2b26319d0cdc30d94a973f64ccdbf6dd8abb02caab848b6563142",
+        bytes: 47857,
+        prefixOf: { file: "dev.jsonl", lines: 200 },
+      },
+      {
+        file: "dev-labels.first200.lst",
+        format: "lines",
+        sha256: "31852c8a50b54dc2d057f3d9dd70ba91c6c6496924eb6180c06ac765edaf4ece",
+        bytes: 400,
+        prefixOf: { file: "dev-labels.lst", lines: 200 },
+      },
+    ], ([rows, labels]) => withLabels(rows, labels, "dev-labels.first200.lst")),
   },
   task: {
     reference: "lm_eval/tasks/siqa/siqa.yaml @470fb31c (task social_iqa)",
@@ -388,6 +453,14 @@ const hellaswag = defineDataset({
   splits: {
     validation: hellaswagSplit("hellaswag_val.jsonl", "validation", 10042),
     train: hellaswagSplit("hellaswag_train.jsonl", "train", 39905),
+    // 200 raw validation rows: the first 200 lines of the mirror's 1000-row piece (rows shuffled, ind kept).
+    "validation-subset200": piece("validation", 200, [{
+      file: "hellaswag_val.subset1000.first200.jsonl",
+      format: "jsonl",
+      sha256: "83a2e313129ee4cdb7200b7c0712225595ac56f3c458248d5d97fae5cd3a629d",
+      bytes: 148854,
+      prefixOf: { file: "samples/hellaswag_val.subset1000.jsonl", lines: 200 },
+    }], ([rows]) => hellaswagRows(rows)),
   },
   task: {
     reference: "lm_eval/tasks/hellaswag/hellaswag.yaml @05480a11, utils.py @0a9cc282",
@@ -446,6 +519,14 @@ const mmlu = defineDataset({
       "1df7771a6312b87e920c4ae1e5c0cc205164b20e231a637cd8f39accc51bc5f1",
       7370220,
     ),
+    // Sorted by subject: these 200 rows cover the first 14 subjects (abstract_algebra … econometrics).
+    "validation-first200": piece("validation", 200, [{
+      file: "validation.first200.jsonl",
+      format: "jsonl",
+      sha256: "c7f3ca9f12e7b07084d9f1ee2fade56d656aef8b29a9e7d778dcc184ac8b2ac9",
+      bytes: 65381,
+      prefixOf: { file: "validation.jsonl", lines: 200 },
+    }], ([rows]) => rows),
   },
   task: {
     reference: "lm_eval/tasks/mmlu/default/_default_template_yaml @00859825, mmlu_<subject>.yaml",
@@ -622,6 +703,13 @@ const stsb = defineDataset({
       "affe45928a66ee5a708531233c95b7dacbbdc57f974f002a3d32ea0180cf816a",
       282419,
     ),
+    "validation-first300": piece("validation", 300, [{
+      file: "sts-dev.first300.csv",
+      format: "tsv",
+      sha256: "6246cb4dbf95fb7125c5e204823972f77e384aec695c87a2b3433f2fc52d9636",
+      bytes: 33022,
+      prefixOf: { file: "sts-dev.csv", lines: 300 },
+    }], stsbRows),
   },
   pair: (doc) => ({ a: doc.sentence1, b: doc.sentence2, score: doc.score }),
   scoreRange: [0, 5],
@@ -685,6 +773,14 @@ const sick = defineDataset({
       "2b8aa806658d6fc23c6824c83776c2d4fee7556000817b5ec0f982861413b7d0",
       559979,
     ),
+    // The header line and the first 300 pairs.
+    "validation-first300": piece("validation", 300, [{
+      file: "SICK_trial.first300.txt",
+      format: "tsv",
+      sha256: "df904da9d19a41351ba172a097415fc4b3373242d8eca4bc6ccf36e28e56b55d",
+      bytes: 29683,
+      prefixOf: { file: "SICK_trial.txt", lines: 301 },
+    }], sickRows),
   },
   pair: (doc) => ({ a: doc.sentence_A, b: doc.sentence_B, score: doc.relatedness_score }),
   scoreRange: [1, 5],

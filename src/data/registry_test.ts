@@ -4,6 +4,7 @@ import { DatasetRegistry, defineDataset } from "./dataset_spec.ts";
 import { DATASETS } from "./registry.ts";
 import { testMirror } from "../../test/fixtures/datasets.ts";
 import { z } from "zod";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 
 const NAMES = [
   "c4",
@@ -80,7 +81,7 @@ function sourceTable(text: string): Map<string, { bytes: number; sha256: string 
   return out;
 }
 
-Deno.test("registry checksums and sizes agree with the mirror's SOURCE.md tables", async () => {
+Deno.test("registry checksums and sizes agree with the mirror's SOURCE.md tables", needsMirror, async () => {
   const folders: Record<string, string> = { wikitext2: "wikitext-2-raw-v1" };
   let compared = 0;
   for (const name of DATASETS.names()) {

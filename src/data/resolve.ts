@@ -1,11 +1,16 @@
 import { join } from "node:path";
 import { downloadToCache, sha256File } from "../util/download.ts";
-import { cacheDir, mirrorDir } from "../util/locations.ts";
+import { cacheDir, embeddedDir, mirrorDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
 import type { DataFile, SplitSource } from "./dataset_spec.ts";
 
-/** Where dataset files come from. */
+/** Where dataset files come from, tried in this order: embedded, mirror, cache, download. */
 export interface ResolveOptions {
+  /**
+   * Root of the files this repository embeds (`<root>/datasets/<folder>/<file>`); default {@link embeddedDir}
+   * (the repository itself); `null` disables it.
+   */
+  embedded?: string | null;
   /** Mirror root (`<mirror>/datasets/<folder>/<file>`); default `mirrorDir()` (`$ACTPAT_MIRROR`, else `../shared/hub` beside the repo); `null` disables the mirror. */
   mirror?: string | null;
   /** Cache root (`<cache>/datasets/<folder>/<file>`); default `$ACTPAT_CACHE` or `~/.cache/actpat`. */
@@ -22,7 +27,7 @@ export interface ResolvedFile {
   path: string;
   sha256: string;
   bytes: number;
-  from: "mirror" | "cache" | "download";
+  from: "embedded" | "mirror" | "cache" | "download";
   url?: string;
 }
 
@@ -40,7 +45,12 @@ export interface SplitLocation {
 }
 
 /** Where a split can be had without loading it: for `deno task data --list`. */
-export type Availability = "mirror" | "cache" | "downloadable" | "unavailable";
+export type Availability = "embedded" | "mirror" | "cache" | "downloadable" | "unavailable";
+
+/** Whether a split of this availability is on disk (read without any download). */
+export function onDisk(availability: Availability): boolean {
+  return availability === "embedded" || availability === "mirror" || availability === "cache";
+}
 
 /** The mirror root from the options or `$ACTPAT_MIRROR`; undefined when there is none. */
 export function mirrorRoot(options: ResolveOptions): string | undefined {
@@ -48,10 +58,16 @@ export function mirrorRoot(options: ResolveOptions): string | undefined {
   return options.mirror ?? mirrorDir() ?? undefined;
 }
 
+function embeddedRoot(options: ResolveOptions): string | undefined {
+  if (options.embedded === null) return undefined;
+  return options.embedded ?? embeddedDir();
+}
+
 function cacheRoot(options: ResolveOptions): string {
   return options.cache ?? cacheDir();
 }
 
+/** `<root>/datasets/<folder>/<file>`: the layout of the mirror and of the repository's embedded files. */
 function mirrorPath(root: string, folder: string, file: DataFile): string {
   return join(root, "datasets", folder, file.file);
 }
@@ -74,11 +90,15 @@ export async function splitAvailability(
   sources: SplitSource[],
   options: ResolveOptions = {},
 ): Promise<Availability> {
+  const embedded = embeddedRoot(options);
   const mirror = mirrorRoot(options);
   const all = async (source: SplitSource, path: (f: DataFile) => string) => {
     for (const f of source.files) if (!(await isFile(path(f)))) return false;
     return true;
   };
+  for (const s of sources) {
+    if (embedded && await all(s, (f) => mirrorPath(embedded, folder, f))) return "embedded";
+  }
   for (const s of sources) {
     if (mirror && await all(s, (f) => mirrorPath(mirror, folder, f))) return "mirror";
   }
@@ -89,8 +109,9 @@ export async function splitAvailability(
 }
 
 /**
- * Resolves the files of a split: the first source wholly in the mirror, else the first wholly in the cache,
- * else the first that downloads. Every file is hashed and checked against the registry's sha256 where known.
+ * Resolves the files of a split: the first source wholly embedded in the repository, else the first wholly in
+ * the mirror, else the first wholly in the cache, else the first that downloads. Every file is hashed and
+ * checked against the registry's sha256 where known.
  * Throws `Cannot load dataset "<name>": split "<split>" is not in the mirror (...) and download failed (...)`.
  */
 export async function resolveSplitFiles(
@@ -101,14 +122,15 @@ export async function resolveSplitFiles(
   const { folder, split } = location;
   const action = `load dataset "${location.dataset}"`;
   const mirror = mirrorRoot(options);
-  for (const source of sources) {
-    const paths = source.files.map((f) => mirror ? mirrorPath(mirror, folder, f) : "");
-    if (!mirror || !(await allFiles(paths))) continue;
-    const files: ResolvedFile[] = [];
-    for (const [i, f] of source.files.entries()) {
-      files.push(await hashChecked(action, f, paths[i], "mirror"));
+  for (const [root, from] of [[embeddedRoot(options), "embedded"], [mirror, "mirror"]] as const) {
+    if (!root) continue;
+    for (const source of sources) {
+      const paths = source.files.map((f) => mirrorPath(root, folder, f));
+      if (!(await allFiles(paths))) continue;
+      const files: ResolvedFile[] = [];
+      for (const [i, f] of source.files.entries()) files.push(await hashChecked(action, f, paths[i], from));
+      return { source, files };
     }
-    return { source, files };
   }
   const cache = cacheRoot(options);
   for (const source of sources) {
@@ -177,7 +199,7 @@ async function hashChecked(
   action: string,
   f: DataFile,
   path: string,
-  from: "mirror" | "cache",
+  from: "embedded" | "mirror" | "cache",
 ): Promise<ResolvedFile> {
   const sha256 = await sha256File(path);
   if (f.sha256 && sha256 !== f.sha256) {

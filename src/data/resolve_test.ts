@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { serveFolder } from "../../test/fixtures/file_server.ts";
@@ -13,29 +14,33 @@ function source(url: string, sha256?: string, file = "dev.jsonl"): SplitSource {
   return { origin: "publisher", files: [{ file, format: "jsonl", url, sha256 }], toDocs: ([r]) => r };
 }
 
-Deno.test("a split not in the mirror is downloaded into the cache once, then read from the cache", async () => {
-  const server = serveFolder(testMirror());
-  const cache = await Deno.makeTempDir();
-  try {
-    const sources = [source(`${server.url}/datasets/boolq/dev.jsonl`, SHA)];
-    const first = await resolveSplitFiles(location, sources, { mirror: null, cache, quiet: true });
-    assert.equal(first.files[0].from, "download");
-    assert.equal(first.files[0].sha256, SHA);
-    assert.equal(first.files[0].bytes, 2238726);
-    assert.equal(first.files[0].path, join(cache, "datasets/boolq/dev.jsonl"));
-    assert.equal(server.requests.length, 1);
-    const second = await resolveSplitFiles(location, sources, { mirror: null, cache, quiet: true });
-    assert.equal(second.files[0].from, "cache");
-    assert.equal(second.files[0].sha256, SHA);
-    assert.equal(server.requests.length, 1, "the cached file is used without a request");
-    assert.equal(await splitAvailability("boolq", sources, { mirror: null, cache }), "cache");
-  } finally {
-    await server.close();
-    await Deno.remove(cache, { recursive: true });
-  }
-});
+Deno.test(
+  "a split not in the mirror is downloaded into the cache once, then read from the cache",
+  needsMirror,
+  async () => {
+    const server = serveFolder(testMirror());
+    const cache = await Deno.makeTempDir();
+    try {
+      const sources = [source(`${server.url}/datasets/boolq/dev.jsonl`, SHA)];
+      const first = await resolveSplitFiles(location, sources, { mirror: null, cache, quiet: true });
+      assert.equal(first.files[0].from, "download");
+      assert.equal(first.files[0].sha256, SHA);
+      assert.equal(first.files[0].bytes, 2238726);
+      assert.equal(first.files[0].path, join(cache, "datasets/boolq/dev.jsonl"));
+      assert.equal(server.requests.length, 1);
+      const second = await resolveSplitFiles(location, sources, { mirror: null, cache, quiet: true });
+      assert.equal(second.files[0].from, "cache");
+      assert.equal(second.files[0].sha256, SHA);
+      assert.equal(server.requests.length, 1, "the cached file is used without a request");
+      assert.equal(await splitAvailability("boolq", sources, { mirror: null, cache }), "cache");
+    } finally {
+      await server.close();
+      await Deno.remove(cache, { recursive: true });
+    }
+  },
+);
 
-Deno.test("download failures are reported; the next source is tried", async () => {
+Deno.test("download failures are reported; the next source is tried", needsMirror, async () => {
   const server = serveFolder(testMirror());
   const cache = await Deno.makeTempDir();
   try {
@@ -66,7 +71,7 @@ Deno.test("download failures are reported; the next source is tried", async () =
   }
 });
 
-Deno.test("availability: mirror, cache, downloadable, unavailable", async () => {
+Deno.test("availability: mirror, cache, downloadable, unavailable", needsMirror, async () => {
   const cache = await Deno.makeTempDir();
   try {
     const mirrored = source("https://example.invalid/dev.jsonl");

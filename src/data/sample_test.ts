@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 import { calibrationWindows } from "./calibration.ts";
 import { openDataset } from "./load.ts";
 import { Pcg32, STREAMS } from "./prng.ts";
@@ -8,35 +9,39 @@ import { byteTokenizer, testMirror } from "../../test/fixtures/datasets.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };
 
-Deno.test("sampleExamples: seeded, distinct, the exact ids returned with their docs", async () => {
-  const ds = openDataset("piqa", OPTS);
-  const a = await sampleExamples(ds, "validation", 64, 1);
-  assert.equal(a.ids.length, 64);
-  assert.equal(new Set(a.ids).size, 64);
-  assert.ok(a.ids.every((i) => i >= 0 && i < 1838));
-  const { docs } = await ds.split("validation");
-  a.examples.forEach((e, k) => {
-    assert.equal(e.id, a.ids[k]);
-    assert.equal(e.doc, docs[e.id]);
-  });
-  // Independent replay of the documented algorithm: Fisher–Yates over 0..n-1 with PCG32(seed, stream 1).
-  const rng = new Pcg32(1, STREAMS.examples);
-  const perm = Array.from({ length: 1838 }, (_, i) => i);
-  const replay: number[] = [];
-  for (let i = 0; i < 64; i++) {
-    const j = i + rng.bounded(1838 - i);
-    [perm[i], perm[j]] = [perm[j], perm[i]];
-    replay.push(perm[i]);
-  }
-  assert.deepEqual(a.ids, replay);
-  assert.deepEqual((await sampleExamples(ds, "validation", 64, 1)).ids, a.ids);
-  assert.notDeepEqual((await sampleExamples(ds, "validation", 64, 2)).ids, a.ids);
-  assert.deepEqual((await sampleExamples(ds, "validation", 8, 1)).ids, a.ids.slice(0, 8));
-  await assert.rejects(
-    sampleExamples(ds, "validation", 1839, 1),
-    /Cannot sample 1839 examples of piqa\/validation: the split has 1838 rows/,
-  );
-});
+Deno.test(
+  "sampleExamples: seeded, distinct, the exact ids returned with their docs",
+  needsMirror,
+  async () => {
+    const ds = openDataset("piqa", OPTS);
+    const a = await sampleExamples(ds, "validation", 64, 1);
+    assert.equal(a.ids.length, 64);
+    assert.equal(new Set(a.ids).size, 64);
+    assert.ok(a.ids.every((i) => i >= 0 && i < 1838));
+    const { docs } = await ds.split("validation");
+    a.examples.forEach((e, k) => {
+      assert.equal(e.id, a.ids[k]);
+      assert.equal(e.doc, docs[e.id]);
+    });
+    // Independent replay of the documented algorithm: Fisher–Yates over 0..n-1 with PCG32(seed, stream 1).
+    const rng = new Pcg32(1, STREAMS.examples);
+    const perm = Array.from({ length: 1838 }, (_, i) => i);
+    const replay: number[] = [];
+    for (let i = 0; i < 64; i++) {
+      const j = i + rng.bounded(1838 - i);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+      replay.push(perm[i]);
+    }
+    assert.deepEqual(a.ids, replay);
+    assert.deepEqual((await sampleExamples(ds, "validation", 64, 1)).ids, a.ids);
+    assert.notDeepEqual((await sampleExamples(ds, "validation", 64, 2)).ids, a.ids);
+    assert.deepEqual((await sampleExamples(ds, "validation", 8, 1)).ids, a.ids.slice(0, 8));
+    await assert.rejects(
+      sampleExamples(ds, "validation", 1839, 1),
+      /Cannot sample 1839 examples of piqa\/validation: the split has 1838 rows/,
+    );
+  },
+);
 
 Deno.test("calibrationWindows: Wanda's get_c4 draws, replayed independently", () => {
   const docs = Array.from({ length: 50 }, (_, i) => `doc ${i}: ` + "abcdefghij".repeat(i % 7));
@@ -76,15 +81,19 @@ Deno.test("perplexityWindows: rows joined with '\\n\\n', tokenized once with BOS
   assert.throws(() => perplexityWindows(["a"], byteTokenizer, 8), /fewer than seqLen 8/);
 });
 
-Deno.test("perplexityWindows on the mirror's WikiText-2 test split covers the joined text", async () => {
-  const { docs } = await openDataset("wikitext2", OPTS).split("test");
-  const rows = docs.map((d) => d.text as string);
-  const w = perplexityWindows(rows, byteTokenizer, 2048);
-  // Bytes of the joined text + BOS; the join is the Wanda/SparseGPT evaluation text.
-  const n = new TextEncoder().encode(rows.join("\n\n")).length + 1;
-  assert.equal(w.ids.length, n);
-  assert.equal(w.starts.length, Math.floor(n / 2048));
-});
+Deno.test(
+  "perplexityWindows on the mirror's WikiText-2 test split covers the joined text",
+  needsMirror,
+  async () => {
+    const { docs } = await openDataset("wikitext2", OPTS).split("test");
+    const rows = docs.map((d) => d.text as string);
+    const w = perplexityWindows(rows, byteTokenizer, 2048);
+    // Bytes of the joined text + BOS; the join is the Wanda/SparseGPT evaluation text.
+    const n = new TextEncoder().encode(rows.join("\n\n")).length + 1;
+    assert.equal(w.ids.length, n);
+    assert.equal(w.starts.length, Math.floor(n / 2048));
+  },
+);
 
 Deno.test("randomWindows: starts uniform in [0, n - seqLen - 1] from PCG32(seed, stream 3)", () => {
   const ids = Int32Array.from({ length: 100 }, (_, i) => i);

@@ -1,25 +1,29 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { llama2cConfig, loadLlama2c, pairsToRotateHalf, readLlama2cHeader } from "./llama2c.ts";
 import { readConfig } from "./parse_config.ts";
 import { openCheckpointWeights } from "./safetensors.ts";
 
-Deno.test("stories260K via llama2.c and via stories260K-hf give the same config and identical tensors", async () => {
-  const bin = await loadLlama2c(STORIES_BIN);
-  const hfConfig = await readConfig(STORIES_HF);
-  assert.deepEqual(bin.config, hfConfig);
-  const { store: hf } = await openCheckpointWeights(STORIES_HF);
-  assert.deepEqual([...bin.weights.names()].sort(), [...hf.names()].sort());
-  for (const name of hf.names()) {
-    assert.deepEqual(bin.weights.get(name).shape, hf.get(name).shape, name);
-    // Exact: the conversion only moves float32 values.
-    assert.deepEqual(await bin.weights.readFloat32(name), await hf.readFloat32(name), name);
-  }
-});
+Deno.test(
+  "stories260K via llama2.c and via stories260K-hf give the same config and identical tensors",
+  needsMirror,
+  async () => {
+    const bin = await loadLlama2c(STORIES_BIN);
+    const hfConfig = await readConfig(STORIES_HF);
+    assert.deepEqual(bin.config, hfConfig);
+    const { store: hf } = await openCheckpointWeights(STORIES_HF);
+    assert.deepEqual([...bin.weights.names()].sort(), [...hf.names()].sort());
+    for (const name of hf.names()) {
+      assert.deepEqual(bin.weights.get(name).shape, hf.get(name).shape, name);
+      // Exact: the conversion only moves float32 values.
+      assert.deepEqual(await bin.weights.readFloat32(name), await hf.readFloat32(name), name);
+    }
+  },
+);
 
-Deno.test("readLlama2cHeader reads the stories260K header", async () => {
+Deno.test("readLlama2cHeader reads the stories260K header", needsMirror, async () => {
   assert.deepEqual(await readLlama2cHeader(STORIES_BIN), {
     dim: 64,
     hiddenDim: 172,
@@ -62,7 +66,7 @@ Deno.test("loadLlama2c reads a separate classifier when vocab_size is negative",
   assert.deepEqual(weights.get("lm_head.weight").shape, [vocab, dim]);
 });
 
-Deno.test("loadLlama2c refuses truncated, foreign and versioned files", async () => {
+Deno.test("loadLlama2c refuses truncated, foreign and versioned files", needsMirror, async () => {
   await using tmp = await tempDir();
   const path = join(tmp.path, "m.bin");
   const full = await Deno.readFile(STORIES_BIN);

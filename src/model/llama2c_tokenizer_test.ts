@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MIRROR, STORIES_HF, STORIES_TOK } from "../../test/fixtures/mirror.ts";
+import { mirrorPath, needsMirror, STORIES_HF, STORIES_TOK } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { loadLlama2cTokenizer } from "./llama2c_tokenizer.ts";
 import { loadHfTokenizer } from "./tokenizer.ts";
@@ -37,7 +37,7 @@ function runCEncode(text: string, pieces: readonly string[], scores: Float32Arra
   }
 }
 
-Deno.test("tok512.bin encodes 'Once upon a time' as llama2.c does", async () => {
+Deno.test("tok512.bin encodes 'Once upon a time' as llama2.c does", needsMirror, async () => {
   const tok = await loadLlama2cTokenizer(STORIES_TOK, 512);
   assert.deepEqual(tok.encode("Once upon a time"), [1, 403, 407, 261, 378]);
   assert.deepEqual(tok.encode("Once upon a time", { addBos: false }), [403, 407, 261, 378]);
@@ -47,27 +47,31 @@ Deno.test("tok512.bin encodes 'Once upon a time' as llama2.c does", async () => 
   assert.equal(tok.pieces[3 + 0x41], "<0x41>");
 });
 
-Deno.test("tok512.bin and stories260K-hf's tokenizer.json give the same ids and texts", async () => {
-  const bin = await loadLlama2cTokenizer(STORIES_TOK);
-  const hf = await loadHfTokenizer(STORIES_HF);
-  const wiki = (await Deno.readTextFile(join(MIRROR, "datasets/wikitext-2-raw-v1/wiki.test.raw"))).slice(
-    0,
-    20000,
-  );
-  for (const text of [...TEXTS, wiki]) {
-    const ids = bin.encode(text);
-    assert.deepEqual(ids, hf.encode(text), text.slice(0, 40));
-    assert.equal(bin.decode(ids), hf.decode(ids), text.slice(0, 40));
-    if (text.length < 200) assert.deepEqual(ids, runCEncode(text, bin.pieces, bin.scores), text);
-  }
-  // Byte fallback really happens for the emoji: its four UTF-8 bytes as byte pieces 3 + byte.
-  const emoji = bin.encode("🙂", { addBos: false });
-  assert.deepEqual(emoji.slice(-4), [0xf0, 0x9f, 0x99, 0x82].map((b) => b + 3));
-  assert.equal(bin.decode(bin.encode(TEXTS[4])), TEXTS[4]);
-  assert.equal(bin.decode([1, 403, 407, 261, 378, 2]), "Once upon a time");
-});
+Deno.test(
+  "tok512.bin and stories260K-hf's tokenizer.json give the same ids and texts",
+  needsMirror,
+  async () => {
+    const bin = await loadLlama2cTokenizer(STORIES_TOK);
+    const hf = await loadHfTokenizer(STORIES_HF);
+    const wiki = (await Deno.readTextFile(mirrorPath("datasets/wikitext-2-raw-v1/wiki.test.raw"))).slice(
+      0,
+      20000,
+    );
+    for (const text of [...TEXTS, wiki]) {
+      const ids = bin.encode(text);
+      assert.deepEqual(ids, hf.encode(text), text.slice(0, 40));
+      assert.equal(bin.decode(ids), hf.decode(ids), text.slice(0, 40));
+      if (text.length < 200) assert.deepEqual(ids, runCEncode(text, bin.pieces, bin.scores), text);
+    }
+    // Byte fallback really happens for the emoji: its four UTF-8 bytes as byte pieces 3 + byte.
+    const emoji = bin.encode("🙂", { addBos: false });
+    assert.deepEqual(emoji.slice(-4), [0xf0, 0x9f, 0x99, 0x82].map((b) => b + 3));
+    assert.equal(bin.decode(bin.encode(TEXTS[4])), TEXTS[4]);
+    assert.equal(bin.decode([1, 403, 407, 261, 378, 2]), "Once upon a time");
+  },
+);
 
-Deno.test("loadLlama2cTokenizer refuses missing, truncated and mismatched files", async () => {
+Deno.test("loadLlama2cTokenizer refuses missing, truncated and mismatched files", needsMirror, async () => {
   await using tmp = await tempDir();
   const path = join(tmp.path, "tok.bin");
   await assert.rejects(loadLlama2cTokenizer(path), {

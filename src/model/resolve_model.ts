@@ -2,12 +2,17 @@ import { isAbsolute, join, resolve } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "../util/atomic_write.ts";
 import { downloadToCache } from "../util/download.ts";
-import { cacheDir, mirrorDir } from "../util/locations.ts";
+import { cacheDir, embeddedDir, mirrorDir } from "../util/locations.ts";
 import { ActpatError } from "../util/errors.ts";
 import { joinInside } from "../util/contained_path.ts";
 
 /** Options of {@link resolveModel}; each defaults to its environment variable. */
 export interface ResolveOptions {
+  /**
+   * Folder of the models this repository embeds (`<embedded>/<ref>`), consulted before the mirror; `null`
+   * disables it. Default `models/` at the repository root ({@link embeddedDir}).
+   */
+  embedded?: string | null;
   /** Mirror root holding `models/<owner>/<repo>/<path>`; `null` disables it. Default {@link mirrorDir}. */
   mirror?: string | null;
   /** Cache root; downloads go to `<cache>/hub/<owner>/<repo>/<path>`. Default `$ACTPAT_CACHE` or ~/.cache/actpat. */
@@ -27,7 +32,7 @@ export interface ResolvedModel {
   /** Absolute path of the directory or file. */
   path: string;
   isFile: boolean;
-  source: "local" | "mirror" | "hub";
+  source: "local" | "embedded" | "mirror" | "hub";
 }
 
 /** A hub reference `owner/repo[/path/in/repo]`. */
@@ -62,7 +67,8 @@ export function parseHubRef(ref: string): HubRef | null {
 }
 
 /**
- * Resolves a model reference: an existing local file or directory; else `<mirror>/models/<ref>`; else a hub
+ * Resolves a model reference: an existing local file or directory; else the repository's own
+ * `models/<ref>`; else `<mirror>/models/<ref>`; else a hub
  * id `owner/repo[/path]` downloaded into the cache (a folder: config.json, tokenizer files and
  * model.safetensors or the shard index and its shards; a path ending in .bin/.safetensors/.json: that file).
  * @example await resolveModel("karpathy/tinyllamas/stories260K/stories260K.bin")
@@ -74,6 +80,12 @@ export async function resolveModel(ref: string, options: ResolveOptions = {}): P
   if (local) return { ref, path: resolve(localPath), isFile: local.isFile, source: "local" };
   const explicitPath = isAbsolute(ref) || /^(\.{1,2}|~)(\/|$)/.test(ref);
   if (explicitPath) throw new ActpatError(`resolve model ${ref}`, "no such file or directory");
+  const embedded = options.embedded === undefined ? join(embeddedDir(), "models") : options.embedded;
+  if (embedded && !ref.split("/").includes("..")) {
+    const candidate = join(embedded, ref);
+    const found = await statOrNull(candidate);
+    if (found) return { ref, path: resolve(candidate), isFile: found.isFile, source: "embedded" };
+  }
   const mirror = options.mirror === undefined ? mirrorDir() : options.mirror;
   // A reference that is not a local path is looked up under the mirror, else the cache: it may not leave them.
   const root = mirror ? join(mirror, "models") : join(options.cacheDir ?? cacheDir(), "hub");

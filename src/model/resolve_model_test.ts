@@ -2,15 +2,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serveFolder } from "../../test/fixtures/file_server.ts";
 import { serveHub } from "../../test/fixtures/hub_server.ts";
-import { MIRROR, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { MIRROR, needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { parseHubRef, resolveModel } from "./resolve_model.ts";
 import { writeSafetensors } from "./safetensors_writer.ts";
 
 /**
  * A loopback "hub" serving `/<owner>/<repo>/resolve/main/<file>`: test/stories (stories260K-hf, single file),
- * test/sharded (two shards + index) and karpathy/tinyllamas (the llama2.c file).
+ * test/sharded (two shards + index) and karpathy/tinyllamas (a file standing for the llama2.c checkpoint).
  */
+const LLAMA2C_STAND_IN = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) % 251);
+
 async function fakeHub() {
   const tmp = await tempDir();
   const served = join(tmp.path, "served");
@@ -36,7 +38,7 @@ async function fakeHub() {
   );
   const llama2c = join(served, "karpathy/tinyllamas/resolve/main/stories260K");
   await Deno.mkdir(llama2c, { recursive: true });
-  await Deno.copyFile(STORIES_BIN, join(llama2c, "stories260K.bin"));
+  await Deno.writeFile(join(llama2c, "stories260K.bin"), LLAMA2C_STAND_IN);
   const server = serveFolder(served);
   const cacheDir = join(tmp.path, "cache");
   return {
@@ -64,13 +66,36 @@ Deno.test("parseHubRef splits owner, repo and path, and rejects non-ids", () => 
   for (const bad of ["stories260K-hf", "a/../b", "a//b", "a/b c"]) assert.equal(parseHubRef(bad), null, bad);
 });
 
-Deno.test("resolveModel prefers a local path, then the mirror", async () => {
+Deno.test("resolveModel prefers a local path, then the repository's models/, then the mirror", async () => {
   const local = await resolveModel(STORIES_HF, { mirror: null });
   assert.deepEqual(local, { ref: STORIES_HF, path: STORIES_HF, isFile: false, source: "local" });
+  await using tmp = await tempDir();
+  const mirror = join(tmp.path, "mirror");
+  await Deno.mkdir(join(mirror, "models/stories260K-hf"), { recursive: true });
+  // The embedded copy wins over a mirror holding the same reference.
+  const embedded = await resolveModel("stories260K-hf", { mirror });
+  assert.deepEqual(embedded, { ref: "stories260K-hf", path: STORIES_HF, isFile: false, source: "embedded" });
+  const mirrored = await resolveModel("stories260K-hf", { mirror, embedded: null });
+  assert.deepEqual(mirrored, {
+    ref: "stories260K-hf",
+    path: join(mirror, "models/stories260K-hf"),
+    isFile: false,
+    source: "mirror",
+  });
+  // A reference that climbs out of models/ is not looked up there.
+  await assert.rejects(
+    resolveModel("stories260K-hf/../stories260K-hf", { mirror: null, cacheDir: tmp.path }),
+  );
+});
+
+Deno.test("resolveModel finds the real checkpoints in the mirror", needsMirror, async () => {
   const ref = "karpathy/tinyllamas/stories260K/stories260K.bin";
   const mirrored = await resolveModel(ref, { mirror: MIRROR });
   assert.deepEqual(mirrored, { ref, path: STORIES_BIN, isFile: true, source: "mirror" });
-  assert.equal((await resolveModel("stories260K-hf", { mirror: MIRROR })).path, STORIES_HF);
+  assert.equal(
+    (await resolveModel("stories260K-hf", { mirror: MIRROR, embedded: null })).path,
+    STORIES_HF_MIRROR,
+  );
 });
 
 Deno.test("resolveModel downloads a single-file checkpoint folder from the hub once", async () => {
@@ -114,7 +139,7 @@ Deno.test("resolveModel downloads a file inside a repo and a tokenizer-only fold
   await using hub = await fakeHub();
   const bin = await resolveModel("karpathy/tinyllamas/stories260K/stories260K.bin", hub.options);
   assert.equal(bin.isFile, true);
-  assert.deepEqual(await Deno.readFile(bin.path), await Deno.readFile(STORIES_BIN));
+  assert.deepEqual(await Deno.readFile(bin.path), LLAMA2C_STAND_IN);
   const tok = await resolveModel("test/stories", { ...hub.options, tokenizerOnly: true });
   assert.ok(await Deno.stat(join(tok.path, "tokenizer.json")));
   assert.ok(!hub.server.requests.some((r) => r.path.endsWith("model.safetensors")));
@@ -132,9 +157,9 @@ Deno.test("resolveModel explains refs it cannot find", async () => {
   await assert.rejects(resolveModel("./nope/model", hub.options), {
     message: "Cannot resolve model ./nope/model: no such file or directory",
   });
-  await assert.rejects(resolveModel("not-a-model", { ...hub.options, mirror: MIRROR }), {
+  await assert.rejects(resolveModel("not-a-model", { ...hub.options, mirror: "/nonexistent/mirror" }), {
     message:
-      `Cannot resolve model not-a-model: not a local path, not in the mirror (${MIRROR}/models/not-a-model), ` +
+      "Cannot resolve model not-a-model: not a local path, not in the mirror (/nonexistent/mirror/models/not-a-model), " +
       "and not a hub id owner/repo[/path]",
   });
 });

@@ -6,10 +6,10 @@ import type { Provenance } from "./provenance.ts";
 const CSS = `
 @page { size: A4; margin: 14mm 12mm; }
 body { font-family: Helvetica, Arial, sans-serif; font-size: 10pt; color: #111; margin: 0; }
-h1 { font-size: 22pt; margin: 30mm 0 4mm; }
+h1 { font-size: 20pt; margin: 0 0 2mm; }
 h2 { font-size: 14pt; margin: 0 0 3mm; }
 h3 { font-size: 11pt; margin: 5mm 0 2mm; }
-.subtitle { font-size: 13pt; color: #333; margin-bottom: 10mm; }
+.subtitle { font-size: 12pt; color: #333; margin: 0 0 4mm; }
 section { break-before: page; }
 figure { margin: 2mm 0 4mm; }
 figure svg { max-width: 100%; height: auto; }
@@ -22,6 +22,12 @@ table.prov td:first-child { font-weight: bold; white-space: nowrap; }
 .mono { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5pt; word-break: break-all; }
 .not-run { border-left: 3px solid #b00; padding: 2mm 3mm; background: #fbeaea; }
 .problem { border-left: 3px solid #c80; padding: 2mm 3mm; background: #fdf3e1; }
+/* The title page holds everything on one A4 page: compact type and rows (checked by report_test.ts). */
+header { font-size: 8pt; }
+header h3 { font-size: 9.5pt; margin: 3mm 0 1mm; }
+header table { font-size: 7.5pt; margin: 1mm 0 2mm; }
+header th, header td { padding: 0.5mm 1.5mm; }
+header .mono { font-size: 6.5pt; }
 `;
 
 /** A complete HTML document around `body`. */

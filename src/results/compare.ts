@@ -1,6 +1,7 @@
 import { join, relative } from "node:path";
 import { ActpatError } from "../util/errors.ts";
-import { allowedDiff, toleranceFor, type Tolerances } from "./tolerances.ts";
+import { allowedDiff, histogramRuleFor, toleranceFor, type Tolerances } from "./tolerances.ts";
+import { compareHistogramTables } from "./_compare_histogram.ts";
 import { formatKey, matchRows, type Table } from "./_compare_rows.ts";
 import { readCsvTable } from "./csv.ts";
 import { type CsvSchema, writeCsv } from "./csv.ts";
@@ -103,13 +104,18 @@ function compareCell(
   return { absDiff, relDiff, tolerance: allowed, status: absDiff <= allowed ? "ok" : "beyond" };
 }
 
-/** Compares two versions of one CSV (either may be absent) cell by cell, rows matched by key. */
+/**
+ * Compares two versions of one CSV (either may be absent) cell by cell, rows matched by key; a file the
+ * tolerances declare a histogram is compared as distributions instead (src/results/_compare_histogram.ts).
+ */
 export function compareTables(
   file: string,
   a: Table | undefined,
   b: Table | undefined,
   tolerances: Tolerances,
 ): FileComparison {
+  const histogram = histogramRuleFor(tolerances, file);
+  if (histogram?.histogram) return compareHistogramTables(file, a, b, histogram.histogram, histogram);
   const match = matchRows(file, a, b);
   const cells: CompareCell[] = [];
   const empty = { absDiff: NaN, relDiff: NaN, tolerance: NaN };

@@ -100,7 +100,7 @@ Deno.test("compare: a value beyond tolerance is caught with old → new and its 
   assert.equal(cell.column, "active");
   assert.equal(cell.absDiff, next - Number(old));
   assert.equal(cell.relDiff, (next - Number(old)) / Number(old));
-  assert.equal(cell.tolerance, 1e-3 * Number(old));
+  assert.equal(cell.tolerance, 2 + 1e-3 * Number(old));
   for (const f of result.files.filter((f) => f.file !== "density.csv")) assert.equal(f.rowsMoved, 0, f.file);
 
   const run = await runTask(a, b, "--out", join(a, "..")); // --out keeps RUN_B untouched

@@ -38,7 +38,10 @@ export const DatasetRecord = z.object({
   name: z.string(),
   split: z.string(),
   files: z.array(
-    FileDigest.extend({ from: z.enum(["mirror", "cache", "download"]), url: z.string().optional() }),
+    FileDigest.extend({
+      from: z.enum(["embedded", "mirror", "cache", "download"]),
+      url: z.string().optional(),
+    }),
   ),
   examples: z.object({ seed: z.number().int().nullable(), ids: z.array(z.number().int().nonnegative()) })
     .optional().describe("row positions in the split, in the order used"),
@@ -59,7 +62,7 @@ export interface UsedSplit {
     path: string;
     sha256: string;
     bytes: number;
-    from: "mirror" | "cache" | "download";
+    from: "embedded" | "mirror" | "cache" | "download";
     url?: string;
   }[];
 }

@@ -12,6 +12,7 @@ import {
   versions,
   writeManifest,
 } from "./manifest.ts";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 
 Deno.test("versions come from deno.json and the running Deno", () => {
   const v = versions();
@@ -104,7 +105,7 @@ Deno.test("invalid manifests are refused on write and on read, naming the field"
   }
 });
 
-Deno.test("datasetRecord keeps the digests of a loaded split and the ids used", async () => {
+Deno.test("datasetRecord keeps the digests of a loaded split and the ids used", needsMirror, async () => {
   const loaded = await loadSplit("piqa", "validation", {
     mirror: testMirror(),
     download: false,

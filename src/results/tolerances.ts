@@ -18,6 +18,17 @@ const rule = bound.extend({
   column: z.string().min(1).optional(),
   /** Row conditions on text columns of the reference row, e.g. `{ "metric": "ppl" }` for long-format CSVs. */
   where: z.record(z.string(), z.string()).optional(),
+  /**
+   * The file is a histogram (one row per non-empty bin): compared per group as a distribution, stable under
+   * bin-edge jitter (src/results/_compare_histogram.ts); `abs` + `rel` · group total then bounds the earth
+   * mover's distance in bins. Such a rule names a `file` and applies to the whole file.
+   */
+  histogram: z.strictObject({
+    groupBy: z.array(z.string().min(1)).min(1),
+    bin: z.string().min(1),
+    count: z.string().min(1),
+    maxShift: z.number().int().nonnegative(),
+  }).optional(),
   /** Why this bound: the noise it absorbs. Shown nowhere but the file; required so every number is argued. */
   why: z.string().min(1),
 });
@@ -25,7 +36,9 @@ const rule = bound.extend({
 /** The tolerance file: a default bound and an ordered list of rules; the first matching rule wins. */
 export const tolerancesSchema = z.object({
   default: bound.extend({ why: z.string().min(1) }),
-  rules: z.array(rule),
+  rules: z.array(rule.refine((r) => !r.histogram || (r.file && !r.column && !r.where), {
+    message: "a histogram rule names a file and no column or where",
+  })),
 }).strict();
 
 export type Tolerances = z.infer<typeof tolerancesSchema>;
@@ -77,12 +90,19 @@ export function toleranceFor(
 ): Bound {
   const base = file.split("/").pop()!;
   for (const r of tolerances.rules) {
+    if (r.histogram) continue;
     if (r.file !== undefined && r.file !== base) continue;
     if (r.column !== undefined && r.column !== column) continue;
     if (r.where && !Object.entries(r.where).every(([k, v]) => row[k] === v)) continue;
     return { abs: r.abs, rel: r.rel };
   }
   return { abs: tolerances.default.abs, rel: tolerances.default.rel };
+}
+
+/** The histogram rule for `file` (basename match), if the tolerances declare it a histogram. */
+export function histogramRuleFor(tolerances: Tolerances, file: string): ToleranceRule | undefined {
+  const base = file.split("/").pop()!;
+  return tolerances.rules.find((r) => r.histogram && r.file === base);
 }
 
 /** Largest |a − b| allowed for reference value `a` under `bound`. */

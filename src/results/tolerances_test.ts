@@ -19,7 +19,7 @@ Deno.test("tolerances: first matching rule wins; file, column and where all have
 
 Deno.test("tolerances: the repository default validates; a bad file names the key at fault", async () => {
   const t = await loadTolerances();
-  assert.deepEqual(toleranceFor(t, "density.csv", "active", {}), { abs: 0, rel: 1e-3 });
+  assert.deepEqual(toleranceFor(t, "density.csv", "active", {}), { abs: 2, rel: 1e-3 });
   const dir = await Deno.makeTempDir();
   const bad = `${dir}/bad.json`;
   await Deno.writeTextFile(

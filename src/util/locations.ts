@@ -25,3 +25,12 @@ export function mirrorDir(): string | null {
     return null;
   }
 }
+
+/**
+ * The root of what this repository embeds for the default configuration, consulted before the mirror and any
+ * download: datasets as `<root>/datasets/<folder>/<file>`, models as `<root>/models/<ref>` (the repository's
+ * own folders; see datasets/README.md).
+ */
+export function embeddedDir(): string {
+  return fileURLToPath(new URL("../../", import.meta.url));
+}

@@ -9,8 +9,9 @@ import {
 } from "./llama_f64.ts";
 import { randomIds, TINY_CONFIGS, tinyModel } from "./tiny_models.ts";
 import { mirrorPath, readStories260K } from "./stories260k.ts";
+import { needsMirror } from "../fixtures/mirror.ts";
 
-Deno.test("reference reproduces stories260K reference logits within 1e-4", async () => {
+Deno.test("reference reproduces stories260K reference logits within 1e-4", needsMirror, async () => {
   const { config, weights } = await readStories260K();
   const ref = JSON.parse(
     await Deno.readTextFile(mirrorPath("models/stories260K-hf/reference_logits.json")),

@@ -1,17 +1,12 @@
 /**
- * Test access to the stories260K checkpoint in the hub mirror, independent of `src/model`'s loaders: the
+ * Test access to the stories260K checkpoint embedded in the repository (a copy of the hub mirror's), independent of `src/model`'s loaders: the
  * config is written out by hand from its `config.json` and the single float32 safetensors file is parsed
  * here, so the reference checks do not lean on the code they check.
  */
-import { fileURLToPath } from "node:url";
 import type { LlamaConfig } from "../../src/model/llama_config.ts";
+import { mirrorPath, STORIES_HF } from "../fixtures/mirror.ts";
 
-/** Path of a file in the hub mirror (`ACTPAT_MIRROR`, default `<repo>/../shared/hub`). */
-export function mirrorPath(relative: string): string {
-  const root = Deno.env.get("ACTPAT_MIRROR") ??
-    fileURLToPath(new URL("../../../shared/hub", import.meta.url));
-  return `${root}/${relative}`;
-}
+export { mirrorPath };
 
 /** stories260K's architecture, transcribed from `models/stories260K-hf/config.json`. */
 export const STORIES260K_CONFIG: LlamaConfig = {
@@ -43,7 +38,8 @@ export const STORIES260K_GREEDY_64 =
 export async function readStories260K(): Promise<
   { config: LlamaConfig; weights: Map<string, Float64Array> }
 > {
-  const bytes = await Deno.readFile(mirrorPath("models/stories260K-hf/model.safetensors"));
+  // The embedded copy: byte for byte the mirror's models/stories260K-hf/model.safetensors.
+  const bytes = await Deno.readFile(`${STORIES_HF}/model.safetensors`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))) as Record<

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MIRROR, STORIES_HF } from "../../../test/fixtures/mirror.ts";
+import { MIRROR, needsMirror, STORIES_HF } from "../../../test/fixtures/mirror.ts";
 import { tempDir } from "../../../test/fixtures/temp_dir.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { parseGamma } from "./density.ts";
@@ -27,79 +27,88 @@ function options(out: string, over: Partial<DensityRunOptions> = {}): DensityRun
 
 const read = (dir: string, file: string) => Deno.readTextFile(join(dir, file));
 
-Deno.test("density runs on stories260K: identical seeds give identical files; --from on a bin edge equals a direct run", async () => {
-  await using tmp = await tempDir();
-  const a = join(tmp.path, "a"), b = join(tmp.path, "b");
-  const resA = await runDensity(options(a));
-  await runDensity(options(b, { layerGroup: 5 }));
-  for (
-    const f of [
-      "density.csv",
-      "density_histogram.csv",
-      "density_sums/mmlu.layers0-4.f32",
-      "density_sums/humaneval.layers0-4.f32",
-    ]
-  ) {
-    assert.deepEqual(
-      await Deno.readFile(join(a, f)),
-      await Deno.readFile(join(b, f)),
-      `${f} differs between reruns`,
+Deno.test(
+  "density runs on stories260K: identical seeds give identical files; --from on a bin edge equals a direct run",
+  needsMirror,
+  async () => {
+    await using tmp = await tempDir();
+    const a = join(tmp.path, "a"), b = join(tmp.path, "b");
+    const resA = await runDensity(options(a));
+    await runDensity(options(b, { layerGroup: 5 }));
+    for (
+      const f of [
+        "density.csv",
+        "density_histogram.csv",
+        "density_sums/mmlu.layers0-4.f32",
+        "density_sums/humaneval.layers0-4.f32",
+      ]
+    ) {
+      assert.deepEqual(
+        await Deno.readFile(join(a, f)),
+        await Deno.readFile(join(b, f)),
+        `${f} differs between reruns`,
+      );
+    }
+    // hellaswag is not in the mirror: a skip, listed in the manifest with the data layer's reason.
+    const manifest = await readManifest(join(a, "manifest.json"));
+    const skipped = manifest.config.skipped as { dataset: string; reason: string }[];
+    assert.deepEqual(skipped.map((s) => s.dataset), ["hellaswag"]);
+    assert.match(
+      skipped[0].reason,
+      /Cannot load dataset "hellaswag": split "validation" is not in the mirror/,
     );
-  }
-  // hellaswag is not in the mirror: a skip, listed in the manifest with the data layer's reason.
-  const manifest = await readManifest(join(a, "manifest.json"));
-  const skipped = manifest.config.skipped as { dataset: string; reason: string }[];
-  assert.deepEqual(skipped.map((s) => s.dataset), ["hellaswag"]);
-  assert.match(skipped[0].reason, /Cannot load dataset "hellaswag": split "validation" is not in the mirror/);
-  assert.deepEqual(manifest.datasets.map((d) => [d.name, d.split, d.examples?.ids.length]), [[
-    "mmlu",
-    "validation",
-    3,
-  ], [
-    "humaneval",
-    "test",
-    3,
-  ]]);
-  const m = manifest.measurements!;
-  assert(typeof m.peakRssBytes === "number" && m.peakRssBytes > 0 && typeof m.wallSeconds === "number");
-  // 5 layers × (7 modules + all) × 2 datasets; stories260K's layer has 45312 linear parameters.
-  assert.equal(resA.rows.length, 80);
-  assert(resA.rows.every((r) => r.exact === true && r.gamma === 2e-3));
-  assert.equal(resA.rows.find((r) => r.module === "all")!.params, 45312);
+    assert.deepEqual(manifest.datasets.map((d) => [d.name, d.split, d.examples?.ids.length]), [[
+      "mmlu",
+      "validation",
+      3,
+    ], [
+      "humaneval",
+      "test",
+      3,
+    ]]);
+    const m = manifest.measurements!;
+    assert(typeof m.peakRssBytes === "number" && m.peakRssBytes > 0 && typeof m.wallSeconds === "number");
+    // 5 layers × (7 modules + all) × 2 datasets; stories260K's layer has 45312 linear parameters.
+    assert.equal(resA.rows.length, 80);
+    assert(resA.rows.every((r) => r.exact === true && r.gamma === 2e-3));
+    assert.equal(resA.rows.find((r) => r.module === "all")!.params, 45312);
 
-  // Direct runs at another edge γ, with and without kept sums, against --from recomputations of run a.
-  const c = join(tmp.path, "c"), d = join(tmp.path, "d");
-  await runDensity(options(c, { gamma: parseGamma("5e-3") }));
-  await runDensity(options(d, { keepSumsBytes: 0 }));
-  assert.equal(await read(d, "density.csv"), await read(a, "density.csv"));
-  await assert.rejects(Deno.stat(join(d, "density_sums.json")), Deno.errors.NotFound);
-  for (const from of [a, d]) {
-    const out = join(tmp.path, `from-${from === a ? "a" : "d"}`);
-    await densityFromRun({ from, gamma: parseGamma("5e-3"), out, quiet: true });
-    assert.equal(await read(out, "density.csv"), await read(c, "density.csv"), `--from ${from}`);
-    assert.equal((await readManifest(join(out, "manifest.json"))).config.from, from);
-  }
-  // Quantile γ: exact with kept sums, so --from a equals the direct run; from histogram alone, an edge.
-  const q = join(tmp.path, "q"), qa = join(tmp.path, "qa"), qd = join(tmp.path, "qd");
-  await runDensity(options(q, { gamma: parseGamma("q0.95") }));
-  await densityFromRun({ from: a, gamma: parseGamma("q0.95"), out: qa, quiet: true });
-  assert.equal(await read(qa, "density.csv"), await read(q, "density.csv"));
-  const fromHist = await densityFromRun({ from: d, gamma: parseGamma("q0.95"), out: qd, quiet: true });
-  assert.match(fromHist.note, /histogram edge/);
-  // γ inside a bin with the histogram only: estimates flagged inexact, with bounds.
-  const inside = await densityFromRun({
-    from: d,
-    gamma: parseGamma("2.1e-3"),
-    out: join(tmp.path, "in"),
-    quiet: true,
-  });
-  assert(inside.rows.some((r) => r.exact === false && (r.active_low as number) < (r.active_high as number)));
-  await assert.rejects(
-    densityFromRun({ from: a, gamma: parseGamma("1e-3"), out: a }),
-    /must differ from --from/,
-  );
-  await assert.rejects(
-    densityFromRun({ from: join(tmp.path, "none"), gamma: parseGamma("1e-3") }),
-    /manifest\.json/,
-  );
-});
+    // Direct runs at another edge γ, with and without kept sums, against --from recomputations of run a.
+    const c = join(tmp.path, "c"), d = join(tmp.path, "d");
+    await runDensity(options(c, { gamma: parseGamma("5e-3") }));
+    await runDensity(options(d, { keepSumsBytes: 0 }));
+    assert.equal(await read(d, "density.csv"), await read(a, "density.csv"));
+    await assert.rejects(Deno.stat(join(d, "density_sums.json")), Deno.errors.NotFound);
+    for (const from of [a, d]) {
+      const out = join(tmp.path, `from-${from === a ? "a" : "d"}`);
+      await densityFromRun({ from, gamma: parseGamma("5e-3"), out, quiet: true });
+      assert.equal(await read(out, "density.csv"), await read(c, "density.csv"), `--from ${from}`);
+      assert.equal((await readManifest(join(out, "manifest.json"))).config.from, from);
+    }
+    // Quantile γ: exact with kept sums, so --from a equals the direct run; from histogram alone, an edge.
+    const q = join(tmp.path, "q"), qa = join(tmp.path, "qa"), qd = join(tmp.path, "qd");
+    await runDensity(options(q, { gamma: parseGamma("q0.95") }));
+    await densityFromRun({ from: a, gamma: parseGamma("q0.95"), out: qa, quiet: true });
+    assert.equal(await read(qa, "density.csv"), await read(q, "density.csv"));
+    const fromHist = await densityFromRun({ from: d, gamma: parseGamma("q0.95"), out: qd, quiet: true });
+    assert.match(fromHist.note, /histogram edge/);
+    // γ inside a bin with the histogram only: estimates flagged inexact, with bounds.
+    const inside = await densityFromRun({
+      from: d,
+      gamma: parseGamma("2.1e-3"),
+      out: join(tmp.path, "in"),
+      quiet: true,
+    });
+    assert(
+      inside.rows.some((r) => r.exact === false && (r.active_low as number) < (r.active_high as number)),
+    );
+    await assert.rejects(
+      densityFromRun({ from: a, gamma: parseGamma("1e-3"), out: a }),
+      /must differ from --from/,
+    );
+    await assert.rejects(
+      densityFromRun({ from: join(tmp.path, "none"), gamma: parseGamma("1e-3") }),
+      /manifest\.json/,
+    );
+  },
+);

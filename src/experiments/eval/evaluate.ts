@@ -30,6 +30,8 @@ export interface EvalConfig {
   maxLength: number | null;
   batchSize: number;
   batchTokens: number;
+  /** Split per task replacing the one lm-eval evaluates (EVAL_SPLITS), e.g. an embedded piece. */
+  splits?: Record<string, string>;
 }
 
 /** Defaults of {@link EvalConfig}. */
@@ -108,7 +110,7 @@ export async function evaluateModel(
   config: EvalConfig,
   options: EvaluateOptions = {},
 ): Promise<EvalOutcome> {
-  const opened = options.opened ?? await openEvalTasks(evalTasks(config.tasks), options.load);
+  const opened = options.opened ?? await openEvalTasks(evalTasks(config.tasks, config.splits), options.load);
   for (const o of opened) {
     const spec = "dataset" in o ? o.dataset.spec : undefined;
     if (
@@ -204,7 +206,7 @@ export interface EvalRunOptions extends RunOptions {
 
 /** Runs `deno task eval`: one run directory with `eval.csv` and `eval_items.csv`. */
 export async function runEval(opts: EvalRunOptions): Promise<{ dir: string; rows: CsvRow[] }> {
-  const tasks = evalTasks(opts.config.tasks);
+  const tasks = evalTasks(opts.config.tasks, opts.config.splits);
   if (opts.config.limit !== null && !(Number.isInteger(opts.config.limit) && opts.config.limit > 0)) {
     throw new ActpatError("parse --limit", `${opts.config.limit} is not a positive integer`);
   }

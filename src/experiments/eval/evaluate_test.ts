@@ -4,7 +4,7 @@ import { z } from "zod";
 import { referenceForward, referenceLogProbs } from "../../../test/reference/llama_f64.ts";
 import { readStories260K } from "../../../test/reference/stories260k.ts";
 import { tinyModel } from "../../../test/reference/tiny_models.ts";
-import { STORIES_HF } from "../../../test/fixtures/mirror.ts";
+import { needsMirror, STORIES_HF } from "../../../test/fixtures/mirror.ts";
 import { runTask } from "../../../test/fixtures/run_task.ts";
 import { tempDir } from "../../../test/fixtures/temp_dir.ts";
 import { type DatasetHandle, type DatasetSpec, type Doc, openDataset } from "../../data/mod.ts";
@@ -136,65 +136,73 @@ Deno.test("perplexity = exp(mean NLL) of a direct float64 loop over the same win
   }
 });
 
-Deno.test("paper scoring on BoolQ: last-token choice of the paper's prompt, as the float64 reference", async () => {
-  const model = await loadModel(STORIES_HF);
-  const boolq = openDataset("boolq");
-  const runner = new LlamaRunner(model, { cache: false });
-  try {
-    const r = await multipleChoiceAccuracy(runner, model.tokenizer, boolq, "validation", {
-      scoring: "paper",
-      shots: 0,
-      limit: 2,
-      maxLength: 512,
-      quiet: true,
-    });
-    assert.equal(r.acc.n, 2);
-    assert.equal(r.accNorm, null);
-    const { config, weights } = await readStories260K();
-    const choiceIds = PAPER_CHOICES.boolq.map((c) => model.tokenizer.encode(c, { addBos: true }).at(-1)!);
-    const { docs } = await boolq.split("validation");
-    for (let i = 0; i < 2; i++) {
-      const d = docs[i];
-      const prompt = `${d.passage}\nQuestion: ${d.question}?\nAnswer:`;
-      const ids = model.tokenizer.encode(prompt, { addBos: true });
-      const last = referenceForward(config, weights, ids, { lastOnly: true }).logits[0];
-      const pred = last[choiceIds[1]] > last[choiceIds[0]] ? 1 : 0;
-      assert.equal(r.items[i].pred, pred, `example ${i}`);
-      assert.equal(r.items[i].gold, d.label);
+Deno.test(
+  "paper scoring on BoolQ: last-token choice of the paper's prompt, as the float64 reference",
+  needsMirror,
+  async () => {
+    const model = await loadModel(STORIES_HF);
+    const boolq = openDataset("boolq");
+    const runner = new LlamaRunner(model, { cache: false });
+    try {
+      const r = await multipleChoiceAccuracy(runner, model.tokenizer, boolq, "validation", {
+        scoring: "paper",
+        shots: 0,
+        limit: 2,
+        maxLength: 512,
+        quiet: true,
+      });
+      assert.equal(r.acc.n, 2);
+      assert.equal(r.accNorm, null);
+      const { config, weights } = await readStories260K();
+      const choiceIds = PAPER_CHOICES.boolq.map((c) => model.tokenizer.encode(c, { addBos: true }).at(-1)!);
+      const { docs } = await boolq.split("validation");
+      for (let i = 0; i < 2; i++) {
+        const d = docs[i];
+        const prompt = `${d.passage}\nQuestion: ${d.question}?\nAnswer:`;
+        const ids = model.tokenizer.encode(prompt, { addBos: true });
+        const last = referenceForward(config, weights, ids, { lastOnly: true }).logits[0];
+        const pred = last[choiceIds[1]] > last[choiceIds[0]] ? 1 : 0;
+        assert.equal(r.items[i].pred, pred, `example ${i}`);
+        assert.equal(r.items[i].gold, d.label);
+      }
+    } finally {
+      await runner.release();
     }
-  } finally {
-    await runner.release();
-  }
-});
+  },
+);
 
-Deno.test("deno task eval on stories260K: every task in the mirror, n = --limit, HellaSwag skipped", async () => {
-  await using tmp = await tempDir();
-  const out = join(tmp.path, "run");
-  const res = await runTask("eval.ts", [
-    "--model",
-    STORIES_HF,
-    "--limit",
-    "3",
-    "--seq-len",
-    "64",
-    "--out",
-    out,
-  ]);
-  assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stderr, /skip hellaswag: Cannot load dataset "hellaswag"/);
-  const rows = await readCsv(join(out, "eval.csv"), EVAL_SCHEMA);
-  const tasks = [...new Set(rows.map((r) => r.task))];
-  assert.deepEqual(tasks, ["wikitext2", "boolq", "siqa", "piqa", "mmlu"]);
-  for (const r of rows) {
-    if (r.metric === "nll") continue;
-    assert.equal(r.n, 3, `${r.task} ${r.metric}`);
-    if (String(r.metric).startsWith("acc")) assert((r.value as number) >= 0 && (r.value as number) <= 1);
-  }
-  const ppl = rows.find((r) => r.metric === "ppl")!;
-  assert(Number.isFinite(ppl.value) && (ppl.value as number) > 1);
-  const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
-  assert.deepEqual(manifest.config.skipped.map((s: { task: string }) => s.task), ["hellaswag"]);
-  const mmlu = manifest.datasets.find((d: { name: string }) => d.name === "mmlu");
-  assert.deepEqual(mmlu.examples.ids, [0, 1, 2]);
-  assert.equal(mmlu.split, "test");
-});
+Deno.test(
+  "deno task eval on stories260K: every task in the mirror, n = --limit, HellaSwag skipped",
+  needsMirror,
+  async () => {
+    await using tmp = await tempDir();
+    const out = join(tmp.path, "run");
+    const res = await runTask("eval.ts", [
+      "--model",
+      STORIES_HF,
+      "--limit",
+      "3",
+      "--seq-len",
+      "64",
+      "--out",
+      out,
+    ]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /skip hellaswag: Cannot load dataset "hellaswag"/);
+    const rows = await readCsv(join(out, "eval.csv"), EVAL_SCHEMA);
+    const tasks = [...new Set(rows.map((r) => r.task))];
+    assert.deepEqual(tasks, ["wikitext2", "boolq", "siqa", "piqa", "mmlu"]);
+    for (const r of rows) {
+      if (r.metric === "nll") continue;
+      assert.equal(r.n, 3, `${r.task} ${r.metric}`);
+      if (String(r.metric).startsWith("acc")) assert((r.value as number) >= 0 && (r.value as number) <= 1);
+    }
+    const ppl = rows.find((r) => r.metric === "ppl")!;
+    assert(Number.isFinite(ppl.value) && (ppl.value as number) > 1);
+    const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
+    assert.deepEqual(manifest.config.skipped.map((s: { task: string }) => s.task), ["hellaswag"]);
+    const mmlu = manifest.datasets.find((d: { name: string }) => d.name === "mmlu");
+    assert.deepEqual(mmlu.examples.ids, [0, 1, 2]);
+    assert.equal(mmlu.split, "test");
+  },
+);

@@ -39,13 +39,19 @@ export interface EvalTask {
   split: string;
 }
 
-/** Resolves task names (unknown or non-evaluation datasets throw, naming the valid ones). */
-export function evalTasks(names: readonly string[]): EvalTask[] {
+/**
+ * Resolves task names (unknown or non-evaluation datasets throw, naming the valid ones); `splits` replaces
+ * the evaluated split of the tasks it names (e.g. a piece the repository embeds).
+ */
+export function evalTasks(
+  names: readonly string[],
+  splits: Readonly<Record<string, string>> = {},
+): EvalTask[] {
   if (names.length === 0) throw new ActpatError("parse --tasks", "no task given");
   const seen = new Set<string>();
   return names.map((name) => {
     const spec = DATASETS.get(name);
-    const split = EVAL_SPLITS[name];
+    const split = EVAL_SPLITS[name] && (splits[name] ?? EVAL_SPLITS[name]);
     if (!split) {
       throw new ActpatError(
         `evaluate "${name}"`,

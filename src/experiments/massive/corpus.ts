@@ -14,6 +14,7 @@ import {
   perplexityWindows,
   randomWindows,
   splitAvailability,
+  splitSpec,
   type TokenEncoder,
 } from "../../data/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
@@ -73,30 +74,39 @@ export function corpusRecipe(name: string): CorpusRecipe {
  * Whether `name` can be read without a download attempt failing: "mirror"/"cache" yes, "downloadable"
  * maybe, "unavailable" no.
  */
-export async function corpusAvailability(name: string, options: LoadOptions = {}) {
+export async function corpusAvailability(name: string, options: LoadOptions = {}, split?: string) {
   const spec = DATASETS.get(name);
   const recipe = corpusRecipe(name);
-  return await splitAvailability(spec.folder ?? name, spec.splits[recipe.split].sources, options);
+  return await splitAvailability(
+    spec.folder ?? name,
+    splitSpec(spec, split ?? recipe.split).sources,
+    options,
+  );
 }
 
-/** Loads corpus `name` and cuts its perplexity windows of `seqLen` tokens. */
+/**
+ * Loads corpus `name` and cuts its perplexity windows of `seqLen` tokens; `split` replaces the recipe's
+ * (e.g. a piece of it that the repository embeds).
+ */
 export async function loadCorpus(
   name: string,
   tokenizer: TokenEncoder & { bosTokenId: number | null },
   seqLen: number,
   options: LoadOptions = {},
+  split?: string,
 ): Promise<Corpus> {
   const recipe = corpusRecipe(name);
   const spec = DATASETS.get(name);
   if (spec.kind !== "perplexity-corpus") throw new ActpatError("parse --corpus", `"${name}" is not a corpus`);
-  const loaded = await loadSplit(name, recipe.split, options);
+  const loaded = await loadSplit(name, split ?? recipe.split, options);
   const texts = recipe.texts(loaded.docs.map((d) => spec.text(d)));
   const all = perplexityWindows(texts, tokenizer, seqLen);
   const windows = recipe.maxWindows === undefined
     ? all
     : { ...all, starts: all.starts.slice(0, recipe.maxWindows) };
   const bodyStart = tokenizer.bosTokenId !== null && all.ids[0] === tokenizer.bosTokenId ? 1 : 0;
-  return { name, loaded, windows, bodyStart, about: recipe.about };
+  const about = split && split !== recipe.split ? `${recipe.about}; read from split ${split}` : recipe.about;
+  return { name, loaded, windows, bodyStart, about };
 }
 
 /** Options of {@link analysisSequences}. */

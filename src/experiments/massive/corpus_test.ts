@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   analysisSequences,
   corpusAvailability,
@@ -8,9 +7,7 @@ import {
   loadCorpus,
   perplexityTokens,
 } from "./corpus.ts";
-
-const MIRROR = Deno.env.get("ACTPAT_MIRROR") ??
-  fileURLToPath(new URL("../../../../shared/hub", import.meta.url));
+import { MIRROR, needsMirror } from "../../../test/fixtures/mirror.ts";
 
 /** UTF-8 bytes + 3, BOS = 1: fast enough to tokenize all of WikiText-2 test in a test. */
 const bytes = {
@@ -21,40 +18,44 @@ const bytes = {
   },
 };
 
-Deno.test("WikiText-2 from the mirror: perplexity windows and seeded analysis windows of one stream", async () => {
-  const corpus = await loadCorpus("wikitext2", bytes, 64, { mirror: MIRROR, download: false });
-  const { ids, starts } = corpus.windows;
-  // The raw test file is 1,290,590 bytes; joined rows add nothing (each row keeps its "\n").
-  assert.equal(corpus.loaded.files[0].bytes, 1290590);
-  assert.equal(ids[0], 1);
-  assert.equal(corpus.bodyStart, 1);
-  assert.equal(starts.length, Math.floor(ids.length / 64));
-  const windows = perplexityTokens(corpus, 3);
-  assert.equal(windows.length, 3);
-  assert.deepEqual(windows[1], Array.from(ids.subarray(64, 128)));
+Deno.test(
+  "WikiText-2 from the mirror: perplexity windows and seeded analysis windows of one stream",
+  needsMirror,
+  async () => {
+    const corpus = await loadCorpus("wikitext2", bytes, 64, { mirror: MIRROR, download: false });
+    const { ids, starts } = corpus.windows;
+    // The raw test file is 1,290,590 bytes; joined rows add nothing (each row keeps its "\n").
+    assert.equal(corpus.loaded.files[0].bytes, 1290590);
+    assert.equal(ids[0], 1);
+    assert.equal(corpus.bodyStart, 1);
+    assert.equal(starts.length, Math.floor(ids.length / 64));
+    const windows = perplexityTokens(corpus, 3);
+    assert.equal(windows.length, 3);
+    assert.deepEqual(windows[1], Array.from(ids.subarray(64, 128)));
 
-  const a = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7 });
-  const again = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7 });
-  const other = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 8 });
-  assert.deepEqual(a, again);
-  assert.notDeepEqual(a.starts, other.starts);
-  a.sequences.forEach((s, i) => {
-    assert.equal(s.length, 32);
-    assert(a.starts[i] >= 1, "analysis windows never include the stream's BOS");
-    assert.deepEqual(s, Array.from(ids.subarray(a.starts[i], a.starts[i] + 32)));
-  });
-  // With --bos: BOS, then seqLen − 1 corpus tokens from the same seeded stream.
-  const b = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7, bos: 1 });
-  b.sequences.forEach((s, i) => {
-    assert.equal(s.length, 32);
-    assert.equal(s[0], 1);
-    assert.deepEqual(s.slice(1), Array.from(ids.subarray(b.starts[i], b.starts[i] + 31)));
-  });
-  assert.throws(
-    () => analysisSequences(corpus, { sequences: 1, seqLen: ids.length, seed: 0 }),
-    /Cannot sample windows of wikitext2: .* use a shorter --seq-len/,
-  );
-});
+    const a = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7 });
+    const again = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7 });
+    const other = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 8 });
+    assert.deepEqual(a, again);
+    assert.notDeepEqual(a.starts, other.starts);
+    a.sequences.forEach((s, i) => {
+      assert.equal(s.length, 32);
+      assert(a.starts[i] >= 1, "analysis windows never include the stream's BOS");
+      assert.deepEqual(s, Array.from(ids.subarray(a.starts[i], a.starts[i] + 32)));
+    });
+    // With --bos: BOS, then seqLen − 1 corpus tokens from the same seeded stream.
+    const b = analysisSequences(corpus, { sequences: 5, seqLen: 32, seed: 7, bos: 1 });
+    b.sequences.forEach((s, i) => {
+      assert.equal(s.length, 32);
+      assert.equal(s[0], 1);
+      assert.deepEqual(s.slice(1), Array.from(ids.subarray(b.starts[i], b.starts[i] + 31)));
+    });
+    assert.throws(
+      () => analysisSequences(corpus, { sequences: 1, seqLen: ids.length, seed: 0 }),
+      /Cannot sample windows of wikitext2: .* use a shorter --seq-len/,
+    );
+  },
+);
 
 Deno.test("C4 validation: the first 1100 documents joined with ' ', at most 256 windows; missing is detectable", async () => {
   const tmp = await Deno.makeTempDir();
@@ -92,4 +93,21 @@ Deno.test("only the perplexity corpora are accepted", () => {
     () => corpusRecipe("boolq"),
     /Cannot parse --corpus: "boolq" is not a perplexity corpus .*wikitext2, c4/,
   );
+});
+
+Deno.test("a corpus read from another split: the embedded WikiText-2 piece, said so in its description", async () => {
+  const cache = await Deno.makeTempDir({ prefix: "actpat_corpus_" });
+  try {
+    const options = { mirror: null, cache, download: false };
+    assert.equal(await corpusAvailability("wikitext2", options, "test-first200"), "embedded");
+    const corpus = await loadCorpus("wikitext2", bytes, 64, options, "test-first200");
+    assert.equal(corpus.loaded.split, "test-first200");
+    assert.equal(corpus.loaded.docs.length, 200);
+    assert.match(corpus.about, /; read from split test-first200$/);
+    // Its 200 lines, each kept with its "\n" and blank ones as "", joined with "\n\n": bytes + BOS.
+    const text = corpus.loaded.docs.map((d) => d.text as string).join("\n\n");
+    assert.equal(corpus.windows.ids.length, 1 + new TextEncoder().encode(text).length);
+  } finally {
+    await Deno.remove(cache, { recursive: true });
+  }
 });

@@ -68,6 +68,8 @@ export interface MassiveOptions extends RunOptions {
   batch?: number;
   /** Score at most this many perplexity windows per corpus (default all). */
   pplWindows?: number;
+  /** Split per corpus replacing its recipe's (e.g. an embedded piece: `{ wikitext2: "test-first200" }`). */
+  splits?: Readonly<Record<string, string>>;
   /** stdout lines (default console.log). */
   log?: (line: string) => void;
 }
@@ -123,7 +125,13 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
     const modelHash = contentHash({ files: model.files.map((f) => f.sha256), config: model.config });
     const runner = new LlamaRunner(model, options.engine);
     try {
-      const corpus = await loadCorpus(primary, model.tokenizer, options.seqLen, options.load);
+      const corpus = await loadCorpus(
+        primary,
+        model.tokenizer,
+        options.seqLen,
+        options.load,
+        options.splits?.[primary],
+      );
       const bos = options.bos ? model.tokenizer.bosTokenId : null;
       if (options.bos && bos === null) {
         throw new ActpatError("parse --bos", `the tokenizer of ${options.model} has no BOS token`);
@@ -195,14 +203,20 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         let pplCorpus: Corpus;
         if (name === primary) pplCorpus = corpus;
         else {
-          const reason = await unavailable(name, options.load);
+          const reason = await unavailable(name, options.load, options.splits?.[name]);
           if (reason) {
             skipped.push({ corpus: name, reason });
             log(`skip perplexity on ${name}: ${reason}`);
             continue;
           }
           try {
-            pplCorpus = await loadCorpus(name, model.tokenizer, options.seqLen, options.load);
+            pplCorpus = await loadCorpus(
+              name,
+              model.tokenizer,
+              options.seqLen,
+              options.load,
+              options.splits?.[name],
+            );
           } catch (err) {
             if (!(err instanceof ActpatError)) throw err;
             skipped.push({ corpus: name, reason: err.message });
@@ -303,8 +317,12 @@ function describe(a: AnalysisResult, o: MassiveOptions) {
 }
 
 /** Why corpus `name` cannot be read, or null when it can (or may be downloaded). */
-async function unavailable(name: string, data: LoadOptions | undefined): Promise<string | null> {
-  const where = await corpusAvailability(name, data);
+async function unavailable(
+  name: string,
+  data: LoadOptions | undefined,
+  split?: string,
+): Promise<string | null> {
+  const where = await corpusAvailability(name, data, split);
   if (where === "unavailable") return "not in the mirror or the cache, and no download source";
   if (where === "downloadable" && data?.download === false) {
     return "not in the mirror or the cache, and downloads are off";

@@ -1,16 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { runTask } from "../../../test/fixtures/run_task.ts";
 import { writeRandomCheckpoint } from "../../model/random_checkpoint.ts";
 import { readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { type MassiveOptions, runMassive } from "./massive.ts";
 import { INTERVENTION_COLUMNS, LOCATION_COLUMNS, MASSIVE_COLUMNS } from "./tables.ts";
+import { MIRROR, STORIES_HF } from "../../../test/fixtures/mirror.ts";
 
-const MIRROR = Deno.env.get("ACTPAT_MIRROR") ??
-  fileURLToPath(new URL("../../../../shared/hub", import.meta.url));
-const STORIES = join(MIRROR, "models", "stories260K-hf");
+const STORIES = STORIES_HF;
 
 /**
  * A small C4-format validation shard (the real one is not in the mirror) in a temporary mirror that has
@@ -202,7 +200,7 @@ Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no r
       [[...base, "--seq-len", "1"], /Cannot parse --seq-len: 1 is not an integer ≥ 2/],
     ];
     for (const [args, pattern] of cases) {
-      const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR });
+      const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR ?? "" });
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
       await assert.rejects(Deno.stat(out), Deno.errors.NotFound);

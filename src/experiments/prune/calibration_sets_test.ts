@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { tempDir } from "../../../test/fixtures/temp_dir.ts";
 import { DATASETS, type LoadOptions, openDataset, sampleExamples } from "../../data/mod.ts";
 import { calibrationSet, calibrationSplit, parseCalibration } from "./calibration_sets.ts";
+import { needsMirror } from "../../test/fixtures/mirror.ts";
 
 /** Bytes + 3, BOS = 1: token counts are byte counts, and windows decode exactly. */
 const bytes = {
@@ -162,20 +163,24 @@ Deno.test("task calibration: running out of fill rows is a clear error", async (
   );
 });
 
-Deno.test("calibrationSplit: the default split, else another one on disk with a note", async () => {
-  const load = { download: false, quiet: true };
-  // The mirror holds BoolQ's validation split only.
-  const boolq = await calibrationSplit(openDataset("boolq", load), undefined);
-  assert.equal(boolq.split, "validation");
-  assert.match(
-    boolq.note!,
-    /boolq\/train is not available .*downloads are disabled.*using boolq\/validation instead/,
-  );
-  assert.deepEqual(await calibrationSplit(openDataset("boolq", load), "train"), { split: "train" });
-  const mmlu = await calibrationSplit(openDataset("mmlu", load), undefined);
-  assert.deepEqual(mmlu, { split: "validation" });
-  await assert.rejects(
-    () => calibrationSplit(openDataset("hellaswag", load), undefined),
-    /Cannot calibrate on "hellaswag": no split of it is available/,
-  );
-});
+Deno.test(
+  "calibrationSplit: the default split, else another one on disk with a note",
+  needsMirror,
+  async () => {
+    const load = { download: false, quiet: true };
+    // The mirror holds BoolQ's validation split only.
+    const boolq = await calibrationSplit(openDataset("boolq", load), undefined);
+    assert.equal(boolq.split, "validation");
+    assert.match(
+      boolq.note!,
+      /boolq\/train is not available .*downloads are disabled.*using boolq\/validation instead/,
+    );
+    assert.deepEqual(await calibrationSplit(openDataset("boolq", load), "train"), { split: "train" });
+    const mmlu = await calibrationSplit(openDataset("mmlu", load), undefined);
+    assert.deepEqual(mmlu, { split: "validation" });
+    await assert.rejects(
+      () => calibrationSplit(openDataset("hellaswag", load), undefined),
+      /Cannot calibrate on "hellaswag": no split of it is available/,
+    );
+  },
+);

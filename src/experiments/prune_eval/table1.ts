@@ -81,7 +81,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     }
     return v;
   });
-  const tasks = evalTasks(opts.eval.tasks);
+  const tasks = evalTasks(opts.eval.tasks, opts.eval.splits);
   const config = {
     model: opts.model,
     tokenizer: opts.tokenizer ?? null,

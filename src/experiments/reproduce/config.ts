@@ -16,7 +16,8 @@ export const ReproduceConfig = z.strictObject({
   threads: z.number().int().positive().nullable().default(null),
   seed: z.number().int().nonnegative(),
   splits: z.record(z.string(), z.string()).default({}).describe(
-    "split per dataset for the activation stages, overriding the paper's (e.g. wikitext2 → test offline)",
+    "split per dataset for every stage (activation samples, evaluation, massive corpora), overriding each " +
+      "stage's own (the paper's, lm-eval's); e.g. the pieces the repository embeds (boolq → validation-first200)",
   ),
   density: z.strictObject({
     datasets: z.array(z.string()).min(1),

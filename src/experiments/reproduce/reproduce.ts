@@ -5,7 +5,7 @@
  * stage record per experiment keyed by a hash of everything it depends on, so an unchanged stage is reused.
  */
 import { join } from "node:path";
-import { type LoadOptions, loadSplit, splitAvailability } from "../../data/mod.ts";
+import { type LoadOptions, loadSplit, onDisk, splitAvailability } from "../../data/mod.ts";
 import { DATASETS } from "../../data/registry.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { contentHash } from "../../results/content_hash.ts";
@@ -66,9 +66,9 @@ async function probeSplit(name: string, split: string, load: LoadOptions): Promi
   const s = spec.splits[split];
   if (!s) return `dataset "${name}" has no split "${split}" (splits: ${Object.keys(spec.splits).join(", ")})`;
   const where = await splitAvailability(spec.folder ?? name, s.sources, load);
-  if (where === "mirror" || where === "cache") return null;
+  if (onDisk(where)) return null;
   if (where === "unavailable") {
-    return `${name}/${split} is not in the mirror or the cache and has no download source`;
+    return `${name}/${split} is not embedded, in the mirror or the cache and has no download source`;
   }
   try {
     await loadSplit(name, split, { ...load, quiet: true });
@@ -199,7 +199,7 @@ export async function runReproduction(
           if (reason !== null) {
             return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
           }
-          const settings = c;
+          const settings = { ...c, splits: config.splits };
           return {
             settings,
             run: () =>
@@ -213,7 +213,12 @@ export async function runReproduction(
                   seed: config.seed,
                   activation: { ...defaultPruneConfig().activation, gamma: c.gamma },
                 }),
-                eval: defaultEvalConfig({ tasks: c.tasks, limit: c.limit, seqLen: c.seqLen }),
+                eval: defaultEvalConfig({
+                  tasks: c.tasks,
+                  limit: c.limit,
+                  seqLen: c.seqLen,
+                  splits: config.splits,
+                }),
                 engine,
                 load,
               }),
@@ -223,7 +228,7 @@ export async function runReproduction(
           const c = config.transfer!;
           const calibrations = c.calibrations.map(parseCalibration);
           return {
-            settings: c,
+            settings: { ...c, splits: config.splits },
             run: () =>
               runTransfer({
                 ...base,
@@ -234,7 +239,12 @@ export async function runReproduction(
                   seqLen: c.seqLen,
                   seed: config.seed,
                 }),
-                eval: defaultEvalConfig({ tasks: c.tasks, limit: c.limit, seqLen: c.seqLen }),
+                eval: defaultEvalConfig({
+                  tasks: c.tasks,
+                  limit: c.limit,
+                  seqLen: c.seqLen,
+                  splits: config.splits,
+                }),
                 engine,
                 load,
               }),
@@ -260,7 +270,7 @@ export async function runReproduction(
         case "massive": {
           const c = config.massive!;
           return {
-            settings: c,
+            settings: { ...c, splits: config.splits },
             run: () =>
               runMassive({
                 ...base,
@@ -272,6 +282,7 @@ export async function runReproduction(
                 ...(c.pplWindows ? { pplWindows: c.pplWindows } : {}),
                 engine,
                 load,
+                splits: config.splits,
                 log,
               }),
           };
