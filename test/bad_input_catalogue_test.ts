@@ -555,7 +555,7 @@ async function runCase(c: Case, root: string, fx: string, cache: string, i: numb
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-check", join(ROOT, "tasks", `${c.task}.ts`), ...c.args(ctx)],
     cwd: ws,
-    env: { ACTPAT_MIRROR: MIRROR, ACTPAT_CACHE: cache, ...c.env?.(ctx) },
+    env: { ACTPAT_MIRROR: MIRROR ?? "", ACTPAT_CACHE: cache, ...c.env?.(ctx) },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -26,7 +26,7 @@ Deno.test("density interrupted by SIGINT: exit 130, manifest interrupted, the pr
     "--out",
     out,
   ];
-  const env = { ACTPAT_MIRROR: MIRROR, ACTPAT_CACHE: join(tmp.path, "cache") };
+  const env = { ACTPAT_MIRROR: MIRROR ?? "", ACTPAT_CACHE: join(tmp.path, "cache") };
   const command = () =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "--no-check", DENSITY, ...args],

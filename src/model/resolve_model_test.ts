@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { serveFolder } from "../../test/fixtures/file_server.ts";
 import { serveHub } from "../../test/fixtures/hub_server.ts";
-import { MIRROR, needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import {
+  MIRROR,
+  needsMirror,
+  STORIES_BIN,
+  STORIES_HF,
+  STORIES_HF_MIRROR,
+} from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { parseHubRef, resolveModel } from "./resolve_model.ts";
 import { writeSafetensors } from "./safetensors_writer.ts";

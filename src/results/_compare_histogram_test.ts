@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { Pcg32 } from "../data/prng.ts";
 import { compareTables, type Table } from "./compare.ts";
-import { readCsvTable } from "./_csv_table.ts";
+import { readCsvTable } from "./csv.ts";
 import { histogramDistance } from "./_compare_histogram.ts";
 import { loadTolerances, type Tolerances } from "./tolerances.ts";
 

@@ -43,6 +43,9 @@ export const tolerancesSchema = z.object({
 
 export type Tolerances = z.infer<typeof tolerancesSchema>;
 
+/** One rule of the tolerances file. */
+type ToleranceRule = z.infer<typeof rule>;
+
 /** The bound that applies to one cell, with the rule it came from (for the summary). */
 export interface Bound {
   abs: number;

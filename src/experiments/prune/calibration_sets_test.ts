@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { tempDir } from "../../../test/fixtures/temp_dir.ts";
 import { DATASETS, type LoadOptions, openDataset, sampleExamples } from "../../data/mod.ts";
 import { calibrationSet, calibrationSplit, parseCalibration } from "./calibration_sets.ts";
-import { needsMirror } from "../../test/fixtures/mirror.ts";
+import { needsMirror } from "../../../test/fixtures/mirror.ts";
 
 /** Bytes + 3, BOS = 1: token counts are byte counts, and windows decode exactly. */
 const bytes = {

@@ -8,6 +8,7 @@ import { readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { referenceForward, weightsToFloat64 } from "../../../test/reference/llama_f64.ts";
 import { mirrorPath } from "../../../test/reference/stories260k.ts";
+import { needsMirror } from "../../../test/fixtures/mirror.ts";
 import { cosine } from "./hidden_similarity.ts";
 import { parseLayerRanges, rangeLayers } from "../layer_ranges.ts";
 import { spearman } from "../stats/spearman.ts";
@@ -21,7 +22,6 @@ import {
   STS_SCHEMA,
   stsCorrelations,
 } from "./sts.ts";
-import { needsMirror } from "../../test/fixtures/mirror.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const MIRROR = mirrorPath("");
@@ -98,39 +98,11 @@ function goldFromFile(text: string, benchmark: string, id: number): number {
   return benchmark === "stsb" ? Number(lines[id].split("\t")[4]) : Number(lines[id + 1].split("\t")[3]);
 }
 
-Deno.test("runSts on stories260K: CSVs equal a direct computation, manifest records ids and digests, resume reuses", needsMirror, async () => {
-  const tmp = await Deno.makeTempDir({ prefix: "actpat_sts_" });
-  try {
-    const out = join(tmp, "run");
-    const layerSpecs = ["0-4", "2-4", "0.5-1.0"];
-    const opts = {
-      model: "stories260K-hf",
-      benchmarks: ["stsb", "sick"],
-      split: "dev",
-      samples: 5,
-      seed: 7,
-      layers: layerSpecs,
-      batchPairs: 2,
-      engine: { ep: "cpu" as const, dtype: "float32" as const, threads: 1, cache: join(tmp, "graphs") },
-      out,
-      load: { mirror: MIRROR, download: false },
-      modelLoad: { mirror: MIRROR },
-      quiet: true,
-    };
-    const result = await runSts(opts);
-    assert.equal(result.dir, out);
-    const stsRows = await readCsv(join(out, "sts.csv"), STS_SCHEMA);
-    const pairRows = await readCsv(join(out, "sts_pairs.csv"), STS_PAIRS_SCHEMA);
-    const manifest = await readManifest(join(out, "manifest.json"));
-    assert.equal(manifest.status, "ok");
-    assert.equal(manifest.seed, 7);
-    const weightsFile = mirrorPath("models/stories260K-hf/model.safetensors");
-    assert.deepEqual(manifest.model?.files.map((f) => f.sha256), [await sha256(weightsFile)]);
-
-    const model = await loadModel("stories260K-hf", { mirror: MIRROR });
-    const f64 = await weightsToFloat64(model.weights);
-    const runner = new LlamaRunner(model, { dtype: "float64", threads: 1, cache: join(tmp, "graphs") });
-    const ranges = parseLayerRanges(layerSpecs, 5);
+Deno.test(
+  "runSts on stories260K: CSVs equal a direct computation, manifest records ids and digests, resume reuses",
+  needsMirror,
+  async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "actpat_sts_" });
     try {
       const out = join(tmp, "run");
       const layerSpecs = ["0-4", "2-4", "0.5-1.0"];
@@ -142,10 +114,10 @@ Deno.test("runSts on stories260K: CSVs equal a direct computation, manifest reco
         seed: 7,
         layers: layerSpecs,
         batchPairs: 2,
-        engine: { threads: 1, cache: join(tmp, "graphs") },
+        engine: { ep: "cpu" as const, dtype: "float32" as const, threads: 1, cache: join(tmp, "graphs") },
         out,
-        data: { mirror: MIRROR, download: false },
-        modelResolve: { mirror: MIRROR },
+        load: { mirror: MIRROR, download: false },
+        modelLoad: { mirror: MIRROR },
         quiet: true,
       };
       const result = await runSts(opts);
@@ -274,34 +246,41 @@ async function runTask(args: string[], cwd: string): Promise<{ code: number; std
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-Deno.test("deno task sts: bad flags exit 1 with a clear error and leave no run directory", needsMirror, async () => {
-  const cwd = await Deno.makeTempDir({ prefix: "actpat_sts_cli_" });
-  try {
-    const model = ["--model", "stories260K-hf"];
-    const cases: [string[], RegExp][] = [
-      [[], /error: Cannot run sts: --model is required\nusage: deno task sts/],
-      [
-        [...model, "--layers", "0-40"],
-        /Cannot parse --layers: "0-40" needs layer 40 but the model has 5 layers \(0-4\)/,
-      ],
-      [[...model, "--benchmarks", "boolq"], /"boolq" is a multiple-choice dataset, not a sentence-pair one/],
-      [
-        [...model, "--split", "tset"],
-        /Cannot find split "tset" of stsb: known splits: train, validation, test/,
-      ],
-      [
-        [...model, "--benchmarks", "sick", "--samples", "501"],
-        /sample 501 examples of sick\/validation: the split has 500 rows/,
-      ],
-      [[...model, "--bogus"], /Cannot run sts: Unknown option '--bogus'/],
-    ];
-    const results = await Promise.all(cases.map(([args]) => runTask(args, cwd)));
-    results.forEach(({ code, stderr }, i) => {
-      assert.equal(code, 2, `${cases[i][0].join(" ")}: ${stderr}`);
-      assert.match(stderr, cases[i][1]);
-    });
-    assert.deepEqual([...Deno.readDirSync(cwd)], [], "no results/ directory was created");
-  } finally {
-    await Deno.remove(cwd, { recursive: true });
-  }
-});
+Deno.test(
+  "deno task sts: bad flags exit 1 with a clear error and leave no run directory",
+  needsMirror,
+  async () => {
+    const cwd = await Deno.makeTempDir({ prefix: "actpat_sts_cli_" });
+    try {
+      const model = ["--model", "stories260K-hf"];
+      const cases: [string[], RegExp][] = [
+        [[], /error: Cannot run sts: --model is required\nusage: deno task sts/],
+        [
+          [...model, "--layers", "0-40"],
+          /Cannot parse --layers: "0-40" needs layer 40 but the model has 5 layers \(0-4\)/,
+        ],
+        [
+          [...model, "--benchmarks", "boolq"],
+          /"boolq" is a multiple-choice dataset, not a sentence-pair one/,
+        ],
+        [
+          [...model, "--split", "tset"],
+          /Cannot find split "tset" of stsb: known splits: train, validation, test/,
+        ],
+        [
+          [...model, "--benchmarks", "sick", "--samples", "501"],
+          /sample 501 examples of sick\/validation: the split has 500 rows/,
+        ],
+        [[...model, "--bogus"], /Cannot run sts: Unknown option '--bogus'/],
+      ];
+      const results = await Promise.all(cases.map(([args]) => runTask(args, cwd)));
+      results.forEach(({ code, stderr }, i) => {
+        assert.equal(code, 2, `${cases[i][0].join(" ")}: ${stderr}`);
+        assert.match(stderr, cases[i][1]);
+      });
+      assert.deepEqual([...Deno.readDirSync(cwd)], [], "no results/ directory was created");
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+);

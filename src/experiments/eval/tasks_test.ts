@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { EVAL_SPLITS, evalTasks, openEvalTasks } from "./eval_tasks.ts";
+import { EVAL_SPLITS, evalTasks, openEvalTasks } from "./tasks.ts";
 
 Deno.test("evalTasks: lm-eval's split per task unless the splits map names another", () => {
   const tasks = evalTasks(["wikitext2", "boolq", "mmlu"], {
