@@ -8,6 +8,8 @@ import { z } from "zod";
 const NAMES = [
   "c4",
   "wikitext2",
+  "c4-10k",
+  "pg19",
   "boolq",
   "piqa",
   "siqa",
@@ -19,7 +21,7 @@ const NAMES = [
   "sick",
 ];
 
-Deno.test("the registry lists the eleven datasets", () => {
+Deno.test("the registry lists the thirteen datasets", () => {
   assert.deepEqual(DATASETS.names(), NAMES);
 });
 
