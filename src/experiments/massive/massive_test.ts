@@ -282,6 +282,14 @@ Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no r
       [[...base, "--seq-len", "16", "--ratio=-1"], /Cannot parse --ratio: "-1" is not a number in \[0, /],
       [[...base, "--seq-len", "16", "--frobnicate"], /Cannot run massive: Unknown option '--frobnicate'/],
       [[...base, "--seq-len", "1"], /Cannot parse --seq-len: 1 is not an integer ≥ 2/],
+      [
+        [...base, "--seq-len", "16", "--intervention", "hook"],
+        /Cannot parse --intervention: "hook" is not threshold or paper/,
+      ],
+      [
+        [...base, "--seq-len", "16", "--feature-layer", "x"],
+        /Cannot parse --feature-layer: "x" is not a non-negative/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR });
