@@ -97,7 +97,7 @@ Deno.test("attention key mass: Σ over real queries of the reference's attention
           // The same hidden output as the block without the extra output (same ops, same order).
           assert.deepEqual(out.hidden.data, plain.hidden!.data);
           const mass = out.keyMass.data as Float32Array | Float64Array;
-          seqs.forEach((ids, b) => {
+          seqs.forEach((_, b) => {
             for (let h = 0; h < H; h++) {
               const want = new Float64Array(T);
               traces[b].attention[l][h].forEach((row) => row.forEach((p, s) => want[s] += p));
