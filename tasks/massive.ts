@@ -1,6 +1,7 @@
 /**
  * `deno task massive --model REF --seq-len L [--sequences 10] [--corpus wikitext2[,c4]] [--seed S]
- * [--absolute 100] [--ratio 1000] [--bos] [--batch B] [--ppl-windows N] [--out DIR]`: massive activations
+ * [--absolute 100] [--ratio 1000] [--bos] [--batch B] [--ppl-windows N] [--intervention threshold|paper]
+ * [--feature-prompt TEXT] [--feature-layer 1] [--no-attention] [--out DIR]`: massive activations
  * (Sun et al. 2024): per-layer top/median magnitudes, where the largest sit, and perplexity with them set to
  * zero or their mean. See src/experiments/massive/massive.ts.
  */
@@ -18,7 +19,8 @@ import {
 } from "./_cli.ts";
 
 const USAGE = "usage: deno task massive --model REF --seq-len L [--sequences 10] [--corpus wikitext2[,c4]] " +
-  "[--seed 0] [--absolute 100] [--ratio 1000] [--bos] [--batch 1] [--ppl-windows N] [--out DIR] " +
+  "[--seed 0] [--absolute 100] [--ratio 1000] [--bos] [--batch 1] [--ppl-windows N] " +
+  "[--intervention threshold|paper] [--feature-prompt TEXT] [--feature-layer 1] [--no-attention] [--out DIR] " +
   "[--tokenizer REF] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64]";
 
 const HELP = `${USAGE}
@@ -33,6 +35,13 @@ const HELP = `${USAGE}
   --bos             start each analysis sequence with BOS (default: plain corpus windows, as the paper's code)
   --batch B         sequences/windows per forward pass (default 1)
   --ppl-windows N   score at most N perplexity windows per corpus (default all)
+  --intervention R  threshold (default): the first massive layer, every above-threshold entry of its massive
+                    dims; paper: the reference's hook.py (layer index 1, first and top token, its hard-coded
+                    Llama-2-7B/13B means, else measured ones), perplexity on wikitext2, c4-10k and pg19 as the
+                    reference's lib/load_data.py reads them
+  --feature-prompt  prompt of the signature figure (default "Summer is warm. Winter is cold.", no BOS)
+  --feature-layer N layer (0-based) of the signature figure (default 1, the reference's --layer_id 2)
+  --no-attention    skip the attention mass on the massive-activation tokens
   --out DIR         run directory (default results/runs/massive-<time>)`;
 
 await runMain(async () => {
@@ -47,6 +56,10 @@ await runMain(async () => {
     bos: { type: "boolean", default: false },
     batch: { type: "string", default: "1" },
     "ppl-windows": { type: "string" },
+    intervention: { type: "string", default: "threshold" },
+    "feature-prompt": { type: "string" },
+    "feature-layer": { type: "string" },
+    "no-attention": { type: "boolean", default: false },
     out: { type: "string" },
   });
   if (values.help) {
@@ -70,6 +83,10 @@ await runMain(async () => {
     bos: values.bos,
     batch: positiveInt("batch", values.batch),
     pplWindows: positiveInt("ppl-windows", values["ppl-windows"]),
+    intervention: values.intervention as "threshold" | "paper",
+    featurePrompt: values["feature-prompt"],
+    featureLayer: nonNegativeInt("feature-layer", values["feature-layer"]),
+    attention: !values["no-attention"],
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,

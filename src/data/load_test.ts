@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadSplit, openDataset } from "./load.ts";
 import { DATASETS } from "./registry.ts";
+import { parseDataFile } from "./formats.ts";
 import { testMirror, writeGzip, writeParquet } from "../../test/fixtures/datasets.ts";
 
 /** Official split sizes (the papers' and the hub's dataset cards), written out independently of the registry. */
@@ -257,6 +258,89 @@ Deno.test("WikiText-2 train: a raw file in the publisher's format, or the hub's 
       { name: "text", data: expected.map((d) => d.text), type: "STRING" },
     ]);
     assert.deepEqual((await loadSplit("wikitext2", "train", opts)).docs, expected);
+  } finally {
+    await Deno.remove(mirror, { recursive: true });
+  }
+});
+
+Deno.test("c4-10k: the hub's parquet (text, timestamp[us], url), pinned by sha256; docs parse as written", async () => {
+  const mirror = await tempDir();
+  try {
+    const spec = DATASETS.get("c4-10k");
+    const source = spec.splits.train.sources[0];
+    const file = source.files[0];
+    assert.equal(file.file, "data/train-00000-of-00001-f6f21d3dc6d657fc.parquet");
+    assert.match(
+      file.url!,
+      /^https:\/\/huggingface\.co\/datasets\/NeelNanda\/c4-10k\/resolve\/[0-9a-f]{40}\/data\//,
+    );
+    const rows = [
+      {
+        text: "Beginners BBQ Class Taking Place in Missoula!",
+        timestamp: new Date("2019-04-25T12:57:54Z"),
+        url: "https://example.com/a",
+      },
+      {
+        text: "Discussion in 'Mac OS X Lion (10.7)' started",
+        timestamp: new Date("2019-04-21T10:07:13Z"),
+        url: "b",
+      },
+    ];
+    const path = join(mirror, "datasets/c4-10k", file.file);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    await writeParquet(path, [
+      { name: "text", data: rows.map((r) => r.text), type: "STRING" },
+      { name: "timestamp", data: rows.map((r) => r.timestamp), type: "TIMESTAMP_US" },
+      { name: "url", data: rows.map((r) => r.url), type: "STRING" },
+    ]);
+    // The file the tests write is not the hub's: the pinned checksum refuses it, naming both hashes.
+    await assert.rejects(
+      loadSplit("c4-10k", "train", { mirror, download: false, cache: mirror, strictRows: false }),
+      /Cannot load dataset "c4-10k".*has sha256 [0-9a-f]{64}, expected ed2d10ef/s,
+    );
+    // Everything after the checksum: parquet rows → docs → the doc schema.
+    const docs = source.toDocs([await parseDataFile(path, "parquet")]).map((d) => spec.doc.parse(d));
+    assert.deepEqual(docs, rows);
+  } finally {
+    await Deno.remove(mirror, { recursive: true });
+  }
+});
+
+Deno.test("pg19: emozilla/pg19 parquet (short_book_title, publication_date int32, url, text), validation and test", async () => {
+  const mirror = await tempDir();
+  try {
+    const rows = [
+      {
+        short_book_title: "The Aeneid",
+        publication_date: 1697,
+        url: "http://www.gutenberg.org/ebooks/228",
+        text: "ARMS, and the man I sing",
+      },
+      {
+        short_book_title: "Moby Dick",
+        publication_date: 1851,
+        url: "http://www.gutenberg.org/ebooks/2701",
+        text: "Call me Ishmael.",
+      },
+    ];
+    const columns = [
+      { name: "short_book_title", data: rows.map((r) => r.short_book_title), type: "STRING" as const },
+      { name: "publication_date", data: rows.map((r) => r.publication_date), type: "INT32" as const },
+      { name: "url", data: rows.map((r) => r.url), type: "STRING" as const },
+      { name: "text", data: rows.map((r) => r.text), type: "STRING" as const },
+    ];
+    const dir = join(mirror, "datasets/pg19");
+    for (const split of ["validation", "test"]) {
+      const file = DATASETS.get("pg19").splits[split].sources[0].files[0];
+      await Deno.mkdir(join(dir, file.file, ".."), { recursive: true });
+      await writeParquet(join(dir, file.file), columns);
+      const opts = { mirror, download: false, cache: mirror, strictRows: false };
+      assert.deepEqual((await loadSplit("pg19", split, opts)).docs, rows, split);
+      await assert.rejects(
+        loadSplit("pg19", split, { ...opts, strictRows: true }),
+        new RegExp(`split "${split}" has 2 rows .*the official size is ${split === "test" ? 100 : 50}`),
+      );
+    }
   } finally {
     await Deno.remove(mirror, { recursive: true });
   }

@@ -149,6 +149,73 @@ const wikitext2 = defineDataset({
   text: (doc) => doc.text,
 });
 
+// NeelNanda/c4-10k: the first 10,000 documents of C4 `en` train as one parquet file (the massive-activations
+// reference, locuslab/massive-activations lib/load_data.py get_c4, reads `load_dataset("NeelNanda/c4-10k")`).
+// Revision bdb17e3 is the repository's head; the size is the README's download_size; the sha256 is the file's
+// LFS object id.
+const C4_10K_REVISION = "bdb17e3672308890562fe8f5ebe5d07bc88d764a";
+const C4_10K_FILE = "data/train-00000-of-00001-f6f21d3dc6d657fc.parquet";
+
+const c410k = defineDataset({
+  name: "c4-10k",
+  title: "C4 10k (NeelNanda/c4-10k): the first 10,000 documents of C4 en train",
+  kind: "perplexity-corpus",
+  licence: "ODC-BY 1.0",
+  homepage: "https://huggingface.co/datasets/NeelNanda/c4-10k",
+  doc: z.object({
+    text: z.string().describe("document text"),
+    timestamp: z.date().describe("crawl time (parquet timestamp[us])"),
+    url: z.string().describe("source page"),
+  }),
+  splits: {
+    train: {
+      rows: 10000,
+      sources: [{
+        origin: "hub",
+        files: [{
+          file: C4_10K_FILE,
+          format: "parquet",
+          url: `${HF}/NeelNanda/c4-10k/resolve/${C4_10K_REVISION}/${C4_10K_FILE}`,
+          sha256: "ed2d10ef7028adbce5add01785c89791a18b3551622c9fc70620de2874f2b016",
+          bytes: 13645542,
+        }],
+        toDocs: ([rows]) => rows,
+      }],
+    },
+  },
+  text: (doc) => doc.text,
+});
+
+// PG-19 (deepmind/pg19 is a loading script over per-book text files; its parquet copy emozilla/pg19 is what
+// the massive-activations reference reads: lib/load_data.py get_pg19, `load_dataset('emozilla/pg19',
+// split='validation')`). Rows: short_book_title, publication_date, url, text, as deepmind/pg19's builder yields.
+const pg19 = defineDataset({
+  name: "pg19",
+  title: "PG-19 (Project Gutenberg books before 1919), parquet copy emozilla/pg19",
+  kind: "perplexity-corpus",
+  licence: "Apache 2.0",
+  homepage: "https://huggingface.co/datasets/emozilla/pg19",
+  doc: z.object({
+    short_book_title: z.string().describe("book title"),
+    publication_date: z.number().int().describe("publication year"),
+    url: z.string().describe("Project Gutenberg page"),
+    text: z.string().describe("the whole book"),
+  }),
+  splits: {
+    // The hub's parquet export of emozilla/pg19 (the dataset is large enough that every split is a "partial-*"
+    // folder; validation, 50 books, is whole, which the row count checks).
+    validation: {
+      rows: 50,
+      sources: [hubParquetAsIs("emozilla/pg19", "default/partial-validation/0000.parquet", PARQUET_BRANCH)],
+    },
+    test: {
+      rows: 100,
+      sources: [hubParquetAsIs("emozilla/pg19", "data/test-00000-of-00001-29a571947c0b5ccc.parquet")],
+    },
+  },
+  text: (doc) => doc.text,
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Multiple choice
 
@@ -790,6 +857,8 @@ const sick = defineDataset({
 export const DATASETS: DatasetRegistry = new DatasetRegistry([
   c4,
   wikitext2,
+  c410k,
+  pg19,
   boolq,
   piqa,
   siqa,

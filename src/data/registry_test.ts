@@ -9,6 +9,8 @@ import { needsMirror } from "../../test/fixtures/mirror.ts";
 const NAMES = [
   "c4",
   "wikitext2",
+  "c4-10k",
+  "pg19",
   "boolq",
   "piqa",
   "siqa",
@@ -20,7 +22,7 @@ const NAMES = [
   "sick",
 ];
 
-Deno.test("the registry lists the eleven datasets", () => {
+Deno.test("the registry lists the thirteen datasets", () => {
   assert.deepEqual(DATASETS.names(), NAMES);
 });
 

@@ -12,15 +12,17 @@ export interface CorpusWindows {
 
 /**
  * Perplexity windows (Wanda/SparseGPT `eval_ppl_wikitext`): rows joined with "\n\n", tokenized once (BOS
- * first, as `tokenizer(text)`), cut into ⌊n / seqLen⌋ non-overlapping windows; the tail is dropped.
+ * first, as `tokenizer(text)`; without it when `addBos` is false, as `add_special_tokens=False`), cut into
+ * ⌊n / seqLen⌋ non-overlapping windows; the tail is dropped.
  */
 export function perplexityWindows(
   rows: readonly string[],
   tokenizer: TokenEncoder,
   seqLen: number,
+  options: { addBos?: boolean } = {},
 ): CorpusWindows {
   checkSeqLen(seqLen);
-  const ids = Int32Array.from(tokenizer.encode(rows.join("\n\n"), { addBos: true }));
+  const ids = Int32Array.from(tokenizer.encode(rows.join("\n\n"), { addBos: options.addBos ?? true }));
   const count = Math.floor(ids.length / seqLen);
   if (count === 0) {
     throw new ActpatError(

@@ -21,6 +21,7 @@ import {
   transferFigure,
 } from "./specs.ts";
 import { renderSvg } from "./svg.ts";
+import { attentionMassFigure, featuresFigure } from "./massive_specs.ts";
 import { interventionHtml, rawTable, table1Html, transferHtml } from "./tables.ts";
 
 /** A piece of a section drawn from one CSV: a figure or a table. */
@@ -126,6 +127,28 @@ const SECTIONS: SectionDef[] = [
       { file: "massive.csv", table: rawTable, caption: "Per-layer statistics and the ratio top-1 / median." },
       { file: "massive_locations.csv", table: rawTable, caption: "Where the largest activations sit." },
     ],
+  },
+  {
+    title: "Massive activations in one prompt (the paper's Figure 1)",
+    stages: ["massive"],
+    blocks: [{
+      file: "massive_features.csv",
+      figure: featuresFigure,
+      caption: "|activation| of the residual stream after one layer for one prompt (the reference's " +
+        '"Summer is warm. Winter is cold.", no BOS), one panel per token over every feature dimension; ' +
+        "massive entries labelled with their dimension (else the three largest), their tokens starred.",
+    }],
+  },
+  {
+    title: "Attention on the massive-activation tokens",
+    stages: ["massive"],
+    blocks: [{
+      file: "attention_mass.csv",
+      figure: attentionMassFigure,
+      caption: "Per layer and head, the attention probability on the tokens holding massive activations, " +
+        "summed over those tokens, mean over query positions and analysed sequences (token_set says which " +
+        "tokens when the model has none).",
+    }],
   },
   {
     title: "Intervention on massive activations",

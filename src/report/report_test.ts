@@ -15,6 +15,8 @@ const FIGURE_SECTIONS = [
   "Layerwise sparsity",
   "Table 2 — Cross-task calibration transfer",
   "Massive activations",
+  "Massive activations in one prompt",
+  "Attention on the massive-activation tokens",
 ];
 
 Deno.test("report.pdf: title page, one page per section, every figure page carries a chart", async () => {
@@ -26,8 +28,10 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
   const out = await renderReport(dir, { renderedAt: new Date("2025-02-01T00:00:00Z") });
 
   assert.deepEqual(out.svgs.map((p) => p.slice(dir.length + 1)).sort(), [
+    "figures/attention_mass.svg",
     "figures/figure1_density.svg",
     "figures/massive_activations.svg",
+    "figures/massive_features.svg",
     "figures/relevance_heatmap.svg",
     "figures/similarity_boxplot.svg",
     "figures/sparsity_per_layer.svg",
@@ -40,7 +44,7 @@ Deno.test("report.pdf: title page, one page per section, every figure page carri
 
   const pdfPages = await readPdfPages(out.pdf!);
   const pages = pdfPages.map((p) => p.text);
-  assert.equal(pages.length, 10, "title page + 9 sections, each on its own page");
+  assert.equal(pages.length, 12, "title page + 11 sections, each on its own page");
   const title = pages[0];
   assert.ok(pages[1].startsWith("Figure 1"), `the title page spills onto page 2: ${pages[1].slice(0, 80)}`);
   for (
@@ -89,10 +93,10 @@ Deno.test("report without manifest or CSVs: every section says not run, no figur
   const out = await renderReport(dir, { pdf: false });
   assert.deepEqual(out.svgs, []);
   assert.equal(out.pdf, undefined);
-  assert.equal(out.notRun.length, 9);
+  assert.equal(out.notRun.length, 11);
   const html = await Deno.readTextFile(out.html);
   assert.ok(html.includes("manifest.json is absent: the run&#39;s provenance is unknown."));
-  assert.equal(html.match(/<p class="not-run">Not run: /g)?.length, 9);
+  assert.equal(html.match(/<p class="not-run">Not run: /g)?.length, 11);
   assert.ok(html.includes("Not run: density.csv is absent and manifest.json records no reason"));
 });
 

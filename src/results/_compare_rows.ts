@@ -24,6 +24,8 @@ export const CSV_KEYS: Readonly<Record<string, readonly string[]>> = {
   "massive.csv": ["corpus", "layer"],
   "massive_locations.csv": ["corpus", "layer", "rank", "dimension", "position"],
   "intervention.csv": ["setting", "corpus"],
+  "massive_features.csv": ["layer", "position", "dimension"],
+  "attention_mass.csv": ["layer", "head"],
 };
 
 /**

@@ -58,7 +58,7 @@ Deno.test("compare: identical runs compare clean and the task exits 0, writing c
   }
   const run = await runTask(a, b);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /OK: 14 files match within tolerance/);
+  assert.match(run.stdout, /OK: 16 files match within tolerance/);
   const csv = await readCsvTable(join(b, "compare.csv"));
   assert.deepEqual(csv.header, [
     "file",

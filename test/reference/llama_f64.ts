@@ -21,6 +21,8 @@ export interface ReferenceTrace {
   hidden: Float64Array[][];
   /** Input of each linear of each layer: [L] → module → [T][in]. */
   linearInputs: Record<LinearModule, Float64Array[]>[];
+  /** Attention probabilities of each layer: [L][query head][query t] → p(t, s) for keys s = 0..t. */
+  attention: Float64Array[][][];
 }
 
 /** Options of {@link referenceForward}. */
@@ -146,6 +148,7 @@ export function referenceForward(
   let h: Float64Array[] = options.from?.hidden ?? ids.map((id) => embed.slice(id * d, (id + 1) * d));
   const hidden: Float64Array[][] = [h];
   const linearInputs: Record<LinearModule, Float64Array[]>[] = [];
+  const attention: Float64Array[][][] = [];
 
   for (let l = options.from?.layer ?? 0; l < config.numLayers; l++) {
     const p = `model.layers.${l}`;
@@ -175,7 +178,10 @@ export function referenceForward(
     const attn = Array.from({ length: T }, () => new Float64Array(nh * hd));
     const scale = 1 / Math.sqrt(hd);
     const scores = new Float64Array(T);
+    const layerProbs: Float64Array[][] = [];
     for (let head = 0; head < nh; head++) {
+      const headProbs: Float64Array[] = [];
+      layerProbs.push(headProbs);
       // repeat_kv: query head `head` reads key/value head floor(head / nRep).
       const kvHead = Math.floor(head / nRep);
       for (let t = 0; t < T; t++) {
@@ -191,10 +197,13 @@ export function referenceForward(
           scores[s] = Math.exp(scores[s] - max);
           sum += scores[s];
         }
+        const row = new Float64Array(t + 1);
         for (let s = 0; s <= t; s++) {
           const a = scores[s] / sum;
+          row[s] = a;
           for (let i = 0; i < hd; i++) attn[t][head * hd + i] += a * v[s][kvHead * hd + i];
         }
+        headProbs.push(row);
       }
     }
     const afterAttn = h.map((row, t) => addInto(linear(wo, attn[t], d), row));
@@ -208,6 +217,7 @@ export function referenceForward(
     });
     h = afterAttn.map((row, t) => addInto(linear(wd, act[t], d), row));
     hidden.push(h);
+    attention.push(layerProbs);
     linearInputs.push({
       q_proj: xAttn,
       k_proj: xAttn,
@@ -223,7 +233,7 @@ export function referenceForward(
   const head = config.tieWordEmbeddings ? embed : tensor(weights, "lm_head.weight", V * d);
   const rows = options.lastOnly ? h.slice(T - 1) : h;
   const logits = rows.map((row) => linear(head, rmsNorm(row, finalNorm, eps), V));
-  return { logits, hidden, linearInputs };
+  return { logits, hidden, linearInputs, attention };
 }
 
 /** Next-token logits [T][vocab] of one sequence. */

@@ -21,6 +21,11 @@ export interface CollectOptions {
   maxMassive?: number;
   /** Ticked once per sequence. */
   progress?: Progress;
+  /**
+   * Called per sequence and layer with the attention each key receives, [heads × T] (Σ over the real
+   * queries of the attention probability); the blocks then run with that output (one pass for both).
+   */
+  onAttention?: (sequence: number, layer: number, keyMass: Float32Array | Float64Array) => void;
 }
 
 /** `stats[sequence][layer]` of the hidden state after each decoder block, for sequences of equal length. */
@@ -39,16 +44,19 @@ export async function collectHiddenStats(
   for (let start = 0; start < sequences.length; start += batch) {
     const chunk = sequences.slice(start, start + batch);
     const rows: HiddenStats[][] = chunk.map(() => []);
-    await forEachLayer(runner, chunk, (layer, hidden) => {
+    await forEachLayer(runner, chunk, (layer, hidden, keyMass) => {
       const data = hidden.data as Float32Array | Float64Array;
+      const mass = keyMass?.data as Float32Array | Float64Array | undefined;
+      const H = keyMass?.dims[1] ?? 0;
       chunk.forEach((_, b) => {
         rows[b][layer] = hiddenStats(data.subarray(b * T * d, (b + 1) * T * d), T, d, {
           topK: TOP_K,
           criterion: options.criterion,
           maxMassive: options.maxMassive,
         });
+        if (mass) options.onAttention!(start + b, layer, mass.slice(b * H * T, (b + 1) * H * T));
       });
-    });
+    }, { attention: options.onAttention !== undefined });
     out.push(...rows);
     options.progress?.tick(chunk.length);
   }

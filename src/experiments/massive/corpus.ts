@@ -20,14 +20,22 @@ import {
 import { ActpatError } from "../../util/errors.ts";
 
 /** How each corpus is read: the split, and which documents joined how. */
-interface CorpusRecipe {
+export interface CorpusRecipe {
   split: string;
   /** Rows → the texts `perplexityWindows` joins with "\n\n". */
   texts(docs: readonly string[]): string[];
   /** At most this many perplexity windows (the rest of the stream is not scored). */
   maxWindows?: number;
+  /** Tokenize with the tokenizer's BOS first (`tokenizer(text)`, default) or without (`add_special_tokens=False`). */
+  bos?: boolean;
   about: string;
 }
+
+/** Which code's recipes: Wanda's perplexity loaders, or the massive-activations reference's `lib/load_data.py`. */
+export type CorpusProtocol = "wanda" | "reference";
+
+/** The reference's three perplexity corpora (locuslab/massive-activations `main_llm.py` exp3 `ds_list`). */
+export const REFERENCE_CORPORA: readonly string[] = ["wikitext2", "c4-10k", "pg19"];
 
 /** The corpora `--corpus` accepts. */
 export const MASSIVE_CORPORA: Record<string, CorpusRecipe> = {
@@ -43,6 +51,37 @@ export const MASSIVE_CORPORA: Record<string, CorpusRecipe> = {
     maxWindows: 256,
     about: "C4 validation shard 0, first 1100 documents joined with ' ', first 256 windows (Wanda get_c4)",
   },
+  "c4-10k": {
+    split: "train",
+    // locuslab/massive-activations lib/load_data.py get_c4: tokenizer(' '.join(valdata["train"][:5000]['text'])),
+    // then `for i in range(100)` windows.
+    texts: (docs) => [docs.slice(0, 5000).join(" ")],
+    maxWindows: 100,
+    about: "NeelNanda/c4-10k train, first 5000 documents joined with ' ', BOS first, first 100 windows " +
+      "(massive-activations get_c4)",
+  },
+  pg19: {
+    split: "validation",
+    // locuslab/massive-activations lib/load_data.py get_pg19: tokenizer(' '.join(valdata[:5]['text'])) of
+    // emozilla/pg19 validation, then `for i in range(100)` windows.
+    texts: (docs) => [docs.slice(0, 5).join(" ")],
+    maxWindows: 100,
+    about: "PG-19 (emozilla/pg19) validation, first 5 books joined with ' ', BOS first, first 100 windows " +
+      "(massive-activations get_pg19)",
+  },
+};
+
+/** Where the reference reads a corpus differently from {@link MASSIVE_CORPORA}. */
+const REFERENCE_OVERRIDES: Record<string, CorpusRecipe> = {
+  wikitext2: {
+    split: "test",
+    // locuslab/massive-activations lib/load_data.py get_wikitext: "\n\n".join(testdata['text']) tokenized
+    // with add_special_tokens=False, all ⌊n / seqlen⌋ windows.
+    texts: (docs) => [...docs],
+    bos: false,
+    about:
+      'WikiText-2 raw test, rows joined with "\\n\\n", no BOS, all windows (massive-activations get_wikitext)',
+  },
 };
 
 /** A corpus read and tokenized once. */
@@ -56,9 +95,12 @@ export interface Corpus {
   about: string;
 }
 
-/** The recipe of `name`, or `Cannot parse --corpus: ...` naming the accepted corpora. */
-export function corpusRecipe(name: string): CorpusRecipe {
-  const recipe = MASSIVE_CORPORA[name];
+/**
+ * The recipe of `name` under `protocol` (default Wanda's), or `Cannot parse --corpus: ...` naming the
+ * accepted corpora.
+ */
+export function corpusRecipe(name: string, protocol: CorpusProtocol = "wanda"): CorpusRecipe {
+  const recipe = (protocol === "reference" ? REFERENCE_OVERRIDES[name] : undefined) ?? MASSIVE_CORPORA[name];
   if (!recipe) {
     throw new ActpatError(
       "parse --corpus",
@@ -74,9 +116,14 @@ export function corpusRecipe(name: string): CorpusRecipe {
  * Whether `name` can be read without a download attempt failing: "mirror"/"cache" yes, "downloadable"
  * maybe, "unavailable" no.
  */
-export async function corpusAvailability(name: string, options: LoadOptions = {}, split?: string) {
+export async function corpusAvailability(
+  name: string,
+  options: LoadOptions = {},
+  split?: string,
+  protocol: CorpusProtocol = "wanda",
+) {
   const spec = DATASETS.get(name);
-  const recipe = corpusRecipe(name);
+  const recipe = corpusRecipe(name, protocol);
   return await splitAvailability(
     spec.folder ?? name,
     splitSpec(spec, split ?? recipe.split).sources,
@@ -85,8 +132,8 @@ export async function corpusAvailability(name: string, options: LoadOptions = {}
 }
 
 /**
- * Loads corpus `name` and cuts its perplexity windows of `seqLen` tokens; `split` replaces the recipe's
- * (e.g. a piece of it that the repository embeds).
+ * Loads corpus `name` and cuts its perplexity windows of `seqLen` tokens, as `protocol`'s code does; `split`
+ * replaces the recipe's (e.g. a piece of it that the repository embeds).
  */
 export async function loadCorpus(
   name: string,
@@ -94,13 +141,14 @@ export async function loadCorpus(
   seqLen: number,
   options: LoadOptions = {},
   split?: string,
+  protocol: CorpusProtocol = "wanda",
 ): Promise<Corpus> {
-  const recipe = corpusRecipe(name);
+  const recipe = corpusRecipe(name, protocol);
   const spec = DATASETS.get(name);
   if (spec.kind !== "perplexity-corpus") throw new ActpatError("parse --corpus", `"${name}" is not a corpus`);
   const loaded = await loadSplit(name, split ?? recipe.split, options);
   const texts = recipe.texts(loaded.docs.map((d) => spec.text(d)));
-  const all = perplexityWindows(texts, tokenizer, seqLen);
+  const all = perplexityWindows(texts, tokenizer, seqLen, { addBos: recipe.bos ?? true });
   const windows = recipe.maxWindows === undefined
     ? all
     : { ...all, starts: all.starts.slice(0, recipe.maxWindows) };

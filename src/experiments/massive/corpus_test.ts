@@ -6,8 +6,10 @@ import {
   corpusRecipe,
   loadCorpus,
   perplexityTokens,
+  REFERENCE_CORPORA,
 } from "./corpus.ts";
 import { MIRROR, needsMirror } from "../../../test/fixtures/mirror.ts";
+import { writeParquet } from "../../../test/fixtures/datasets.ts";
 
 /** UTF-8 bytes + 3, BOS = 1: fast enough to tokenize all of WikiText-2 test in a test. */
 const bytes = {
@@ -86,6 +88,62 @@ Deno.test("C4 validation: the first 1100 documents joined with ' ', at most 256 
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("reference protocol: WikiText-2 without BOS (get_wikitext, add_special_tokens=False), all windows", async () => {
+  const wanda = await loadCorpus("wikitext2", bytes, 64, { mirror: MIRROR, download: false });
+  const ref = await loadCorpus("wikitext2", bytes, 64, { mirror: MIRROR, download: false }, "reference");
+  assert.equal(ref.windows.ids[0], wanda.windows.ids[1]);
+  assert.deepEqual(ref.windows.ids, wanda.windows.ids.subarray(1));
+  assert.equal(ref.bodyStart, 0);
+  assert.equal(ref.windows.starts.length, Math.floor(ref.windows.ids.length / 64));
+  assert.match(ref.about, /massive-activations get_wikitext/);
+});
+
+Deno.test("pg19 (reference get_pg19): first 5 validation books joined with ' ', BOS first, at most 100 windows", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const books = Array.from({ length: 7 }, (_, i) => `Book ${i}: ` + "word ".repeat(40 + i));
+    const file = join(tmp, "mirror", "datasets", "pg19", "default", "partial-validation", "0000.parquet");
+    await Deno.mkdir(join(file, ".."), { recursive: true });
+    await writeParquet(file, [
+      { name: "short_book_title", data: books.map((_, i) => `t${i}`), type: "STRING" },
+      { name: "publication_date", data: books.map((_, i) => 1800 + i), type: "INT32" },
+      { name: "url", data: books.map((_, i) => `http://www.gutenberg.org/ebooks/${i}`), type: "STRING" },
+      { name: "text", data: books, type: "STRING" },
+    ]);
+    const opts = {
+      mirror: join(tmp, "mirror"),
+      cache: join(tmp, "cache"),
+      download: false,
+      strictRows: false,
+    };
+    for (const protocol of ["wanda", "reference"] as const) {
+      const corpus = await loadCorpus("pg19", bytes, 2, opts, protocol);
+      assert.deepEqual(
+        Array.from(corpus.windows.ids),
+        bytes.encode(books.slice(0, 5).join(" "), { addBos: true }),
+      );
+      assert.equal(
+        corpus.windows.starts.length,
+        100,
+        "the stream holds more than 100 windows of 2: 100 are cut",
+      );
+      assert.deepEqual(corpus.windows.starts.slice(0, 3), [0, 2, 4]);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("c4-10k (reference get_c4): train, first 5000 documents joined with ' ', at most 100 windows", () => {
+  const recipe = corpusRecipe("c4-10k", "reference");
+  assert.equal(recipe.split, "train");
+  assert.equal(recipe.maxWindows, 100);
+  assert.notEqual(recipe.bos, false);
+  const docs = Array.from({ length: 5002 }, (_, i) => `c${i}`);
+  assert.deepEqual(recipe.texts(docs), [docs.slice(0, 5000).join(" ")]);
+  assert.deepEqual(REFERENCE_CORPORA, ["wikitext2", "c4-10k", "pg19"]);
 });
 
 Deno.test("only the perplexity corpora are accepted", () => {

@@ -23,18 +23,27 @@ export async function runBlocks(
 
 /**
  * Embeds `sequences` (right-padded) and calls `onLayer(l, hidden)` with the output of every decoder block
- * in turn, hidden [B, T, hidden] in float32 (float64 for float64 runs).
+ * in turn, hidden [B, T, hidden] in float32 (float64 for float64 runs). With `attention`, each block also
+ * gives `keyMass` [B, heads, T]: the attention each key receives, summed over real queries
+ * (`LlamaRunner.decoderBlockAttention`).
  */
 export async function forEachLayer(
   runner: LlamaRunner,
   sequences: readonly (readonly number[])[],
-  onLayer: (layer: number, hidden: HostTensor) => void | Promise<void>,
+  onLayer: (layer: number, hidden: HostTensor, keyMass?: HostTensor) => void | Promise<void>,
+  options: { attention?: boolean } = {},
 ): Promise<void> {
   const { hidden: h0, mask } = await runner.embed(sequences);
   let h = h0;
   for (let l = 0; l < runner.model.config.numLayers; l++) {
-    h = await runBlocks(runner, h, mask, l, l + 1);
-    await onLayer(l, h);
+    if (options.attention) {
+      const out = await runner.decoderBlockAttention(l, h, mask);
+      h = out.hidden;
+      await onLayer(l, h, out.keyMass);
+    } else {
+      h = await runBlocks(runner, h, mask, l, l + 1);
+      await onLayer(l, h);
+    }
   }
 }
 

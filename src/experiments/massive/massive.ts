@@ -6,9 +6,16 @@
  *    block, averaged over `sequences` seeded random windows of the corpus;
  * 2. `massive_locations.csv`: where the largest activations sit (dimension, position, token) and how
  *    constant their value is across sequences;
- * 3. `intervention.csv`: perplexity on WikiText-2 and every other corpus given, untouched and with the
- *    massive activations of the first layer that has them set to zero or to their mean;
- * 4. `summary.json`: `massive: "none"` or `"found"`, the first layer, the sites and means used.
+ * 3. `intervention.csv`: perplexity untouched and with the massive activations set to zero or to their
+ *    mean, by one of two rules (`intervention`): `threshold` (the first layer that has massive activations,
+ *    every above-threshold entry of its massive dimensions anywhere; WikiText-2 and every corpus given, Wanda's
+ *    loaders) or `paper` (the reference's hook.py: layer index 1, the first token and the top token, its
+ *    hard-coded means; WikiText-2, c4-10k and PG-19 read as the reference's lib/load_data.py reads them);
+ * 4. `massive_features.csv`: the paper's signature figure, one prompt's residual stream after one layer over
+ *    tokens × dimensions (features.ts);
+ * 5. `attention_mass.csv`: per layer and head, the attention probability mass on the massive-activation tokens
+ *    of the analysed sequences (attention_mass.ts);
+ * 6. `summary.json`: `massive: "none"` or `"found"`, the first layer, the rule, sites and means used.
  *
  * A model without massive activations gets the statistics and the untouched perplexity only; nothing is
  * made up for it.
@@ -25,10 +32,20 @@ import {
   analysisSequences,
   type Corpus,
   corpusAvailability,
+  type CorpusProtocol,
   corpusRecipe,
   loadCorpus,
   perplexityTokens,
+  REFERENCE_CORPORA,
 } from "./corpus.ts";
+import {
+  type AttentionMassRow,
+  attentionMassRows,
+  attentionTokens,
+  type TokenSet,
+} from "./attention_mass.ts";
+import { FEATURE_PROMPT, featureEntries, type FeatureEntry, residualAt } from "./features.ts";
+import { type PaperPlan, paperPlan, REFERENCE_LAYER } from "./paper_intervention.ts";
 import type { MassiveCriterion } from "./hidden_stats.ts";
 import { type InterventionPlan, interventionPlan } from "./intervention.ts";
 import { interventionPerplexity, type SettingPerplexity } from "./intervention_perplexity.ts";
@@ -40,6 +57,10 @@ import {
   type LocationSummary,
 } from "./summary.ts";
 import {
+  ATTENTION_COLUMNS,
+  attentionRows,
+  FEATURE_COLUMNS,
+  featureRows,
   INTERVENTION_COLUMNS,
   interventionRows,
   LOCATION_COLUMNS,
@@ -70,6 +91,17 @@ export interface MassiveOptions extends RunOptions {
   pplWindows?: number;
   /** Split per corpus replacing its recipe's (e.g. an embedded piece: `{ wikitext2: "test-first200" }`). */
   splits?: Readonly<Record<string, string>>;
+  /**
+   * Which intervention (default "threshold"): "paper" is the reference's hook.py (paper_intervention.ts) with
+   * the reference's perplexity corpora; "threshold" the first massive layer's above-threshold entries.
+   */
+  intervention?: "threshold" | "paper";
+  /** The prompt of the signature figure (default the reference's, {@link FEATURE_PROMPT}). */
+  featurePrompt?: string;
+  /** The layer (0-based) of the signature figure (default 1, the reference's `--layer_id 2`). */
+  featureLayer?: number;
+  /** Measure the attention mass on the massive-activation tokens (default true). */
+  attention?: boolean;
   /** stdout lines (default console.log). */
   log?: (line: string) => void;
 }
@@ -84,7 +116,11 @@ export interface MassiveSummary {
   firstLayer: number | null;
   /** Layer with the largest averaged top1 / median, and that ratio. */
   largestRatio: { layer: number; ratio: number };
-  plan: InterventionPlan | null;
+  /** The intervention rule and its plan (null: nothing to intervene on). */
+  intervention: "threshold" | "paper";
+  plan: InterventionPlan | PaperPlan | null;
+  /** Which tokens `attention_mass.csv` measures the mass to, or null when not measured. */
+  attentionTokens: TokenSet | null;
   perplexity: Record<string, Record<string, number>>;
   skipped: { corpus: string; reason: string }[];
   dir: string;
@@ -94,7 +130,8 @@ interface AnalysisResult {
   layers: LayerSummary[];
   locations: LocationSummary[];
   firstLayer: number | null;
-  plan: InterventionPlan | null;
+  plan: InterventionPlan | PaperPlan | null;
+  attention: AttentionMassRow[] | null;
 }
 
 /** Runs the experiment and writes its run directory. */
@@ -102,7 +139,14 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
   const log = options.log ?? ((line: string) => console.log(line));
   checkOptions(options);
   const primary = options.corpora[0];
-  const pplCorpora = [...new Set(["wikitext2", ...options.corpora])];
+  const rule = options.intervention ?? "threshold";
+  const protocol: CorpusProtocol = rule === "paper" ? "reference" : "wanda";
+  const pplCorpora = [
+    ...new Set([...(rule === "paper" ? REFERENCE_CORPORA : ["wikitext2"]), ...options.corpora]),
+  ];
+  const featurePrompt = options.featurePrompt ?? FEATURE_PROMPT;
+  const featureLayer = options.featureLayer ?? REFERENCE_LAYER;
+  const attention = options.attention ?? true;
   const config = {
     model: options.model,
     tokenizer: options.tokenizer ?? null,
@@ -115,6 +159,11 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
     bos: options.bos ?? false,
     batch: options.batch ?? 1,
     pplWindows: options.pplWindows ?? null,
+    intervention: rule,
+    corpusProtocol: protocol,
+    featurePrompt,
+    featureLayer,
+    attention,
     topK: TOP_K,
     maxMassive: MAX_MASSIVE,
     dtype: options.engine.dtype,
@@ -156,19 +205,29 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         contentHash({ modelHash, config, data: corpus.loaded.files.map((f) => f.sha256), sequences }),
         async () => {
           const bar = progress("hidden states", sequences.length, { unit: "seq", quiet: options.quiet });
+          const keyMass: (Float32Array | Float64Array)[][] = sequences.map(() => []);
           const stats = await collectHiddenStats(runner, sequences, {
             criterion: options.criterion,
             batch: options.batch,
             maxMassive: MAX_MASSIVE,
             progress: bar,
+            ...(attention ? { onAttention: (i, l, km) => keyMass[i][l] = Float32Array.from(km) } : {}),
           });
           bar.done();
           const firstLayer = firstMassiveLayer(stats);
+          const plan = rule === "paper"
+            ? paperPlan(options.model, stats, model.config.numLayers)
+            : firstLayer === null
+            ? null
+            : interventionPlan(stats, firstLayer, options.criterion);
           return {
             layers: layerSummaries(stats),
             locations: locationSummaries(stats, sequences),
             firstLayer,
-            plan: firstLayer === null ? null : interventionPlan(stats, firstLayer, options.criterion),
+            plan,
+            attention: attention
+              ? attentionMassRows(keyMass, attentionTokens(stats), model.config.numHeads)
+              : null,
           };
         },
       );
@@ -187,6 +246,36 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         locationRows(analysis.locations, label),
         "Sites (layer, dimension, first token or token) of the top-3 and massive activations of every sequence",
       );
+      const features = await runStage<{ ids: number[]; entries: FeatureEntry[] }>(
+        run,
+        "features",
+        contentHash({ modelHash, config }),
+        async () => {
+          const ids = model.tokenizer.encode(featurePrompt, { addBos: false });
+          const data = await residualAt(runner, ids, featureLayer);
+          return { ids, entries: featureEntries(data, ids, model.config.hiddenSize, options.criterion) };
+        },
+      );
+      await run.writeCsv(
+        "massive_features.csv",
+        FEATURE_COLUMNS,
+        featureRows(featureLayer, features.entries, label),
+        `Residual stream after layer ${featureLayer} for the prompt ${JSON.stringify(featurePrompt)} ` +
+          `(${features.ids.length} tokens, no BOS), every token × dimension`,
+      );
+      if (analysis.attention) {
+        const set = analysis.attention[0]?.tokenSet;
+        await run.writeCsv(
+          "attention_mass.csv",
+          ATTENTION_COLUMNS,
+          attentionRows(analysis.attention),
+          `Attention probability mass on the ${
+            set === "massive"
+              ? "massive-activation tokens"
+              : "token of the largest activation (massive: none)"
+          } per layer and head, mean over query positions and ${sequences.length} sequences`,
+        );
+      }
       for (const line of verdict.lines) log(line);
       for (const l of analysis.layers) {
         log(
@@ -203,7 +292,7 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         let pplCorpus: Corpus;
         if (name === primary) pplCorpus = corpus;
         else {
-          const reason = await unavailable(name, options.load, options.splits?.[name]);
+          const reason = await unavailable(name, options.load, options.splits?.[name], protocol);
           if (reason) {
             skipped.push({ corpus: name, reason });
             log(`skip perplexity on ${name}: ${reason}`);
@@ -216,6 +305,7 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
               options.seqLen,
               options.load,
               options.splits?.[name],
+              protocol,
             );
           } catch (err) {
             if (!(err instanceof ActpatError)) throw err;
@@ -268,8 +358,9 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         INTERVENTION_COLUMNS,
         rows,
         analysis.plan
-          ? `Perplexity untouched and with the massive activations after layer ${analysis.plan.layer} set to zero or their mean`
-          : "Perplexity of the untouched model only: massive: none, so there is nothing to intervene on",
+          ? `Perplexity untouched and with the massive activations after layer ${analysis.plan.layer} set to zero or ` +
+            `their mean (--intervention ${rule})`
+          : `Perplexity of the untouched model only: nothing to intervene on (--intervention ${rule})`,
       );
       const summary: MassiveSummary = {
         massive: analysis.firstLayer === null ? "none" : "found",
@@ -278,7 +369,9 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
         seqLen: options.seqLen,
         firstLayer: analysis.firstLayer,
         largestRatio: verdict.largest,
+        intervention: rule,
         plan: analysis.plan,
+        attentionTokens: analysis.attention?.[0]?.tokenSet ?? null,
         perplexity: perplexityByCorpus,
         skipped,
         dir: run.path,
@@ -302,7 +395,7 @@ function describe(a: AnalysisResult, o: MassiveOptions) {
     },
   );
   const rule = `|x| > ${o.criterion.absolute} and > ${o.criterion.ratio} × median`;
-  if (a.firstLayer === null) {
+  if (a.firstLayer === null && a.plan === null) {
     const note = `massive: none (no activation with ${rule} in any layer of any sequence; ` +
       `largest top1/median ${fmt(largest.ratio)} at layer ${largest.layer})`;
     return {
@@ -311,8 +404,10 @@ function describe(a: AnalysisResult, o: MassiveOptions) {
       lines: [note, "intervention skipped: only the untouched perplexity is measured"],
     };
   }
-  const sites = a.plan!.sites.map((s) => s.dimension).join(", ");
-  const note = `massive: found (${rule}); first at layer ${a.firstLayer}, dimensions ${sites}`;
+  const sites = [...new Set(a.plan?.sites.map((s) => s.dimension) ?? [])].join(", ");
+  const where = a.firstLayer === null ? "none measured" : `first at layer ${a.firstLayer}`;
+  const edit = a.plan ? `; intervention after layer ${a.plan.layer}, dimensions ${sites}` : "";
+  const note = `massive: ${a.firstLayer === null ? "none" : "found"} (${rule}); ${where}${edit}`;
   return { largest, note, lines: [note] };
 }
 
@@ -320,9 +415,10 @@ function describe(a: AnalysisResult, o: MassiveOptions) {
 async function unavailable(
   name: string,
   data: LoadOptions | undefined,
-  split?: string,
+  split: string | undefined,
+  protocol: CorpusProtocol,
 ): Promise<string | null> {
-  const where = await corpusAvailability(name, data, split);
+  const where = await corpusAvailability(name, data, split, protocol);
   if (where === "unavailable") return "not in the mirror or the cache, and no download source";
   if (where === "downloadable" && data?.download === false) {
     return "not in the mirror or the cache, and downloads are off";
@@ -338,6 +434,15 @@ function checkOptions(o: MassiveOptions): void {
   if (!Number.isInteger(o.seqLen) || o.seqLen < 2) throw fail("seq-len", `${o.seqLen} is not an integer ≥ 2`);
   if (o.corpora.length === 0) throw fail("corpus", "no corpus given");
   for (const c of o.corpora) corpusRecipe(c);
+  if (o.intervention !== undefined && o.intervention !== "threshold" && o.intervention !== "paper") {
+    throw fail("intervention", `"${o.intervention}" is not threshold or paper`);
+  }
+  if (o.featureLayer !== undefined && !(Number.isInteger(o.featureLayer) && o.featureLayer >= 0)) {
+    throw fail("feature-layer", `${o.featureLayer} is not an integer ≥ 0`);
+  }
+  if (o.featurePrompt !== undefined && o.featurePrompt.length === 0) {
+    throw fail("feature-prompt", "empty prompt");
+  }
   if (!(o.criterion.absolute >= 0)) throw fail("absolute", `${o.criterion.absolute} is not a number ≥ 0`);
   if (!(o.criterion.ratio >= 0)) throw fail("ratio", `${o.criterion.ratio} is not a number ≥ 0`);
 }

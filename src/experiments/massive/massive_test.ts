@@ -5,7 +5,14 @@ import { writeRandomCheckpoint } from "../../model/random_checkpoint.ts";
 import { readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { type MassiveOptions, runMassive } from "./massive.ts";
-import { INTERVENTION_COLUMNS, LOCATION_COLUMNS, MASSIVE_COLUMNS } from "./tables.ts";
+import {
+  ATTENTION_COLUMNS,
+  FEATURE_COLUMNS,
+  INTERVENTION_COLUMNS,
+  LOCATION_COLUMNS,
+  MASSIVE_COLUMNS,
+} from "./tables.ts";
+import { writeParquet } from "../../../test/fixtures/datasets.ts";
 import { MIRROR, STORIES_HF } from "../../../test/fixtures/mirror.ts";
 
 const STORIES = STORIES_HF;
@@ -111,6 +118,22 @@ Deno.test("stories260K: no massive activations, said so; statistics and untouche
       "every layer lists its top activations",
     );
 
+    // The signature figure's data: the reference's prompt after layer 1, every token × dimension, no BOS.
+    const features = await readCsv(join(out, "massive_features.csv"), FEATURE_COLUMNS);
+    const tokens = new Set(features.map((r) => r.position)).size;
+    assert.equal(features.length, tokens * 64);
+    assert(features.every((r) => r.layer === 1 && r.massive === false && r.token !== "<bos>"));
+    assert.equal(features.filter((r) => r.top).length, 3);
+    // Attention: 5 layers × 8 heads; massive: none, so the mass goes to each sequence's largest activation.
+    const attention = await readCsv(join(out, "attention_mass.csv"), ATTENTION_COLUMNS);
+    assert.equal(attention.length, 5 * 8);
+    for (const r of attention) {
+      assert.equal(r.token_set, "largest");
+      assert(Number(r.mass) >= 0 && Number(r.mass) <= 1 + 1e-6 && Number(r.first_token_mass) <= 1 + 1e-6);
+    }
+    assert.equal(summary.attentionTokens, "largest");
+    assert.equal(summary.intervention, "threshold");
+
     const manifest = await readManifest(join(out, "manifest.json"));
     assert.equal(manifest.status, "ok");
     assert.equal(manifest.model?.files[0].sha256.length, 64);
@@ -125,7 +148,11 @@ Deno.test("stories260K: no massive activations, said so; statistics and untouche
     const before = await Deno.readTextFile(join(out, "intervention.csv"));
     await runMassive({ ...baseOptions(root, mirror, []), out });
     const again = await readManifest(join(out, "manifest.json"));
-    assert.deepEqual(again.stages.map((s) => [s.name, s.reused]), [["analysis", true], ["ppl-c4", true]]);
+    assert.deepEqual(again.stages.map((s) => [s.name, s.reused]), [
+      ["analysis", true],
+      ["features", true],
+      ["ppl-c4", true],
+    ]);
     assert.equal(await Deno.readTextFile(join(out, "intervention.csv")), before);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -178,6 +205,61 @@ Deno.test("a random 2-layer checkpoint with a loose criterion: massive found, ze
   }
 });
 
+Deno.test("--intervention paper: layer index 1, first and top token; the reference's corpora, PG-19 read as get_pg19", async () => {
+  const root = await Deno.makeTempDir({ prefix: "actpat_massive_" });
+  try {
+    const mirror = await smallMirror(root);
+    const pg19 = join(mirror, "datasets", "pg19", "default", "partial-validation", "0000.parquet");
+    await Deno.mkdir(join(pg19, ".."), { recursive: true });
+    const books = Array.from(
+      { length: 6 },
+      (_, i) => `Once upon a time a little dog ${i} was happy in the sun.`.repeat(3),
+    );
+    await writeParquet(pg19, [
+      { name: "short_book_title", data: books.map((_, i) => `b${i}`), type: "STRING" },
+      { name: "publication_date", data: books.map(() => 1900), type: "INT32" },
+      { name: "url", data: books.map((_, i) => `u${i}`), type: "STRING" },
+      { name: "text", data: books, type: "STRING" },
+    ]);
+    const ckpt = join(root, "tiny");
+    await writeRandomCheckpoint(ckpt, {
+      shape: "tiny",
+      layers: 3,
+      seed: 3,
+      tokenizer: STORIES,
+      quiet: true,
+      resolve: { mirror: null, cacheDir: join(root, "cache") },
+    });
+    const lines: string[] = [];
+    const summary = await runMassive({
+      ...baseOptions(root, mirror, lines),
+      model: ckpt,
+      criterion: { absolute: 0, ratio: 5 },
+      intervention: "paper",
+      attention: false,
+    });
+    assert.equal(summary.intervention, "paper");
+    const plan = summary.plan as { rule: string; layer: number; referenceModel: string | null };
+    assert.equal(plan.rule, "paper");
+    assert.equal(plan.layer, 1);
+    assert.equal(plan.referenceModel, null, "no hard-coded values for a random checkpoint: measured");
+    const rows = await readCsv(join(summary.dir, "intervention.csv"), INTERVENTION_COLUMNS);
+    assert.deepEqual([...new Set(rows.map((r) => r.corpus))], ["pg19", "c4"]);
+    assert.deepEqual(rows.filter((r) => r.setting !== "original").map((r) => r.layer), [1, 1, 1, 1]);
+    assert(lines.some((l) => /^skip perplexity on wikitext2/.test(l)));
+    assert(lines.some((l) => /^skip perplexity on c4-10k/.test(l)));
+    assert.equal(summary.attentionTokens, null);
+    await assert.rejects(Deno.stat(join(summary.dir, "attention_mass.csv")), Deno.errors.NotFound);
+    const manifest = await readManifest(join(summary.dir, "manifest.json"));
+    const config = manifest.config as Record<string, unknown>;
+    assert.deepEqual([config.intervention, config.corpusProtocol], ["paper", "reference"]);
+    const pg = manifest.datasets.find((d) => d.name === "pg19")!;
+    assert.equal(pg.windows?.starts.length, 4, "--ppl-windows 4 of get_pg19's first 100");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no run directory", async () => {
   const root = await Deno.makeTempDir({ prefix: "actpat_massive_cli_" });
   try {
@@ -198,6 +280,14 @@ Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no r
       [[...base, "--seq-len", "16", "--ratio=-1"], /Cannot parse --ratio: "-1" is not a number in \[0, /],
       [[...base, "--seq-len", "16", "--frobnicate"], /Cannot run massive: Unknown option '--frobnicate'/],
       [[...base, "--seq-len", "1"], /Cannot parse --seq-len: 1 is not an integer ≥ 2/],
+      [
+        [...base, "--seq-len", "16", "--intervention", "hook"],
+        /Cannot parse --intervention: "hook" is not threshold or paper/,
+      ],
+      [
+        [...base, "--seq-len", "16", "--feature-layer", "x"],
+        /Cannot parse --feature-layer: "x" is not a non-negative/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR ?? "" });

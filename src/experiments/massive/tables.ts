@@ -3,6 +3,8 @@ import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
 import type { LayerSummary, LocationSummary } from "./summary.ts";
 import type { SettingPerplexity } from "./intervention_perplexity.ts";
+import type { AttentionMassRow } from "./attention_mass.ts";
+import type { FeatureEntry } from "./features.ts";
 
 /** `massive.csv`: one row per decoder layer. */
 export const MASSIVE_COLUMNS: CsvSchema = [
@@ -100,6 +102,80 @@ export const INTERVENTION_COLUMNS: CsvSchema = [
   { name: "n_windows", type: "integer", description: "non-overlapping windows of seq-len tokens scored" },
   { name: "n_replaced", type: "integer", description: "hidden-state entries the intervention changed" },
 ];
+
+/** `massive_features.csv`: one row per (token, dimension) of one prompt's hidden state after one layer. */
+export const FEATURE_COLUMNS: CsvSchema = [
+  { name: "layer", type: "integer", description: "decoder block whose output is shown, 0-based" },
+  {
+    name: "position",
+    type: "integer",
+    description: "token position in the prompt (no BOS, as the reference)",
+  },
+  { name: "token", type: "string", description: "token text as a JSON string (see massive_locations.csv)" },
+  { name: "dimension", type: "integer", description: "hidden dimension (feature)" },
+  { name: "value", type: "number", description: "signed activation" },
+  { name: "magnitude", type: "number", description: "|value|" },
+  {
+    name: "massive",
+    type: "boolean",
+    description: "|value| > absolute and > ratio × the median |activation| of this hidden state",
+  },
+  { name: "top", type: "boolean", description: "among the 3 largest magnitudes of this hidden state" },
+];
+
+/** `attention_mass.csv`: one row per (layer, query head). */
+export const ATTENTION_COLUMNS: CsvSchema = [
+  { name: "layer", type: "integer", description: "decoder block, 0-based" },
+  { name: "head", type: "integer", description: "query head, 0-based" },
+  {
+    name: "mass",
+    type: "number",
+    description:
+      "attention probability on the token set, summed over its tokens, mean over query positions and sequences",
+  },
+  {
+    name: "first_token_mass",
+    type: "number",
+    description: "the same for position 0 alone",
+  },
+  { name: "tokens", type: "number", description: "tokens in the set per sequence, mean over sequences" },
+  {
+    name: "token_set",
+    type: "string",
+    description:
+      "massive: positions holding a massive activation in any layer; largest: the position of the largest |activation| (no massive activation anywhere)",
+  },
+];
+
+/** Rows of `massive_features.csv`; `label` turns token ids into text. */
+export function featureRows(
+  layer: number,
+  entries: readonly FeatureEntry[],
+  label: (id: number) => string,
+): CsvRow[] {
+  return entries.map((e) => ({
+    layer,
+    position: e.position,
+    token: label(e.tokenId),
+    dimension: e.dimension,
+    value: e.value,
+    magnitude: Math.abs(e.value),
+    massive: e.massive,
+    top: e.top,
+  }));
+}
+
+/** Rows of `attention_mass.csv`. */
+export function attentionRows(rows: readonly AttentionMassRow[]): CsvRow[] {
+  return rows.map((r) => ({
+    layer: r.layer,
+    head: r.head,
+    mass: r.mass,
+    first_token_mass: r.firstTokenMass,
+    tokens: r.tokens,
+    token_set: r.tokenSet,
+  }));
+}
 
 /** A token id as text for the CSV: the decoded text as a JSON string, <bos>/<eos>, or <token ID> if empty. */
 export function tokenLabel(

@@ -69,6 +69,9 @@ export const ReproduceConfig = z.strictObject({
     pplWindows: z.number().int().positive().nullable().default(null).describe(
       "perplexity windows per corpus",
     ),
+    intervention: z.enum(["threshold", "paper"]).default("threshold").describe(
+      "paper: the reference's hook.py intervention and perplexity corpora; threshold: the first massive layer",
+    ),
   }).nullable(),
 });
 export type ReproduceConfig = z.infer<typeof ReproduceConfig>;

@@ -280,6 +280,7 @@ export async function runReproduction(
                 seed: config.seed,
                 criterion: { absolute: c.absolute, ratio: c.ratio },
                 ...(c.pplWindows ? { pplWindows: c.pplWindows } : {}),
+                intervention: c.intervention,
                 engine,
                 load,
                 splits: config.splits,

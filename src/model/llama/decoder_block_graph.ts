@@ -5,7 +5,7 @@
  * gate/up the MLP-norm output), so four statistics cover them: see {@link LINEAR_INPUT_OF}.
  * Also the embedding graph that produces layer 0's input.
  */
-import { cast, gather, Graph, mul, reduceSum, unsqueeze, type Value } from "../../onnx/mod.ts";
+import { cast, gather, Graph, mul, reduceSum, reshape, unsqueeze, type Value } from "../../onnx/mod.ts";
 import { ActpatError } from "../../util/errors.ts";
 import type { LlamaConfig } from "../llama_config.ts";
 import type { WeightStore } from "../weights.ts";
@@ -37,10 +37,25 @@ export interface DecoderBlockOptions {
   hidden?: boolean;
   /** The four `sumsq_*` outputs [in] (default true). */
   statistics?: boolean;
+  /** {@link ATTENTION_KEY_MASS_OUTPUT} [B, heads, T] (default false). */
+  attention?: boolean;
 }
 
+/**
+ * Output name of the attention each key receives: Σ over the real query positions t of the attention
+ * probability p_h(t, s), per sequence, query head h and key position s ([B, heads, T(key)], accumulation
+ * dtype). Divided by the number of real queries it is the mean attention a key gets; summed over a set of
+ * keys, the attention mass that set receives. The full [B, heads, T, T] probabilities never leave the graph.
+ */
+export const ATTENTION_KEY_MASS_OUTPUT = "attention_key_mass";
+
 function resolved(opts: DecoderBlockOptions) {
-  return { dtype: opts.dtype ?? "float32", hidden: opts.hidden ?? true, statistics: opts.statistics ?? true };
+  return {
+    dtype: opts.dtype ?? "float32",
+    hidden: opts.hidden ?? true,
+    statistics: opts.statistics ?? true,
+    attention: opts.attention ?? false,
+  };
 }
 
 function checkLayer(config: LlamaConfig, layer: number): void {
@@ -57,13 +72,16 @@ export function decoderBlockGraphKey(
   opts: DecoderBlockOptions = {},
 ): unknown {
   checkLayer(config, layer);
+  const { attention, ...rest } = resolved(opts);
   return {
     kind: "llama/decoder_block",
     // 2: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
     version: 2,
     config,
     layer,
-    ...resolved(opts),
+    ...rest,
+    // Only when asked, so the keys of graphs without it are those cached before the output existed.
+    ...(attention ? { attention } : {}),
     weights: weightKey(store, layerTensorNames(config, layer)),
   };
 }
@@ -75,9 +93,18 @@ function maskedSumSquares(x: Value, mask: Value, acc: "float32" | "float64"): Va
   return reduceSum(mul(mul(xa, xa), m), [0, 1], { keepdims: false });
 }
 
+/** probs [B, kv, group, T(query), T(key)] → Σ over real queries, [B, kv·group, T(key)] in `acc`. */
+function attentionKeyMass(probs: Value, mask: Value, config: LlamaConfig, acc: "float32" | "float64"): Value {
+  const p = probs.dtype === acc ? probs : cast(probs, acc);
+  const queries = unsqueeze(cast(mask, acc), [1, 2, 4]); // [B, 1, 1, T, 1]
+  const summed = reduceSum(mul(p, queries), [3], { keepdims: false }); // [B, kv, group, T]
+  return reshape(summed, ["B", config.numHeads, "T"]);
+}
+
 /**
  * Builds decoder layer `layer` as a graph with inputs `hidden` [B, T, hidden] and `attention_mask` [B, T]
- * (right padding; positions restart at 0 per sequence) and outputs `hidden_out` and/or `sumsq_*`.
+ * (right padding; positions restart at 0 per sequence) and outputs `hidden_out`, `sumsq_*` and/or
+ * {@link ATTENTION_KEY_MASS_OUTPUT}.
  */
 export function buildDecoderBlockGraph(
   config: LlamaConfig,
@@ -87,8 +114,11 @@ export function buildDecoderBlockGraph(
 ): Graph {
   const r = resolved(opts);
   checkLayer(config, layer);
-  if (!r.hidden && !r.statistics) {
-    throw new ActpatError("build decoder block graph", "no output requested (hidden or statistics)");
+  if (!r.hidden && !r.statistics && !r.attention) {
+    throw new ActpatError(
+      "build decoder block graph",
+      "no output requested (hidden, statistics or attention)",
+    );
   }
   const acc = accumulateDType(r.dtype);
   const g = new Graph(`llama_decoder_block_${layer}`);
@@ -101,6 +131,11 @@ export function buildDecoderBlockGraph(
     () => decoderLayer(x, layerWeights(g, store, config, layer, r.dtype), ctx),
   );
   if (r.hidden) g.output(out.hidden.dtype === acc ? out.hidden : cast(out.hidden, acc), "hidden_out");
+  if (r.attention) {
+    g.scope("attention_key_mass", () => {
+      g.output(attentionKeyMass(out.probs, mask, config, acc), ATTENTION_KEY_MASS_OUTPUT);
+    });
+  }
   if (r.statistics) {
     g.scope("wanda", () => {
       for (const [input, name] of Object.entries(SUMSQ_OUTPUT) as [LinearInput, string][]) {

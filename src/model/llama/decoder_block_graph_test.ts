@@ -77,3 +77,39 @@ Deno.test("decoder block outputs can be requested separately", async () => {
     await runner.release();
   }
 });
+
+Deno.test("attention key mass: Σ over real queries of the reference's attention probabilities", async () => {
+  for (const name of Object.keys(TINY_CONFIGS)) {
+    const { config, weights, store } = tinyModel(name, 4);
+    // Right padding: padded queries must add nothing, padded keys receive nothing.
+    const seqs = [randomIds(config, 5, 7), randomIds(config, 3, 8)];
+    const traces = seqs.map((ids) => referenceForward(config, weights, ids));
+    for (const dtype of ["float64", "float32"] as const) {
+      const runner = new LlamaRunner({ config, weights: store }, { dtype, threads: 1, cache: false });
+      try {
+        let { hidden, mask } = await runner.embed(seqs);
+        const T = hidden.dims[1];
+        const H = config.numHeads;
+        for (let l = 0; l < config.numLayers; l++) {
+          const plain = await runner.decoderBlock(l, hidden, mask, { statistics: false });
+          const out = await runner.decoderBlockAttention(l, hidden, mask);
+          assert.deepEqual(out.keyMass.dims, [seqs.length, H, T]);
+          // The same hidden output as the block without the extra output (same ops, same order).
+          assert.deepEqual(out.hidden.data, plain.hidden!.data);
+          const mass = out.keyMass.data as Float32Array | Float64Array;
+          seqs.forEach((_, b) => {
+            for (let h = 0; h < H; h++) {
+              const want = new Float64Array(T);
+              traces[b].attention[l][h].forEach((row) => row.forEach((p, s) => want[s] += p));
+              const got = mass.subarray((b * H + h) * T, (b * H + h + 1) * T);
+              assertClose(got, want, TOLERANCE[dtype], `${name} ${dtype} layer ${l} seq ${b} head ${h}`);
+            }
+          });
+          hidden = out.hidden;
+        }
+      } finally {
+        await runner.release();
+      }
+    }
+  }
+});

@@ -81,6 +81,11 @@ export interface LayerOutputs {
   inputs: Record<LinearInput, Value>;
   /** x·Wᵀ of each linear (before any bias), [B, T, out]: the values δ is taken with respect to. */
   products: Record<LinearModule, Value>;
+  /**
+   * Attention probabilities [B, kv_head, group, T(query), T(key)] in the compute dtype; query head
+   * h = kv·group + r. Graphs that do not output them leave the value unused.
+   */
+  probs: Value;
 }
 
 /** Large enough that exp underflows to exactly 0, small enough to stay finite in float32 and float64. */
@@ -214,7 +219,7 @@ export function decoderLayer(x: Value, weights: LayerWeights, ctx: LayerContext)
     });
 
   const attnIn = g.scope("input_layernorm", () => rmsNorm(x, weights.inputNorm, c.rmsNormEps, ctx.dtype));
-  const { oIn, afterAttn } = g.scope("self_attn", () => {
+  const { oIn, afterAttn, probs } = g.scope("self_attn", () => {
     // Heads as [B, kv_head, group, T, hd]: query head h = kv·rep + r reads kv head ⌊h / rep⌋ (repeat_kv),
     // and keys/values broadcast over the group axis instead of being copied.
     const q = transpose(reshape(lin("q_proj", attnIn), ["B", "T", nkv, rep, hd]), [0, 2, 3, 1, 4]);
@@ -228,7 +233,7 @@ export function decoderLayer(x: Value, weights: LayerWeights, ctx: LayerContext)
     });
     const context = matmul(probs, v); // [B, kv, rep, T, hd]
     const oIn = reshape(transpose(context, [0, 3, 1, 2, 4]), ["B", "T", nh * hd]);
-    return { oIn, afterAttn: add(x, lin("o_proj", oIn)) };
+    return { oIn, afterAttn: add(x, lin("o_proj", oIn)), probs };
   });
 
   const mlpIn = g.scope(
@@ -241,5 +246,10 @@ export function decoderLayer(x: Value, weights: LayerWeights, ctx: LayerContext)
     const downIn = g.scope("swiglu", () => mul(mul(gate, sigmoid(gate)), up));
     return { downIn, hidden: add(afterAttn, lin("down_proj", downIn)) };
   });
-  return { hidden, inputs: { attn_in: attnIn, o_in: oIn, mlp_in: mlpIn, down_in: downIn }, products };
+  return {
+    hidden,
+    inputs: { attn_in: attnIn, o_in: oIn, mlp_in: mlpIn, down_in: downIn },
+    products,
+    probs,
+  };
 }

@@ -24,6 +24,7 @@ import { allFileBacked, type ComputeDType } from "./_weights.ts";
 import { buildCausalLmGraph, causalLmGraphKey, type CausalLmOptions } from "./causal_lm_graph.ts";
 import { modelTensorNames } from "./_stack.ts";
 import {
+  ATTENTION_KEY_MASS_OUTPUT,
   buildDecoderBlockGraph,
   buildEmbeddingGraph,
   decoderBlockGraphKey,
@@ -280,6 +281,27 @@ export class LlamaRunner {
       ) as Record<LinearInput, Float32Array | Float64Array>;
     }
     return result;
+  }
+
+  /**
+   * Decoder layer `layer` as {@link LlamaRunner.decoderBlock} runs it, returning its output `hidden` and the
+   * attention each key receives, `keyMass` [B, heads, T]: Σ over real query positions of the attention
+   * probability (see `ATTENTION_KEY_MASS_OUTPUT`), float32 (float64 for float64 runs).
+   */
+  async decoderBlockAttention(
+    layer: number,
+    hidden: HostTensor,
+    mask: HostTensor,
+  ): Promise<{ hidden: HostTensor; keyMass: HostTensor }> {
+    const { config, weights } = this.model;
+    const graphOpts: DecoderBlockOptions = { dtype: this.opts.dtype, statistics: false, attention: true };
+    const session = await this.session(`block-attention:${layer}`, () => ({
+      key: decoderBlockGraphKey(config, weights, layer, graphOpts),
+      build: () => buildDecoderBlockGraph(config, weights, layer, graphOpts),
+      fileBacked: allFileBacked(weights, layerTensorNames(config, layer)),
+    }));
+    const out = await runSession(session, { hidden, attention_mask: mask });
+    return { hidden: out.hidden_out, keyMass: out[ATTENTION_KEY_MASS_OUTPUT] };
   }
 
   /**
