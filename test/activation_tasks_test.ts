@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MIRROR, STORIES_HF } from "./fixtures/mirror.ts";
-import { runTask } from "./fixtures/run_task.ts";
+import { exitCodeFor, runTask } from "./fixtures/run_task.ts";
 import { tempDir } from "./fixtures/temp_dir.ts";
 import { readCsv } from "../src/results/csv.ts";
 import { DENSITY_COLUMNS } from "../src/experiments/density/mod.ts";
@@ -74,7 +74,7 @@ Deno.test("bad flags of density, similarity and relevance fail with a message na
       join(tmp.path, `${task}-${Math.random()}`),
     ];
     const { code, stderr } = await runTask(task, full, ENV);
-    assert.equal(code, 1, `${task} ${args.join(" ")}: exit ${code}\n${stderr}`);
+    assert.equal(code, exitCodeFor(message), `${task} ${args.join(" ")}: exit ${code}\n${stderr}`);
     assert.match(stderr, /^error: Cannot /m, `${task} ${args.join(" ")}`);
     assert.match(stderr, message, `${task} ${args.join(" ")}: ${stderr}`);
   }

@@ -65,14 +65,14 @@ async function runTask(args: string[]) {
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
 
-Deno.test("deno task data: --list prints the table; a bad flag exits 1 with one clear line", async () => {
+Deno.test("deno task data: --list prints the table; a bad flag exits 2 with one clear line", async () => {
   const cache = await Deno.makeTempDir();
   try {
     const ok = await runTask(["--list", "--no-count", "--cache", cache]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^sick +sentence-pair +validation +mirror +- +500$/m);
     const bad = await runTask(["--lst"]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^error: Cannot run data: Unknown option '--lst'/m);
   } finally {
     await Deno.remove(cache, { recursive: true });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MIRROR, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
-import { runTask } from "../../test/fixtures/run_task.ts";
+import { exitCodeFor, runTask } from "../../test/fixtures/run_task.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { describeArchitecture, describeParameters, parameterCounts } from "./describe_model.ts";
 import { readConfig } from "./parse_config.ts";
@@ -81,7 +81,7 @@ Deno.test("deno task info rejects bad flags and bad models with one clear messag
   ];
   for (const [args, message] of cases) {
     const r = await runTask("info.ts", args, env);
-    assert.equal(r.code, 1, args.join(" "));
+    assert.equal(r.code, exitCodeFor(message), args.join(" "));
     const error = r.stderr.split("\n").find((l) => l.startsWith("error: "));
     assert.ok(error?.startsWith(`error: ${message}`), `${args.join(" ")}\n${r.stderr}`);
   }

@@ -41,7 +41,7 @@ Deno.test("shape configs equal the real models' config.json values and parameter
     ),
     [6_738_415_616, 8_030_261_248, 7_615_616_512, 7_241_732_096],
   );
-  const cut = parseConfig(shapeConfigJson("llama3-8b", { layers: 2, dtype: "f32", tokenizer }), "x");
+  const cut = parseConfig(shapeConfigJson("llama3-8b", { layers: 2, dtype: "float32", tokenizer }), "x");
   assert.deepEqual([cut.numLayers, cut.torchDtype, cut.vocabSize, cut.bosTokenId], [2, "float32", 128256, 1]);
 });
 

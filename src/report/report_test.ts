@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fixtureManifest, fixtureTables, writeRunFixture } from "../../test/fixtures/run_fixture.ts";
+import { exitCodeFor } from "../../test/fixtures/run_task.ts";
 import { markLabels } from "./_svg_marks.ts";
 import { findChromium } from "./pdf.ts";
 import { renderReport } from "./report.ts";
@@ -184,7 +185,7 @@ Deno.test("deno task figures: --no-pdf writes the SVGs; bad arguments say what i
     ] as const
   ) {
     const bad = await task([...args]);
-    assert.equal(bad.code, 1);
+    assert.equal(bad.code, exitCodeFor(pattern));
     assert.match(new TextDecoder().decode(bad.stderr), pattern);
   }
 });

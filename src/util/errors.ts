@@ -9,7 +9,16 @@ export class ActpatError extends Error {
   }
 }
 
-/** Runs a task's main function; an ActpatError prints its message alone and exits 1, anything else with its stack. */
+/**
+ * A command line that cannot be parsed: an unknown flag, a missing one, a value outside its grammar. Thrown
+ * at the edge, before any model or dataset loads; {@link runMain} exits 2 for it (the shell's usage error).
+ */
+export class UsageError extends ActpatError {}
+
+/**
+ * Runs a task's main function; an ActpatError prints its message alone and exits 1 (a {@link UsageError}
+ * exits 2), anything else prints its stack and exits 1.
+ */
 export async function runMain(main: () => Promise<void> | void): Promise<void> {
   try {
     await main();
@@ -19,6 +28,6 @@ export async function runMain(main: () => Promise<void> | void): Promise<void> {
     } else {
       console.error(err);
     }
-    Deno.exit(1);
+    Deno.exit(err instanceof UsageError ? 2 : 1);
   }
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runTask } from "../../../test/fixtures/run_task.ts";
+import { exitCodeFor, runTask } from "../../../test/fixtures/run_task.ts";
 import { writeRandomCheckpoint } from "../../model/random_checkpoint.ts";
 import { readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
@@ -180,7 +180,7 @@ Deno.test("a random 2-layer checkpoint with a loose criterion: massive found, ze
   }
 });
 
-Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no run directory", async () => {
+Deno.test("deno task massive: bad flags exit 2 (bad data 1) with a clear error and leave no run directory", async () => {
   const root = await Deno.makeTempDir({ prefix: "actpat_massive_cli_" });
   try {
     const out = join(root, "run");
@@ -203,7 +203,7 @@ Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no r
     ];
     for (const [args, pattern] of cases) {
       const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR });
-      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.code, exitCodeFor(pattern), `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
       await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
     }

@@ -7,9 +7,10 @@ import { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { referenceForward, weightsToFloat64 } from "../../../test/reference/llama_f64.ts";
+import { exitCodeFor } from "../../../test/fixtures/run_task.ts";
 import { mirrorPath } from "../../../test/reference/stories260k.ts";
 import { cosine } from "./hidden_similarity.ts";
-import { parseLayerRanges, rangeLayers } from "../layer_ranges.ts";
+import { parseLayerRanges, parseLayerRangeSpecs, rangeLayers } from "../layer_ranges.ts";
 import { spearman } from "../stats/spearman.ts";
 import type { PairSimilarities } from "./pair_similarity.ts";
 import {
@@ -108,7 +109,7 @@ Deno.test("runSts on stories260K: CSVs equal a direct computation, manifest reco
       split: "dev",
       samples: 5,
       seed: 7,
-      layers: layerSpecs,
+      layers: parseLayerRangeSpecs(layerSpecs),
       batchPairs: 2,
       engine: { ep: "cpu" as const, dtype: "float32" as const, threads: 1, cache: join(tmp, "graphs") },
       out,
@@ -241,7 +242,7 @@ async function runTask(args: string[], cwd: string): Promise<{ code: number; std
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
 }
 
-Deno.test("deno task sts: bad flags exit 1 with a clear error and leave no run directory", async () => {
+Deno.test("deno task sts: bad flags exit 2 (bad data 1) with a clear error and leave no run directory", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "actpat_sts_cli_" });
   try {
     const model = ["--model", "stories260K-hf"];
@@ -264,7 +265,7 @@ Deno.test("deno task sts: bad flags exit 1 with a clear error and leave no run d
     ];
     const results = await Promise.all(cases.map(([args]) => runTask(args, cwd)));
     results.forEach(({ code, stderr }, i) => {
-      assert.equal(code, 1, `${cases[i][0].join(" ")}: ${stderr}`);
+      assert.equal(code, exitCodeFor(cases[i][1]), `${cases[i][0].join(" ")}: ${stderr}`);
       assert.match(stderr, cases[i][1]);
     });
     assert.deepEqual([...Deno.readDirSync(cwd)], [], "no results/ directory was created");
