@@ -7,6 +7,7 @@
 import { PAPER_CRITERION, runMassive } from "../src/experiments/massive/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 import {
+  ENGINE_USAGE,
   engineOptions,
   listFlag,
   MODEL_FLAGS,
@@ -19,7 +20,7 @@ import {
 
 const USAGE = "usage: deno task massive --model REF --seq-len L [--sequences 10] [--corpus wikitext2[,c4]] " +
   "[--seed 0] [--absolute 100] [--ratio 1000] [--bos] [--batch 1] [--ppl-windows N] [--out DIR] " +
-  "[--tokenizer REF] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64]";
+  ENGINE_USAGE;
 
 const HELP = `${USAGE}
 

@@ -178,7 +178,7 @@ Deno.test("a random 2-layer checkpoint with a loose criterion: massive found, ze
   }
 });
 
-Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no run directory", async () => {
+Deno.test("deno task massive: bad flags exit 2 with a clear error and leave no run directory", async () => {
   const root = await Deno.makeTempDir({ prefix: "actpat_massive_cli_" });
   try {
     const out = join(root, "run");

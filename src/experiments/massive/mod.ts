@@ -8,3 +8,4 @@
  */
 export { type MassiveOptions, runMassive } from "./massive.ts";
 export { PAPER_CRITERION } from "./hidden_stats.ts";
+export { MassiveSettings } from "./settings.ts";
