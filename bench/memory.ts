@@ -58,13 +58,3 @@ function ask(worker: Worker, msg: { type: string; gpu?: boolean }): Promise<Repl
     worker.postMessage(msg);
   });
 }
-
-/** Peak resident set of this process since it started (Linux VmHWM), bytes; NaN elsewhere. */
-export function processPeakRss(): number {
-  try {
-    const m = Deno.readTextFileSync("/proc/self/status").match(/^VmHWM:\s+(\d+)\s+kB/m);
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}

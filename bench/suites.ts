@@ -6,13 +6,18 @@
  */
 import { LlamaRunner } from "../src/model/llama/llama_runner.ts";
 import type { ComputeDType } from "../src/model/llama/_weights.ts";
-import type { LlamaConfig } from "../src/model/llama_config.ts";
+import { LINEAR_MODULES, linearWeightName, type LlamaConfig } from "../src/model/llama_config.ts";
 import type { WeightStore } from "../src/model/weights.ts";
 import type { ExecutionProvider } from "../src/onnx/mod.ts";
 import { progress } from "../src/util/progress.ts";
-import { activationSums } from "../src/experiments/density/mod.ts";
+import {
+  activationSums,
+  countMeansAbove,
+  type GammaSpec,
+  meanQuantile,
+} from "../src/experiments/density/mod.ts";
 import { layerGroups } from "../src/experiments/activation/mod.ts";
-import { DensityAccumulator } from "./density_counts.ts";
+import type { EngineOptions } from "../src/experiments/engine_options.ts";
 import { linearParams, linearParamsPerLayer, type Suite, suiteFlops } from "./flops.ts";
 import type { MemorySampler } from "./memory.ts";
 import { benchWindows } from "./windows.ts";
@@ -29,11 +34,8 @@ export interface BenchModel {
 
 /** How a case runs. */
 export interface CaseOptions {
-  ep: ExecutionProvider;
-  dtype: ComputeDType;
-  /** CUDA: TF32 for float32 matrix products (PyTorch's allow_tf32). */
-  tf32?: boolean;
-  threads?: number;
+  /** Execution provider, dtype, threads, TF32 and graph cache (false builds graphs in memory). */
+  engine: EngineOptions;
   seqLens: readonly number[];
   /** Samples per call. */
   batch: number;
@@ -42,12 +44,11 @@ export interface CaseOptions {
   /** Windows per sequence length (density: the N of the mean). */
   samples: number;
   seed: number;
-  /** Absolute density thresholds, used as given. */
-  gammas: readonly number[];
-  /** Density thresholds at these quantiles of the mean activation (from the first run of a model and length). */
-  gammaQuantiles: readonly number[];
-  /** Graph cache root; false builds graphs in memory. */
-  cache?: string | false;
+  /**
+   * Density thresholds (`--gamma`): absolute ones as given, quantiles of the mean activation as the density
+   * experiment resolves them (from the first run of a model and length).
+   */
+  gammas: readonly GammaSpec[];
   sampler: MemorySampler;
   /** Names the device in rows (e.g. the CPU or GPU model). */
   device: string;
@@ -124,13 +125,8 @@ export async function runCase(
   gammaMemo: Map<string, number[]> = new Map(),
 ): Promise<CaseResult> {
   const { config } = model;
-  const runner = new LlamaRunner(model, {
-    ep: opts.ep,
-    tf32: opts.tf32,
-    threads: opts.threads,
-    dtype: opts.dtype,
-    cache: opts.cache,
-  });
+  const { engine } = opts;
+  const runner = new LlamaRunner(model, engine);
   const result: CaseResult = { rows: [], fingerprints: new Map(), density: [] };
   const gpuBase = await opts.sampler.gpuNow();
   let first = true;
@@ -148,10 +144,10 @@ export async function runCase(
       const setup = first ? warmup : "";
       first = false;
 
-      const acc = suite === "density" ? new DensityAccumulator(config) : undefined;
+      const density = suite === "density";
       const passes = suite === "density" ? groups.length : 1;
       const bar = progress(
-        `${suite} ${model.label} ${opts.ep}/${opts.dtype} T=${seqLen}`,
+        `${suite} ${model.label} ${engine.ep}/${engine.dtype} T=${seqLen}`,
         windows.length * passes,
         {
           unit: "samples",
@@ -161,10 +157,10 @@ export async function runCase(
       let host = 0;
       let fingerprint: Float64Array | undefined;
       t0 = performance.now();
-      if (acc) {
+      const sums = new Map<string, Float32Array | Float64Array>();
+      if (density) {
         // The density experiment's own accumulation loop (src/experiments/density/density.ts), timed as a whole: one
         // pass over the windows per layer group.
-        const sums = new Map<string, Float32Array | Float64Array>();
         for (const layers of groups) {
           const part = await activationSums(runner, windows, {
             layers,
@@ -173,7 +169,6 @@ export async function runCase(
           });
           for (const [name, v] of part) sums.set(name, v);
         }
-        acc.add(sums, windows.length);
       } else {
         for (const batch of batches) {
           const out = await callSuite(runner, suite, batch, groups[0]);
@@ -182,23 +177,29 @@ export async function runCase(
         }
       }
       let record: DensityRecord | undefined;
-      if (acc) {
+      if (density) {
         const h0 = performance.now();
+        const N = windows.length;
         const key = `${model.label}@${seqLen}`;
         let gammas = gammaMemo.get(key);
         if (!gammas) {
-          gammas = [...opts.gammas, ...acc.quantileGammas(opts.gammaQuantiles)];
+          const pools = [...sums.values()].map((s) => ({ sums: s, samples: N }));
+          gammas = opts.gammas.map((g) => g.kind === "absolute" ? g.value : meanQuantile(pools, g.p));
           gammaMemo.set(key, gammas);
         }
-        const counts = acc.layerCounts(gammas);
-        const sums = acc.layerSums();
+        const layerArrays = (l: number) => LINEAR_MODULES.map((m) => sums.get(linearWeightName(l, m))!);
+        const layers = Array.from({ length: config.numLayers }, (_, l) => layerArrays(l));
+        const counts = layers.map((arrays) =>
+          gammas.map((g) => arrays.reduce((c, a) => c + countMeansAbove(a, N, g), 0))
+        );
+        const layerSums = layers.map((arrays) => arrays.reduce((s, a) => s + total(a), 0) / N);
         host += performance.now() - h0;
-        fingerprint = Float64Array.from([...warm.values, ...sums]);
+        fingerprint = Float64Array.from([...warm.values, ...layerSums]);
         record = {
           model: model.label,
           dir: model.dir,
-          ep: opts.ep,
-          dtype: opts.dtype,
+          ep: engine.ep,
+          dtype: engine.dtype,
           device: opts.device,
           seq_len: seqLen,
           samples: windows.length,
@@ -207,7 +208,7 @@ export async function runCase(
           gammas,
           counts,
           params_per_layer: linearParamsPerLayer(config),
-          layer_sums: sums,
+          layer_sums: layerSums,
           y: Array.from(warm.values),
         };
       }
@@ -221,10 +222,10 @@ export async function runCase(
         model: model.label,
         layers: config.numLayers,
         linear_params: linearParams(config),
-        ep: opts.ep,
-        dtype: opts.dtype,
+        ep: engine.ep,
+        dtype: engine.dtype,
         device: opts.device,
-        threads: opts.ep === "cpu" ? opts.threads ?? "" : "",
+        threads: engine.ep === "cpu" ? engine.threads ?? "" : "",
         seq_len: seqLen,
         batch: opts.batch,
         samples: windows.length,
@@ -292,6 +293,13 @@ async function callSuite(
       return { values: y };
     }
   }
+}
+
+/** Σ of the values in float64, in order. */
+function total(values: Float32Array | Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i];
+  return s;
 }
 
 function concat(parts: readonly (Float32Array | Float64Array)[]): Float64Array {

@@ -3,8 +3,8 @@
  * {@link MODEL_FLAGS}.
  */
 import type { ParseArgsConfig } from "node:util";
-import { ActpatError } from "../src/util/errors.ts";
-import { engineOptions, MODEL_FLAGS, nonNegativeInt, positiveInt, required } from "./_cli.ts";
+import { UsageError } from "../src/util/errors.ts";
+import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, nonNegativeInt, positiveInt, required } from "./_cli.ts";
 
 /** Flags of every activation experiment. */
 export const ACTIVATION_FLAGS = {
@@ -24,7 +24,7 @@ export const ACTIVATION_FLAGS = {
 export const ACTIVATION_USAGE =
   "[--samples N (64)] [--max-len N (256: corpus window length)] [--shots N (0)] " +
   "[--seed S (0)] [--batch-size N (1)] [--layer-group K (all layers)] [--split NAME=SPLIT,...] [--out DIR] " +
-  "[--tokenizer REF] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--quiet]";
+  `${ENGINE_USAGE} [--quiet]`;
 
 /** `--split boolq=train,wikitext2=test` → { boolq: "train", wikitext2: "test" }. */
 export function parseSplits(text: string | undefined): Record<string, string> {
@@ -32,7 +32,7 @@ export function parseSplits(text: string | undefined): Record<string, string> {
   if (text === undefined) return out;
   for (const item of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
     const m = item.match(/^([\w-]+)=([\w-]+)$/);
-    if (!m) throw new ActpatError("parse --split", `"${item}" is not of the form dataset=split`);
+    if (!m) throw new UsageError("parse --split", `"${item}" is not of the form dataset=split`);
     out[m[1]] = m[2];
   }
   return out;

@@ -1,12 +1,14 @@
 /**
- * Flags shared by every task that runs a model, and their validation. Each task declares its own flags next
- * to these, so `--help` and errors read the same everywhere.
+ * The edge of every task: flags parsed strictly, each value read once with one grammar, before any model or
+ * dataset loads. A value that cannot be parsed is a {@link UsageError} (`Cannot parse --flag: ...`), which
+ * `runMain` turns into exit code 2. Each task declares its own flags next to {@link MODEL_FLAGS}, so `--help`
+ * and errors read the same everywhere.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { type ExecutionProvider, parseEp } from "../src/onnx/mod.ts";
-import type { ComputeDType } from "../src/model/llama/_weights.ts";
+import { COMPUTE_DTYPES, EngineOptions } from "../src/experiments/engine_options.ts";
+import { EXECUTION_PROVIDERS } from "../src/onnx/mod.ts";
 import { closest } from "../src/data/dataset_spec.ts";
-import { ActpatError } from "../src/util/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 
 /** The top-level handler every task's main runs in: one `error: Cannot …` line, exit codes per the README. */
 export { runMain } from "../src/util/errors.ts";
@@ -50,6 +52,10 @@ type Parsed<O extends NonNullable<ParseArgsConfig["options"]>> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: boolean }>
 >;
 
+/** Usage text of {@link MODEL_FLAGS} (besides `--model`). */
+export const ENGINE_USAGE = `[--tokenizer REF] [--ep ${EXECUTION_PROVIDERS.join("|")}] [--threads N] ` +
+  `[--dtype ${COMPUTE_DTYPES.join("|")}] [--tf32]`;
+
 /**
  * Parses `args` strictly; an unknown or malformed flag is `Cannot run <task>: ... (usage)`, with "did you
  * mean" for a misspelled flag. A task of {@link RUN_DIR_TASKS} also takes {@link RUN_FLAGS}. `--force` and
@@ -68,7 +74,7 @@ export function parseTaskArgs<O extends NonNullable<ParseArgsConfig["options"]>>
   try {
     parsed = parseArgs({ args, options: all, strict: true, allowPositionals });
   } catch (err) {
-    throw new ActpatError(`run ${task}`, `${flagError(err as Error, all)}\n${usage}`);
+    throw new UsageError(`run ${task}`, `${flagError(err as Error, all)}\n${usage}`);
   }
   const values = parsed.values as Record<string, unknown>;
   if (values.force === true) Deno.env.set("ACTPAT_FORCE", "1");
@@ -86,7 +92,7 @@ function flagError(err: Error, options: NonNullable<ParseArgsConfig["options"]>)
 /** The value of a required flag, or `Cannot run <task>: --flag is required`. */
 export function required(task: string, usage: string, flag: string, value: string | undefined): string {
   if (value === undefined || value === "") {
-    throw new ActpatError(`run ${task}`, `--${flag} is required\n${usage}`);
+    throw new UsageError(`run ${task}`, `--${flag} is required\n${usage}`);
   }
   return value;
 }
@@ -95,8 +101,8 @@ export function required(task: string, usage: string, flag: string, value: strin
 export function positiveInt(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new ActpatError(`parse --${flag}`, `"${text}" is not a positive integer`);
+  if (text.trim() === "" || !Number.isInteger(n) || n <= 0) {
+    throw new UsageError(`parse --${flag}`, `"${text}" is not a positive integer`);
   }
   return n;
 }
@@ -105,8 +111,8 @@ export function positiveInt(flag: string, text: string | undefined): number | un
 export function nonNegativeInt(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new ActpatError(`parse --${flag}`, `"${text}" is not a non-negative integer`);
+  if (text.trim() === "" || !Number.isSafeInteger(n) || n < 0) {
+    throw new UsageError(`parse --${flag}`, `"${text}" is not a non-negative integer`);
   }
   return n;
 }
@@ -121,9 +127,17 @@ export function numberIn(
   if (text === undefined) return undefined;
   const n = Number(text);
   if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
-    throw new ActpatError(`parse --${flag}`, `"${text}" is not a number in [${min}, ${max}]`);
+    throw new UsageError(`parse --${flag}`, `"${text}" is not a number in [${min}, ${max}]`);
   }
   return n;
+}
+
+/** A flag whose value is one of `choices`. */
+export function oneOf<C extends string>(flag: string, text: string, choices: readonly C[]): C {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`parse --${flag}`, `"${text}" is not one of ${choices.join(", ")}`);
+  }
+  return text as C;
 }
 
 /** A comma-separated list flag (empty entries dropped); undefined when absent. */
@@ -132,23 +146,24 @@ export function listFlag(text: string | undefined): string[] | undefined {
   return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
-const DTYPES: readonly ComputeDType[] = ["float32", "float16", "float64"];
+/** An execution provider (`--ep`, any case). */
+export function epFlag(text: string): EngineOptions["ep"] {
+  return oneOf("ep", text.toLowerCase(), EXECUTION_PROVIDERS);
+}
 
-/** Engine options from {@link MODEL_FLAGS}. */
-export function engineOptions(values: { ep?: string; threads?: string; dtype?: string; tf32?: boolean }): {
-  ep: ExecutionProvider;
-  threads: number | undefined;
-  dtype: ComputeDType;
-  tf32: boolean;
-} {
-  const dtype = (values.dtype ?? "float32") as ComputeDType;
-  if (!DTYPES.includes(dtype)) {
-    throw new ActpatError("parse --dtype", `"${values.dtype}" is not one of ${DTYPES.join(", ")}`);
-  }
-  return {
-    ep: parseEp(values.ep),
+/** A compute dtype (`--dtype`), spelled as everywhere in actpat. */
+export function dtypeFlag(text: string): EngineOptions["dtype"] {
+  return oneOf("dtype", text, COMPUTE_DTYPES);
+}
+
+/** {@link EngineOptions} from {@link MODEL_FLAGS}. */
+export function engineOptions(
+  values: { ep?: string; threads?: string; dtype?: string; tf32?: boolean },
+): EngineOptions {
+  return EngineOptions.parse({
+    ep: epFlag(values.ep ?? "cpu"),
+    dtype: dtypeFlag(values.dtype ?? "float32"),
     threads: positiveInt("threads", values.threads),
-    dtype,
-    tf32: values.tf32 ?? false,
-  };
+    ...(values.tf32 ? { tf32: true } : {}),
+  });
 }

@@ -3,10 +3,10 @@
  * their parsing into a {@link PruneConfig}; plus the evaluation flags shared by eval, table1 and transfer.
  */
 import type { ParseArgsConfig } from "node:util";
-import { listFlag, nonNegativeInt, numberIn, positiveInt } from "./_cli.ts";
+import { listFlag, nonNegativeInt, numberIn, oneOf, positiveInt } from "./_cli.ts";
+import { parseGamma } from "../src/experiments/density/mod.ts";
 import { defaultPruneConfig, parseCalibration, type PruneConfig } from "../src/experiments/prune/mod.ts";
-import { defaultEvalConfig, type EvalConfig, type Scoring, SCORINGS } from "../src/experiments/eval/mod.ts";
-import { ActpatError } from "../src/util/errors.ts";
+import { defaultEvalConfig, type EvalConfig, SCORINGS } from "../src/experiments/eval/mod.ts";
 
 /** Calibration and allocation flags. */
 export const PRUNE_FLAGS = {
@@ -58,10 +58,7 @@ export function pruneConfigFrom(
   values: Values,
   fixed: Pick<PruneConfig, "method" | "allocation">,
 ): PruneConfig {
-  const std = values.std;
-  if (std !== "population" && std !== "sample") {
-    throw new ActpatError("parse --std", `"${std}" is not population or sample`);
-  }
+  const std = oneOf("std", values.std!, ["population", "sample"] as const);
   return defaultPruneConfig({
     ...fixed,
     sparsity: numberIn("sparsity", values.sparsity, 0, 1)!,
@@ -77,7 +74,7 @@ export function pruneConfigFrom(
       std,
       densityFrom: values["density-from"] ?? null,
       densityDataset: values["density-dataset"] ?? null,
-      gamma: values.gamma!,
+      gamma: parseGamma(values.gamma!),
       samples: positiveInt("density-samples", values["density-samples"])!,
       maxLen: positiveInt("density-max-len", values["density-max-len"])!,
     },
@@ -127,10 +124,7 @@ export function evalConfigFrom(values: {
   "eval-batch-size"?: string;
   "batch-tokens"?: string;
 }): EvalConfig {
-  const scoring = values.scoring as Scoring;
-  if (!SCORINGS.includes(scoring)) {
-    throw new ActpatError("parse --scoring", `"${values.scoring}" is not one of ${SCORINGS.join(", ")}`);
-  }
+  const scoring = oneOf("scoring", values.scoring!, SCORINGS);
   return defaultEvalConfig({
     tasks: listFlag(values.tasks) ?? [],
     limit: positiveInt("limit", values.limit) ?? null,

@@ -7,22 +7,20 @@
  */
 import { cpus } from "node:os";
 import { type Suite, SUITES } from "../bench/flops.ts";
-import { MemorySampler, processPeakRss } from "../bench/memory.ts";
+import { MemorySampler } from "../bench/memory.ts";
 import { benchModel } from "../bench/models.ts";
 import { agreements, agreementTable, benchCsv, benchTable, type RunOutputs } from "../bench/report.ts";
 import { type BenchRow, type DensityRecord, runCase } from "../bench/suites.ts";
-import type { ComputeDType } from "../src/model/llama/_weights.ts";
-import { parseEp } from "../src/onnx/mod.ts";
+import { parseGamma } from "../src/experiments/density/mod.ts";
 import { writeFileAtomic } from "../src/util/atomic_write.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
-import { listFlag, numberIn, parseTaskArgs, positiveInt } from "./_cli.ts";
+import { kernelPeakRss } from "../src/util/peak_memory.ts";
+import { dtypeFlag, epFlag, listFlag, nonNegativeInt, oneOf, parseTaskArgs, positiveInt } from "./_cli.ts";
 
 const USAGE = "usage: deno task bench [--suite forward,eval,density,prune] " +
   "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu] [--dtype float32,float16] " +
-  "[--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma G,...] [--gamma-quantiles 0.5,0.9,0.99] " +
+  "[--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma 2e-6,q0.5,q0.9,q0.99] " +
   "[--seed S] [--checkpoints DIR] [--no-cache] [--out bench.csv] [--density-json FILE] [--quiet]";
-
-const DTYPES: readonly ComputeDType[] = ["float32", "float16", "float64"];
 
 function cpuName(): string {
   try {
@@ -58,8 +56,7 @@ await runMain(async () => {
     batch: { type: "string", default: "4" },
     "layer-group": { type: "string" },
     samples: { type: "string", default: "8" },
-    gamma: { type: "string", default: "" },
-    "gamma-quantiles": { type: "string", default: "0.5,0.9,0.99" },
+    gamma: { type: "string", default: "q0.5,q0.9,q0.99" },
     seed: { type: "string", default: "0" },
     checkpoints: { type: "string", default: "/tmp/actpat-bench" },
     "no-cache": { type: "boolean" },
@@ -72,30 +69,16 @@ await runMain(async () => {
     console.log(USAGE);
     return;
   }
-  const suites = listFlag(values.suite)!.map((s) => {
-    if (!(SUITES as readonly string[]).includes(s)) {
-      throw new ActpatError("parse --suite", `unknown suite "${s}" (suites: ${SUITES.join(", ")})`);
-    }
-    return s as Suite;
-  });
-  const eps = listFlag(values.ep)!.map(parseEp);
-  const dtypes = listFlag(values.dtype)!.map((d) => {
-    if (!(DTYPES as readonly string[]).includes(d)) {
-      throw new ActpatError("parse --dtype", `"${d}" is not one of ${DTYPES.join(", ")}`);
-    }
-    return d as ComputeDType;
-  });
+  const suites = listFlag(values.suite)!.map((s): Suite => oneOf("suite", s, SUITES));
+  const eps = listFlag(values.ep)!.map(epFlag);
+  const dtypes = listFlag(values.dtype)!.map(dtypeFlag);
   const seqLens = listFlag(values["seq-lens"])!.map((s) => positiveInt("seq-lens", s)!);
-  const gammas = listFlag(values.gamma)!.map((g) => numberIn("gamma", g, 0, Infinity)!);
-  const quantiles = listFlag(values["gamma-quantiles"])!.map((q) => numberIn("gamma-quantiles", q, 0, 1)!);
+  const gammas = listFlag(values.gamma)!.map(parseGamma);
   const threads = positiveInt("threads", values.threads);
   const batch = positiveInt("batch", values.batch)!;
   const layerGroup = positiveInt("layer-group", values["layer-group"]);
   const samples = positiveInt("samples", values.samples)!;
-  const seed = Number(values.seed);
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new ActpatError("parse --seed", `"${values.seed}" is not a seed`);
-  }
+  const seed = nonNegativeInt("seed", values.seed)!;
   const densityJson = values["density-json"] ?? values.out.replace(/\.csv$/, "") + "_density.json";
 
   const useGpu = eps.some((e) => e !== "cpu");
@@ -123,18 +106,19 @@ await runMain(async () => {
           for (const dtype of dtypes) {
             const label = `${suite} ${entry} ${ep}/${dtype}`;
             const r = await runCase(model, suite, {
-              ep,
-              dtype,
-              tf32: values.tf32,
-              threads,
+              engine: {
+                ep,
+                dtype,
+                ...(threads ? { threads } : {}),
+                ...(values.tf32 ? { tf32: true } : {}),
+                ...(values["no-cache"] ? { cache: false } : {}),
+              },
               seqLens,
               batch,
               layerGroup,
               samples,
               seed,
               gammas,
-              gammaQuantiles: quantiles,
-              cache: values["no-cache"] ? false : undefined,
               sampler,
               device: ep === "cpu" ? devices.cpu : devices.gpu,
               quiet: values.quiet,
@@ -161,7 +145,7 @@ await runMain(async () => {
   const agree = agreements(runs);
   if (agree.length) console.log(`\nagreement with the reference run:\n${agreementTable(agree)}`);
   console.log(
-    `\npeak RSS of the process: ${(processPeakRss() / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
+    `\npeak RSS of the process: ${((kernelPeakRss() ?? NaN) / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
       (density.length ? ` and ${densityJson}` : ""),
   );
   if (failures.length) throw new ActpatError("run every benchmark case", `failed: ${failures.join("; ")}`);

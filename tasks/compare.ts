@@ -3,51 +3,32 @@
  * run directories (A is the reference), prints what moved, writes `compare.csv` into RUN_B (or DIR), and exits
  * 1 when a value moved beyond tolerance or a row or column of A is missing from B.
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runMain, UsageError } from "../src/util/errors.ts";
+import { nonNegativeInt, parseTaskArgs } from "./_cli.ts";
 import { compareRuns, formatSummary, writeCompareCsv } from "../src/results/compare.ts";
 import { DEFAULT_TOLERANCES_PATH, loadTolerances } from "../src/results/tolerances.ts";
 
 const USAGE = "usage: deno task compare RUN_A RUN_B [--tolerances FILE] [--out DIR] [--max-lines N]";
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        tolerances: { type: "string" },
-        out: { type: "string" },
-        "max-lines": { type: "string", default: "10" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new ActpatError("compare runs", `${(err as Error).message} (${USAGE})`);
-  }
-}
-
 await runMain(async () => {
-  const { values, positionals } = parse(Deno.args);
+  const { values, positionals } = parseTaskArgs("compare", USAGE, Deno.args, {
+    tolerances: { type: "string" },
+    out: { type: "string" },
+    "max-lines": { type: "string", default: "10" },
+    help: { type: "boolean", short: "h" },
+  }, true);
   if (values.help) {
     console.log(USAGE);
     return;
   }
   if (positionals.length !== 2) {
-    throw new ActpatError(
+    throw new UsageError(
       "compare runs",
-      `expected RUN_A and RUN_B, got ${positionals.length} arguments (${USAGE})`,
+      `expected RUN_A and RUN_B, got ${positionals.length} arguments\n${USAGE}`,
     );
   }
-  const maxLines = Number(values["max-lines"]);
-  if (!Number.isInteger(maxLines) || maxLines < 0) {
-    throw new ActpatError(
-      "compare runs",
-      `--max-lines must be a non-negative integer, got "${values["max-lines"]}"`,
-    );
-  }
+  const maxLines = nonNegativeInt("max-lines", values["max-lines"])!;
   const [runA, runB] = positionals;
   const tolerances = await loadTolerances(values.tolerances ?? DEFAULT_TOLERANCES_PATH);
   const result = await compareRuns(runA, runB, tolerances);

@@ -4,8 +4,8 @@
  * unavailable, and for those on disk the row count next to the official size. Exits 1 when a split on disk
  * has the wrong row count or cannot be read.
  */
-import { parseArgs } from "node:util";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { ActpatError, runMain, UsageError } from "../src/util/errors.ts";
+import { parseTaskArgs } from "./_cli.ts";
 import { datasetStatus, formatStatus } from "../src/data/availability.ts";
 import { mirrorRoot } from "../src/data/resolve.ts";
 import { cacheDir, embeddedDir } from "../src/util/locations.ts";
@@ -13,32 +13,20 @@ import { join } from "node:path";
 
 const USAGE = "usage: deno task data --list [--mirror DIR] [--cache DIR] [--no-count] [--json]";
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      options: {
-        list: { type: "boolean" },
-        mirror: { type: "string" },
-        cache: { type: "string" },
-        "no-count": { type: "boolean" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new ActpatError("run data", `${(err as Error).message} (${USAGE})`);
-  }
-}
-
 await runMain(async () => {
-  const { values } = parse(Deno.args);
+  const { values } = parseTaskArgs("data", USAGE, Deno.args, {
+    list: { type: "boolean" },
+    mirror: { type: "string" },
+    cache: { type: "string" },
+    "no-count": { type: "boolean" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  if (!values.list) throw new ActpatError("run data", `nothing to do: pass --list (${USAGE})`);
+  if (!values.list) throw new UsageError("run data", `nothing to do: pass --list\n${USAGE}`);
   const where = { mirror: values.mirror, cache: values.cache ?? cacheDir() };
   const lines = await datasetStatus({ ...where, count: !values["no-count"] });
   if (values.json) console.log(JSON.stringify(lines, null, 2));

@@ -6,7 +6,7 @@
  * [--out DIR2]` recomputes the counts for another γ from a finished run, without the model.
  * See src/experiments/density/.
  */
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runMain, UsageError } from "../src/util/errors.ts";
 import { densityFromRun, parseGamma, runDensity } from "../src/experiments/density/mod.ts";
 import { listFlag, numberIn, parseTaskArgs, required } from "./_cli.ts";
 import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
@@ -31,7 +31,7 @@ await runMain(async () => {
   if (values.from !== undefined) {
     const used = ["model", "datasets"].filter((f) => values[f as "model" | "datasets"] !== undefined);
     if (used.length > 0) {
-      throw new ActpatError(
+      throw new UsageError(
         "run density",
         `--from recomputes a finished run; it takes no --${used.join(", --")}\n${USAGE}`,
       );
@@ -48,7 +48,7 @@ await runMain(async () => {
   }
   const s = activationSettings("density", USAGE, values);
   const datasets = listFlag(required("density", USAGE, "datasets", values.datasets))!;
-  if (datasets.length === 0) throw new ActpatError("parse --datasets", "no dataset given");
+  if (datasets.length === 0) throw new UsageError("parse --datasets", "no dataset given");
   const keepMb = numberIn("keep-sums-mb", values["keep-sums-mb"], 0, 2 ** 40)!;
   const res = await runDensity({ ...s, datasets, gamma, keepSumsBytes: keepMb * 2 ** 20, argv: Deno.args });
   console.log(res.dir);

@@ -5,27 +5,23 @@
  * (src/experiments/eval/). Tasks whose data cannot be had are skipped with a line.
  */
 import {
+  ENGINE_USAGE,
   engineOptions,
   listFlag,
   MODEL_FLAGS,
   nonNegativeInt,
+  oneOf,
   parseTaskArgs,
   positiveInt,
   required,
 } from "./_cli.ts";
-import {
-  DEFAULT_EVAL_TASKS,
-  defaultEvalConfig,
-  runEval,
-  type Scoring,
-  SCORINGS,
-} from "../src/experiments/eval/mod.ts";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { DEFAULT_EVAL_TASKS, defaultEvalConfig, runEval, SCORINGS } from "../src/experiments/eval/mod.ts";
+import { runMain } from "../src/util/errors.ts";
 
 const USAGE =
   "usage: deno task eval --model REF [--tasks LIST] [--limit N] [--shots K] [--scoring lm-eval|paper] " +
   "[--seq-len 2048] [--add-bos] [--max-length N] [--batch-size 16] [--batch-tokens 8192] [--out DIR] " +
-  "[--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--tokenizer REF]";
+  ENGINE_USAGE;
 
 const HELP = `${USAGE}
 
@@ -61,10 +57,7 @@ await runMain(async () => {
     return;
   }
   const model = required("eval", USAGE, "model", values.model);
-  const scoring = values.scoring as Scoring;
-  if (!SCORINGS.includes(scoring)) {
-    throw new ActpatError("parse --scoring", `"${values.scoring}" is not one of ${SCORINGS.join(", ")}`);
-  }
+  const scoring = oneOf("scoring", values.scoring, SCORINGS);
   const { dir } = await runEval({
     model,
     tokenizer: values.tokenizer,

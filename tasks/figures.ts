@@ -2,33 +2,25 @@
  * `deno task figures RUN_DIR [--no-pdf]`: renders the run's figures to RUN_DIR/figures/*.svg (Vega-Lite, no
  * browser) and its report to RUN_DIR/report.html and RUN_DIR/report.pdf (Chromium through puppeteer-core).
  */
-import { parseArgs } from "node:util";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runMain, UsageError } from "../src/util/errors.ts";
+import { parseTaskArgs } from "./_cli.ts";
 import { renderReport } from "../src/report/report.ts";
 
 const USAGE = "usage: deno task figures RUN_DIR [--no-pdf]";
 
 await runMain(async () => {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: Deno.args,
-      allowPositionals: true,
-      strict: true,
-      options: { "no-pdf": { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (err) {
-    throw new ActpatError("render figures", `${(err as Error).message} (${USAGE})`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseTaskArgs("figures", USAGE, Deno.args, {
+    "no-pdf": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  }, true);
   if (values.help) {
     console.log(USAGE);
     return;
   }
   if (positionals.length !== 1) {
-    throw new ActpatError(
+    throw new UsageError(
       "render figures",
-      `expected one RUN_DIR, got ${positionals.length} arguments (${USAGE})`,
+      `expected one RUN_DIR, got ${positionals.length} arguments\n${USAGE}`,
     );
   }
   const out = await renderReport(positionals[0], { pdf: !values["no-pdf"] });

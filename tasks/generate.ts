@@ -4,69 +4,38 @@
  * with the prompt, as llama2.c's run.c prints it. An end-to-end check of loading, tokenizing and the causal
  * LM graph. Stops early at EOS (or BOS, llama2.c's sequence delimiter).
  */
-import { parseArgs } from "node:util";
-import { parseEp } from "../src/onnx/mod.ts";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runMain } from "../src/util/errors.ts";
+import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, parseTaskArgs, positiveInt, required } from "./_cli.ts";
 import { loadModel } from "../src/model/load_model.ts";
-import { type ComputeDType, greedyGenerate, LlamaRunner } from "../src/model/llama/mod.ts";
+import { greedyGenerate, LlamaRunner } from "../src/model/llama/mod.ts";
 
-const USAGE = "usage: deno task generate --model REF --prompt TEXT --max-new-tokens N " +
-  "[--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--tokenizer REF]";
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      options: {
-        model: { type: "string" },
-        prompt: { type: "string" },
-        "max-new-tokens": { type: "string" },
-        ep: { type: "string" },
-        threads: { type: "string" },
-        dtype: { type: "string", default: "float32" },
-        tokenizer: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (err) {
-    throw new ActpatError("generate", `${(err as Error).message} (${USAGE})`);
-  }
-}
-
-function positiveInt(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new ActpatError(`parse --${flag}`, `"${text}" is not a positive integer`);
-  }
-  return n;
-}
+const USAGE = `usage: deno task generate --model REF --prompt TEXT --max-new-tokens N ${ENGINE_USAGE}`;
 
 await runMain(async () => {
-  const values = parse(Deno.args);
+  const { values } = parseTaskArgs("generate", USAGE, Deno.args, {
+    ...MODEL_FLAGS,
+    prompt: { type: "string" },
+    "max-new-tokens": { type: "string" },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  for (const flag of ["model", "prompt", "max-new-tokens"] as const) {
-    if (values[flag] === undefined) throw new ActpatError("generate", `--${flag} is required (${USAGE})`);
-  }
-  const maxNewTokens = positiveInt("max-new-tokens", values["max-new-tokens"])!;
-  const threads = positiveInt("threads", values.threads);
-  const ep = parseEp(values.ep);
-  const dtypes: ComputeDType[] = ["float32", "float16", "float64"];
-  if (!dtypes.includes(values.dtype as ComputeDType)) {
-    throw new ActpatError("parse --dtype", `"${values.dtype}" is not one of ${dtypes.join(", ")}`);
-  }
-  const model = await loadModel(values.model!, values.tokenizer ? { tokenizer: values.tokenizer } : {});
-  const runner = new LlamaRunner(model, { ep, threads, dtype: values.dtype as ComputeDType });
+  const modelRef = required("generate", USAGE, "model", values.model);
+  const prompt = required("generate", USAGE, "prompt", values.prompt);
+  const maxNewTokens = positiveInt(
+    "max-new-tokens",
+    required("generate", USAGE, "max-new-tokens", values["max-new-tokens"]),
+  )!;
+  const engine = engineOptions(values);
+  const model = await loadModel(modelRef, values.tokenizer ? { tokenizer: values.tokenizer } : {});
+  const runner = new LlamaRunner(model, engine);
   try {
     const tok = model.tokenizer;
-    const prompt = tok.encode(values.prompt!, { addBos: true });
+    const ids = tok.encode(prompt, { addBos: true });
     const stop = [tok.eosTokenId, tok.bosTokenId].filter((id): id is number => id !== null);
-    const generated = await greedyGenerate(runner, prompt, maxNewTokens, { stopTokens: stop });
-    console.log(tok.decode([...prompt, ...generated]));
+    const generated = await greedyGenerate(runner, ids, maxNewTokens, { stopTokens: stop });
+    console.log(tok.decode([...ids, ...generated]));
   } finally {
     await runner.release();
   }

@@ -3,38 +3,27 @@
  * per layer and module. A Hugging Face folder and the llama2.c file of the same model print the same
  * architecture and parameters; only the file lines differ.
  */
-import { parseArgs } from "node:util";
 import { describeArchitecture, describeParameters } from "../src/model/describe_model.ts";
 import { loadModel } from "../src/model/load_model.ts";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runMain } from "../src/util/errors.ts";
+import { parseTaskArgs, required } from "./_cli.ts";
 
 const USAGE = "usage: deno task info --model REF [--tokenizer REF]";
 
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        model: { type: "string" },
-        tokenizer: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (err) {
-    throw new ActpatError("run info", `${(err as Error).message} (${USAGE})`);
-  }
-}
-
 await runMain(async () => {
-  const values = parse(Deno.args);
+  const { values } = parseTaskArgs("info", USAGE, Deno.args, {
+    model: { type: "string" },
+    tokenizer: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  if (!values.model) throw new ActpatError("run info", `--model is required (${USAGE})`);
-  const model = await loadModel(values.model, values.tokenizer ? { tokenizer: values.tokenizer } : {});
+  const model = await loadModel(
+    required("info", USAGE, "model", values.model),
+    values.tokenizer ? { tokenizer: values.tokenizer } : {},
+  );
   const tok = model.tokenizer;
   const lines = [
     `model      ${model.ref}`,

@@ -8,11 +8,13 @@
 import { PAPER_CRITERION, runMassive } from "../src/experiments/massive/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 import {
+  ENGINE_USAGE,
   engineOptions,
   listFlag,
   MODEL_FLAGS,
   nonNegativeInt,
   numberIn,
+  oneOf,
   parseTaskArgs,
   positiveInt,
   required,
@@ -21,7 +23,7 @@ import {
 const USAGE = "usage: deno task massive --model REF --seq-len L [--sequences 10] [--corpus wikitext2[,c4]] " +
   "[--seed 0] [--absolute 100] [--ratio 1000] [--bos] [--batch 1] [--ppl-windows N] " +
   "[--intervention threshold|paper] [--feature-prompt TEXT] [--feature-layer 1] [--no-attention] [--out DIR] " +
-  "[--tokenizer REF] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64]";
+  ENGINE_USAGE;
 
 const HELP = `${USAGE}
 
@@ -83,7 +85,7 @@ await runMain(async () => {
     bos: values.bos,
     batch: positiveInt("batch", values.batch),
     pplWindows: positiveInt("ppl-windows", values["ppl-windows"]),
-    intervention: values.intervention as "threshold" | "paper",
+    intervention: oneOf("intervention", values.intervention, ["threshold", "paper"] as const),
     featurePrompt: values["feature-prompt"],
     featureLayer: nonNegativeInt("feature-layer", values["feature-layer"]),
     attention: !values["no-attention"],

@@ -4,16 +4,15 @@
  * [--nsamples 128] [--seq-len L] [--save DIR] ...`: prunes the seven linears of every decoder layer and writes
  * a Hugging Face checkpoint with pruning.json and sparsity.csv (src/experiments/prune/).
  */
-import { engineOptions, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, oneOf, parseTaskArgs, required } from "./_cli.ts";
 import { PRUNE_FLAGS, PRUNE_HELP, pruneConfigFrom } from "./_prune_flags.ts";
-import { type Allocation, ALLOCATIONS, runPrune } from "../src/experiments/prune/mod.ts";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { ALLOCATIONS, PRUNE_METHODS, runPrune } from "../src/experiments/prune/mod.ts";
+import { runMain } from "../src/util/errors.ts";
 
 const USAGE =
   "usage: deno task prune --model REF [--method wanda|magnitude] [--allocation uniform|activation|owl] " +
   "[--sparsity 0.5] [--sparsity-type unstructured|2:4|4:8] [--calibration NAME[:SPLIT]] [--nsamples 128] " +
-  "[--seq-len L] [--seed 0] [--save DIR] [--out DIR] [--ep cpu|webgpu|cuda] [--threads N] " +
-  "[--dtype float32|float16|float64] [--tokenizer REF]";
+  `[--seq-len L] [--seed 0] [--save DIR] [--out DIR] ${ENGINE_USAGE}`;
 
 const HELP = `${USAGE}
 
@@ -37,17 +36,8 @@ await runMain(async () => {
     return;
   }
   const model = required("prune", USAGE, "model", values.model);
-  const method = values.method;
-  if (method !== "wanda" && method !== "magnitude") {
-    throw new ActpatError("parse --method", `"${method}" is not wanda or magnitude`);
-  }
-  const allocation = values.allocation as Allocation;
-  if (!ALLOCATIONS.includes(allocation)) {
-    throw new ActpatError(
-      "parse --allocation",
-      `"${values.allocation}" is not one of ${ALLOCATIONS.join(", ")}`,
-    );
-  }
+  const method = oneOf("method", values.method, PRUNE_METHODS);
+  const allocation = oneOf("allocation", values.allocation, ALLOCATIONS);
   await runPrune({
     model,
     tokenizer: values.tokenizer,

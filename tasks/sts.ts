@@ -6,6 +6,7 @@
  * Writes sts.csv, sts_pairs.csv and manifest.json into the run directory (src/experiments/sts/).
  */
 import {
+  ENGINE_USAGE,
   engineOptions,
   listFlag,
   MODEL_FLAGS,
@@ -15,11 +16,11 @@ import {
   required,
 } from "./_cli.ts";
 import { PAPER_LAYER_RANGES, runSts } from "../src/experiments/sts/mod.ts";
+import { parseLayerRangeSpecs } from "../src/experiments/layer_ranges.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const USAGE = "usage: deno task sts --model REF [--benchmarks stsb,sick] [--split dev] [--samples 256] " +
-  "[--seed 1] [--layers RANGES] [--batch 8] [--out DIR] [--ep cpu|webgpu|cuda] [--threads N] " +
-  "[--dtype float32|float16|float64] [--tokenizer REF]";
+  `[--seed 1] [--layers RANGES] [--batch 8] [--out DIR] ${ENGINE_USAGE}`;
 
 const HELP = `${USAGE}
 
@@ -51,6 +52,7 @@ await runMain(async () => {
   }
   const model = required("sts", USAGE, "model", values.model);
   const engine = engineOptions(values);
+  const layers = parseLayerRangeSpecs(listFlag(values.layers) ?? []);
   const { dir, rows } = await runSts({
     model,
     tokenizer: values.tokenizer,
@@ -58,7 +60,7 @@ await runMain(async () => {
     split: required("sts", USAGE, "split", values.split),
     samples: positiveInt("samples", values.samples)!,
     seed: nonNegativeInt("seed", values.seed)!,
-    layers: listFlag(values.layers) ?? [],
+    layers,
     batchPairs: positiveInt("batch", values.batch)!,
     engine,
     out: values.out,

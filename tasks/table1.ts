@@ -3,7 +3,7 @@
  * magnitude, uniform Wanda, activation-allocated Wanda and OWL + Wanda, each evaluated on every task →
  * table1.csv and sparsity.csv (src/experiments/table1.ts).
  */
-import { engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import { ENGINE_USAGE, engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
 import {
   EVAL_HELP,
   evalConfigFrom,
@@ -19,7 +19,7 @@ import { runMain } from "../src/util/errors.ts";
 const USAGE =
   "usage: deno task table1 --model REF [--sparsity 0.5] [--calibration NAME[:SPLIT]] [--nsamples 128] " +
   "[--seq-len L] [--tasks LIST] [--limit N] [--variants LIST] [--keep-models] [--out DIR] " +
-  "[--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--tokenizer REF]";
+  ENGINE_USAGE;
 
 const HELP = `${USAGE}
 

@@ -3,7 +3,15 @@
  * [--tasks boolq,siqa,piqa,hellaswag,mmlu] ...`: prunes once per calibration set and evaluates each pruned model
  * on every task → transfer.csv, the calibration × task matrix (src/experiments/prune_eval/).
  */
-import { engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import {
+  ENGINE_USAGE,
+  engineOptions,
+  listFlag,
+  MODEL_FLAGS,
+  oneOf,
+  parseTaskArgs,
+  required,
+} from "./_cli.ts";
 import {
   EVAL_HELP,
   evalConfigFrom,
@@ -12,9 +20,9 @@ import {
   PRUNE_HELP,
   pruneConfigFrom,
 } from "./_prune_flags.ts";
-import { type Allocation, ALLOCATIONS, parseCalibration } from "../src/experiments/prune/mod.ts";
+import { ALLOCATIONS, parseCalibration, PRUNE_METHODS } from "../src/experiments/prune/mod.ts";
 import { runTransfer } from "../src/experiments/prune_eval/mod.ts";
-import { ActpatError, runMain } from "../src/util/errors.ts";
+import { runMain } from "../src/util/errors.ts";
 
 const DEFAULT_CALIBRATIONS = "boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2";
 const DEFAULT_TASKS = "boolq,siqa,piqa,hellaswag,mmlu";
@@ -22,8 +30,7 @@ const DEFAULT_TASKS = "boolq,siqa,piqa,hellaswag,mmlu";
 const USAGE =
   "usage: deno task transfer --model REF [--calibrations LIST] [--tasks LIST] [--method wanda|magnitude] " +
   "[--allocation uniform|activation|owl] [--sparsity 0.5] [--nsamples 128] [--seq-len L] [--limit N] [--dense] " +
-  "[--keep-models] [--out DIR] [--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] " +
-  "[--tokenizer REF]";
+  `[--keep-models] [--out DIR] ${ENGINE_USAGE}`;
 
 const HELP = `${USAGE}
 
@@ -52,17 +59,8 @@ await runMain(async () => {
     console.log(HELP);
     return;
   }
-  const method = values.method;
-  if (method !== "wanda" && method !== "magnitude") {
-    throw new ActpatError("parse --method", `"${method}" is not wanda or magnitude`);
-  }
-  const allocation = values.allocation as Allocation;
-  if (!ALLOCATIONS.includes(allocation)) {
-    throw new ActpatError(
-      "parse --allocation",
-      `"${values.allocation}" is not one of ${ALLOCATIONS.join(", ")}`,
-    );
-  }
+  const method = oneOf("method", values.method, PRUNE_METHODS);
+  const allocation = oneOf("allocation", values.allocation, ALLOCATIONS);
   const { dir } = await runTransfer({
     model: required("transfer", USAGE, "model", values.model),
     tokenizer: values.tokenizer,

@@ -87,7 +87,7 @@ async function runTask(args: string[]) {
 }
 
 Deno.test(
-  "deno task data: --list prints the table; a bad flag exits 1 with one clear line",
+  "deno task data: --list prints the table; a bad flag exits 2 with one clear line",
   needsMirror,
   async () => {
     const cache = await Deno.makeTempDir();

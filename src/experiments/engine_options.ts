@@ -1,6 +1,6 @@
 /**
- * How an experiment drives the engine: execution provider, compute dtype, intra-op threads. One schema for
- * the tasks' `--ep`, `--dtype` and `--threads` flags, the reproduce config and every experiment's options; a
+ * How an experiment drives the engine: execution provider, compute dtype, intra-op threads, TF32. One schema
+ * for the tasks' `--ep`, `--dtype`, `--threads` and `--tf32` flags, the reproduce config and every experiment's options; a
  * value of it is the `LlamaRunOptions` that `LlamaRunner` takes.
  */
 import { z } from "zod";
@@ -15,9 +15,10 @@ export const EngineOptions = z.strictObject({
   ep: z.enum(EXECUTION_PROVIDERS).default("cpu").describe("execution provider"),
   dtype: z.enum(COMPUTE_DTYPES).default("float32").describe("compute dtype"),
   threads: z.number().int().positive().optional().describe("intra-op threads (default: onnxruntime's)"),
+  tf32: z.boolean().optional().describe("CUDA: TF32 for float32 matrix products (PyTorch's allow_tf32)"),
 });
 
-/** Execution provider, compute dtype and threads of one run; tests may also set the graph cache's root. */
+/** Execution provider, compute dtype, threads and TF32 of one run; tests may also set the graph cache's root. */
 export type EngineOptions = z.infer<typeof EngineOptions> & {
   /** Graph cache root (default `<ACTPAT_CACHE>/graphs`); false builds graphs in memory (tests). */
   cache?: string | false;

@@ -1,5 +1,5 @@
 /**
- * Layer ranges of the `--layers` flag (STS experiment, paper Table 3). Two forms:
+ * Layer ranges of the `--layers` flag (STS experiment, paper Table 3; relevance's deep layers). Two forms:
  *
  * - absolute: `a-b` is decoder layers a, a+1, …, b (0-based, both ends included); `a` alone is layer a.
  * - fraction of depth: `f-g` where an end has a decimal point, 0 ≤ f < g ≤ 1. Layer l of an L-layer model
@@ -9,7 +9,8 @@
  *   (Qian2333/Exploring-Activation-Patterns-of-Parameters-in-Language-Models, llama_sts.py @93503116), and
  *   `0.5-1.0` is layers 16–31. On 5 layers `0.5-1.0` is layers 2–4 (layer 2 spans depths 0.4–0.6).
  */
-import { ActpatError } from "../util/errors.ts";
+import { z } from "zod";
+import { ActpatError, UsageError } from "../util/errors.ts";
 
 /** A parsed `--layers` entry, not yet tied to a model. */
 export interface LayerRangeSpec {
@@ -37,7 +38,7 @@ const DECIMAL = /^(\d+\.\d*|\.\d+)$/;
 export function parseLayerRangeSpec(entry: string): LayerRangeSpec {
   const text = entry.trim();
   const ends = text.split("-").map((s) => s.trim());
-  const bad = (why: string) => new ActpatError(ACTION, `"${text}" ${why}`);
+  const bad = (why: string) => new UsageError(ACTION, `"${text}" ${why}`);
   if (
     ends.length > 2 || ends.some((e) => e === "") || ends.some((e) => !INTEGER.test(e) && !DECIMAL.test(e))
   ) {
@@ -58,10 +59,10 @@ export function parseLayerRangeSpec(entry: string): LayerRangeSpec {
 /** Parses the comma-separated entries of `--layers`; an empty list or a repeated entry is an error. */
 export function parseLayerRangeSpecs(entries: readonly string[]): LayerRangeSpec[] {
   const specs = entries.map(parseLayerRangeSpec);
-  if (specs.length === 0) throw new ActpatError(ACTION, `no layer range given: ${HINT}`);
+  if (specs.length === 0) throw new UsageError(ACTION, `no layer range given: ${HINT}`);
   const seen = new Set<string>();
   for (const s of specs) {
-    if (seen.has(s.text)) throw new ActpatError(ACTION, `"${s.text}" is listed twice`);
+    if (seen.has(s.text)) throw new UsageError(ACTION, `"${s.text}" is listed twice`);
     seen.add(s.text);
   }
   return specs;
@@ -77,7 +78,7 @@ function depth(f: number, numLayers: number): number {
 /** The layers of `spec` in a model of `numLayers` decoder layers; absolute layers must exist. */
 export function resolveLayerRange(spec: LayerRangeSpec, numLayers: number): LayerRange {
   if (!Number.isInteger(numLayers) || numLayers < 1) {
-    throw new ActpatError(ACTION, `the model has ${numLayers} layers`);
+    throw new UsageError(ACTION, `the model has ${numLayers} layers`);
   }
   if (spec.kind === "absolute") {
     if (spec.end >= numLayers) {
@@ -112,3 +113,13 @@ export function rangeLayers(range: LayerRange): number[] {
 export function unionLayers(ranges: readonly LayerRange[]): number[] {
   return [...new Set(ranges.flatMap(rangeLayers))].sort((a, b) => a - b);
 }
+
+/** Schema of one layer range as configs write it (`"12-30"`, `"0.5-1.0"`), read with {@link parseLayerRangeSpec}. */
+export const LayerRangeText = z.string().refine((t) => {
+  try {
+    parseLayerRangeSpec(t);
+    return true;
+  } catch {
+    return false;
+  }
+}, { error: HINT });

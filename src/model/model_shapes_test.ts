@@ -64,7 +64,7 @@ Deno.test("shape configs equal the real models' config.json values and parameter
     "transformer.ln_f.weight [4096]",
     "lm_head.weight [151936,4096]",
   ]);
-  const cut = parseConfig(shapeConfigJson("llama3-8b", { layers: 2, dtype: "f32", tokenizer }), "x");
+  const cut = parseConfig(shapeConfigJson("llama3-8b", { layers: 2, dtype: "float32", tokenizer }), "x");
   assert.deepEqual([cut.numLayers, cut.torchDtype, cut.vocabSize, cut.bosTokenId], [2, "float32", 128256, 1]);
 });
 

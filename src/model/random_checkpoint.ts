@@ -12,12 +12,12 @@ import { loadCheckpointTokenizer, type Tokenizer } from "./tokenizer.ts";
 import { storedTensors } from "./weight_layout.ts";
 import type { StorageDType } from "./weights.ts";
 
-/** Output dtypes by flag name. */
+/** Output dtypes, spelled as config.json's `torch_dtype` (and `--dtype`), with their safetensors storage. */
 export const CHECKPOINT_DTYPES = {
-  f32: { storage: "F32", torch: "float32" },
-  f16: { storage: "F16", torch: "float16" },
-  bf16: { storage: "BF16", torch: "bfloat16" },
-} as const satisfies Record<string, { storage: StorageDType; torch: LlamaConfig["torchDtype"] }>;
+  float32: "F32",
+  float16: "F16",
+  bfloat16: "BF16",
+} as const satisfies Partial<Record<LlamaConfig["torchDtype"], StorageDType>>;
 export type CheckpointDType = keyof typeof CHECKPOINT_DTYPES;
 
 /** Options of {@link writeRandomCheckpoint}. */
@@ -67,7 +67,9 @@ export async function writeRandomCheckpoint(
   const shape = MODEL_SHAPES[options.shape];
   if (!shape) throw fail(`unknown shape "${options.shape}" (shapes: ${SHAPE_NAMES.join(", ")})`);
   const dtype = options.dtype ?? dtypeFlagOf(realDtype(options.shape));
-  if (!(dtype in CHECKPOINT_DTYPES)) throw fail(`unknown dtype "${dtype}" (dtypes: f32, f16, bf16)`);
+  if (!(dtype in CHECKPOINT_DTYPES)) {
+    throw fail(`unknown dtype "${dtype}" (dtypes: ${Object.keys(CHECKPOINT_DTYPES).join(", ")})`);
+  }
   const layers = options.layers ?? shape.num_hidden_layers;
   if (!Number.isInteger(layers) || layers < 1 || layers > shape.num_hidden_layers) {
     throw fail(
@@ -119,7 +121,7 @@ export async function writeRandomCheckpoint(
       });
       if (data) await Deno.writeFile(join(temp, f), data);
     }
-    const storage = CHECKPOINT_DTYPES[dtype].storage;
+    const storage = CHECKPOINT_DTYPES[dtype];
     // Under the checkpoint's own names (Qwen: q, k, v stacked into c_attn), each internal tensor's values
     // generated from its internal name, so every layout holds the same internal weights for a seed.
     const { bytes } = await writeSafetensors(
@@ -171,7 +173,7 @@ export function shapeConfigJson(
     ...base,
     num_hidden_layers: options.layers ?? base.num_hidden_layers,
     vocab_size: shape === "tiny" ? options.tokenizer.vocabSize : base.vocab_size,
-    torch_dtype: CHECKPOINT_DTYPES[options.dtype ?? dtypeFlagOf(realDtype(shape))].torch,
+    torch_dtype: options.dtype ?? dtypeFlagOf(realDtype(shape)),
     bos_token_id: options.tokenizer.bosTokenId,
     eos_token_id: options.tokenizer.eosTokenId,
   };
@@ -188,10 +190,7 @@ function realDtype(shape: ModelShape): string {
 }
 
 function dtypeFlagOf(torch: string): CheckpointDType {
-  return (Object.keys(CHECKPOINT_DTYPES) as CheckpointDType[]).find((k) =>
-    CHECKPOINT_DTYPES[k].torch === torch
-  ) ??
-    "f32";
+  return torch in CHECKPOINT_DTYPES ? torch as CheckpointDType : "float32";
 }
 
 async function refuseNonEmpty(dir: string, fail: (detail: string) => Error): Promise<void> {

@@ -46,10 +46,17 @@ Deno.test("writeRandomCheckpoint writes a loadable tiny checkpoint: GQA, norms 1
 Deno.test("writeRandomCheckpoint is seeded per tensor: same seed same bytes; fewer layers keep the same first layers", async () => {
   await using tmp = await tempDir();
   const a = join(tmp.path, "a"), b = join(tmp.path, "b"), c = join(tmp.path, "c"), d = join(tmp.path, "d");
-  await writeRandomCheckpoint(a, { shape: "tiny", seed: 1, dtype: "bf16", resolve, quiet: true });
-  await writeRandomCheckpoint(b, { shape: "tiny", seed: 1, dtype: "bf16", resolve, quiet: true });
-  await writeRandomCheckpoint(c, { shape: "tiny", seed: 2, dtype: "bf16", resolve, quiet: true });
-  await writeRandomCheckpoint(d, { shape: "tiny", seed: 1, dtype: "bf16", layers: 1, resolve, quiet: true });
+  await writeRandomCheckpoint(a, { shape: "tiny", seed: 1, dtype: "bfloat16", resolve, quiet: true });
+  await writeRandomCheckpoint(b, { shape: "tiny", seed: 1, dtype: "bfloat16", resolve, quiet: true });
+  await writeRandomCheckpoint(c, { shape: "tiny", seed: 2, dtype: "bfloat16", resolve, quiet: true });
+  await writeRandomCheckpoint(d, {
+    shape: "tiny",
+    seed: 1,
+    dtype: "bfloat16",
+    layers: 1,
+    resolve,
+    quiet: true,
+  });
   const hash = (dir: string) => sha256File(join(dir, "model.safetensors"));
   assert.equal(await hash(a), await hash(b));
   assert.notEqual(await hash(a), await hash(c));
@@ -114,7 +121,7 @@ Deno.test("deno task make-checkpoint writes a checkpoint and rejects bad flags w
     "--layers",
     "2",
     "--dtype",
-    "f16",
+    "float16",
     "--seed",
     "3",
     "--quiet",
@@ -133,11 +140,11 @@ Deno.test("deno task make-checkpoint writes a checkpoint and rejects bad flags w
     ],
     [
       ["--shape", "gpt2", "--out", join(tmp.path, "x")],
-      'Cannot parse --shape: unknown shape "gpt2" (shapes: tiny, ',
+      'Cannot parse --shape: "gpt2" is not one of tiny, ',
     ],
     [
       ["--shape", "tiny", "--out", join(tmp.path, "x"), "--layers", "0"],
-      'Cannot parse --layers: "0" is not an integer ≥ 1',
+      'Cannot parse --layers: "0" is not a positive integer',
     ],
     [
       ["--shape", "tiny", "--out", join(tmp.path, "x"), "--layers", "9"],
@@ -145,11 +152,11 @@ Deno.test("deno task make-checkpoint writes a checkpoint and rejects bad flags w
     ],
     [
       ["--shape", "tiny", "--out", join(tmp.path, "x"), "--dtype", "f8"],
-      'Cannot parse --dtype: unknown dtype "f8"',
+      'Cannot parse --dtype: "f8" is not one of float32, float16, bfloat16',
     ],
     [
       ["--shape", "tiny", "--out", join(tmp.path, "x"), "--seed", "1.5"],
-      'Cannot parse --seed: "1.5" is not an integer',
+      'Cannot parse --seed: "1.5" is not a non-negative integer',
     ],
     [["--shape", "tiny"], "Cannot run make-checkpoint: --out is required"],
     [["--shape", "tiny", "--out", out], `Cannot make checkpoint ${out}: ${out} exists and is not empty`],

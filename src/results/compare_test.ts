@@ -207,12 +207,12 @@ Deno.test("compare: text changes, NaN, column changes and non-unique keys", () =
   assert.equal(text.rowsMoved, 1);
 });
 
-Deno.test("compare: bad arguments say `Cannot compare runs: ...` and exit non-zero", async () => {
+Deno.test("compare: bad arguments say what is wrong and exit non-zero", async () => {
   const [a] = await twoRuns();
   const cases: [string[], RegExp][] = [
     [[a], /Cannot compare runs: expected RUN_A and RUN_B, got 1 arguments/],
     [[a, "/nonexistent/run_b"], /Cannot compare runs: RUN_B \/nonexistent\/run_b does not exist/],
-    [[a, a, "--tolerance", "x"], /Cannot compare runs: .*tolerance/],
+    [[a, a, "--tolerance", "x"], /Cannot run compare: .*tolerance/],
     [[a, a, "--tolerances", join(a, "manifest.json")], /Cannot read tolerances: .*manifest\.json: default/],
   ];
   for (const [args, pattern] of cases) {

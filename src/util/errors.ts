@@ -14,6 +14,12 @@ export class ActpatError extends Error {
 }
 
 /**
+ * A command line that cannot be parsed: an unknown flag, a missing one, a value outside its grammar. Thrown
+ * at the edge, before any model or dataset loads; {@link runMain} exits 2 for it, as for every error.
+ */
+export class UsageError extends ActpatError {}
+
+/**
  * The one line a failed task prints: an ActpatError's message; an operating-system error as
  * `Cannot <action> <path>: <detail>`; anything else as `Cannot run <task>: internal error: ...`. Never a
  * stack trace, unless `ACTPAT_DEBUG=1`.

@@ -11,7 +11,8 @@ import { LINEAR_MODULES, linearWeightName } from "../../model/llama_config.ts";
 import { parseCsvTable, tableRecords } from "../../results/csv.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { activationSamples, type DatasetSamples } from "../activation/mod.ts";
-import { activationSums, countMeansAbove, meanQuantile, parseGamma } from "./density.ts";
+import { activationSums, countMeansAbove, meanQuantile } from "./density.ts";
+import type { GammaSpec } from "./gamma.ts";
 
 /** Counts of one dataset, with where they came from. */
 export interface DensityCounts {
@@ -98,7 +99,7 @@ export interface ComputeDensityOptions {
   /** Window length of corpus samples (the paper: 256). */
   maxLen: number;
   /** Absolute γ or a quantile of the model's own mean activations (`q0.99`). */
-  gamma: string;
+  gamma: GammaSpec;
   seed: number;
   batchSize: number;
   run?: LlamaRunOptions;
@@ -115,7 +116,7 @@ export async function computeDensityCounts(
   model: LlamaModel & { tokenizer: TokenEncoder },
   options: ComputeDensityOptions,
 ): Promise<DensityCounts> {
-  const gamma = parseGamma(options.gamma);
+  const { gamma } = options;
   const samples = await activationSamples(options.dataset, {
     count: options.samples,
     seed: options.seed,

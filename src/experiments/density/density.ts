@@ -20,30 +20,7 @@ import type { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { collectGarbage } from "../../util/collect_garbage.ts";
 import { addMeans, BIN_COUNT, countAbove, nearestEdgeQuantile } from "./histogram.ts";
-
-/** A density threshold: an absolute γ, or the p-quantile of the mean activations of all scored parameters. */
-export type GammaSpec =
-  | { kind: "absolute"; value: number; text: string }
-  | { kind: "quantile"; p: number; text: string };
-
-/** Parses `--gamma`: a non-negative number (`2e-6`) or `q<p>` with 0 < p < 1 (`q0.99`). */
-export function parseGamma(text: string): GammaSpec {
-  const fail = () =>
-    new ActpatError(
-      "parse --gamma",
-      `"${text}" is neither a number ≥ 0 (e.g. 2e-6) nor a quantile q<p> with 0 < p < 1 (e.g. q0.99)`,
-    );
-  const t = text.trim();
-  if (/^q/i.test(t)) {
-    const body = t.slice(1);
-    const p = Number(body);
-    if (body === "" || !/^[0-9.eE+-]+$/.test(body) || !(p > 0 && p < 1)) throw fail();
-    return { kind: "quantile", p, text: t };
-  }
-  const value = Number(t);
-  if (t === "" || !/^[0-9.eE+-]+$/.test(t) || !Number.isFinite(value) || value < 0) throw fail();
-  return { kind: "absolute", value, text: t };
-}
+import type { GammaSpec } from "./gamma.ts";
 
 /**
  * Indices of `sequences` in canonical order: by length, then token by token. Summing in this order makes the

@@ -12,8 +12,8 @@ import {
   densityTable,
   meanQuantile,
   moduleDensities,
-  parseGamma,
 } from "./density.ts";
+import { parseGamma } from "./gamma.ts";
 
 Deno.test("parseGamma reads absolute values and quantiles, and names the flag on bad input", () => {
   assert.deepEqual(parseGamma("2e-6"), { kind: "absolute", value: 2e-6, text: "2e-6" });

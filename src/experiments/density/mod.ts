@@ -6,7 +6,8 @@
  *
  * @module
  */
-export { activationSums, DENSITY_COLUMNS, type GammaSpec, parseGamma } from "./density.ts";
+export { activationSums, countMeansAbove, DENSITY_COLUMNS, meanQuantile } from "./density.ts";
+export { Gamma, type GammaSpec, parseGamma } from "./gamma.ts";
 export {
   type DensityFromOptions,
   densityFromRun,
@@ -15,3 +16,4 @@ export {
   runDensity,
 } from "./run.ts";
 export { computeDensityCounts, readDensityCounts } from "./counts.ts";
+export { DensitySettings } from "./settings.ts";

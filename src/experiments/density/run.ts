@@ -22,7 +22,7 @@ import { type CsvRow, readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
 import { createRunDir, type RunDir, runStage } from "../../results/run_dir.ts";
 import { openAtomic } from "../../util/atomic_write.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import { PeakMemory } from "../../util/peak_memory.ts";
 import { progress } from "../../util/progress.ts";
 import {
@@ -36,12 +36,12 @@ import {
 } from "../activation/mod.ts";
 import { experimentRun, type RunOptions } from "../experiment_run.ts";
 import { BIN_COUNT, binBounds } from "./histogram.ts";
+import type { GammaSpec } from "./gamma.ts";
 import {
   activationSums,
   type DatasetDensity,
   DENSITY_COLUMNS,
   densityTable,
-  type GammaSpec,
   HISTOGRAM_COLUMNS,
   moduleDensities,
   type ModuleDensity,
@@ -406,7 +406,7 @@ export async function densityFromRun(opts: DensityFromOptions): Promise<DensityR
     opts.out !== undefined &&
     (await Deno.realPath(opts.out).catch(() => opts.out)) === await Deno.realPath(opts.from)
   ) {
-    throw new ActpatError(
+    throw new UsageError(
       "parse --out",
       "it must differ from --from (the source run is read, not rewritten)",
     );

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { MIRROR, needsMirror, STORIES_HF } from "../../../test/fixtures/mirror.ts";
 import { tempDir } from "../../../test/fixtures/temp_dir.ts";
 import { readManifest } from "../../results/manifest.ts";
-import { parseGamma } from "./density.ts";
+import { parseGamma } from "./gamma.ts";
 import { densityFromRun, type DensityRunOptions, runDensity } from "./run.ts";
 
 function options(out: string, over: Partial<DensityRunOptions> = {}): DensityRunOptions {

@@ -9,7 +9,7 @@ import { type LlamaModel, LlamaRunner, type LlamaRunOptions } from "../../model/
 import type { Tokenizer } from "../../model/tokenizer.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { type DatasetRecord } from "../../results/manifest.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import { multipleChoiceAccuracy, type Scoring } from "./multiple_choice.ts";
 import { corpusPerplexity } from "./perplexity.ts";
 import { evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
@@ -208,7 +208,7 @@ export interface EvalRunOptions extends RunOptions {
 export async function runEval(opts: EvalRunOptions): Promise<{ dir: string; rows: CsvRow[] }> {
   const tasks = evalTasks(opts.config.tasks, opts.config.splits);
   if (opts.config.limit !== null && !(Number.isInteger(opts.config.limit) && opts.config.limit > 0)) {
-    throw new ActpatError("parse --limit", `${opts.config.limit} is not a positive integer`);
+    throw new UsageError("parse --limit", `${opts.config.limit} is not a positive integer`);
   }
   const config = {
     model: opts.model,

@@ -11,7 +11,7 @@ import {
   splitAvailability,
   splitSpec,
 } from "../../data/mod.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 
 /** The tasks of the paper's Table 1, in its order. */
 export const DEFAULT_EVAL_TASKS = ["wikitext2", "boolq", "siqa", "piqa", "hellaswag", "mmlu"] as const;
@@ -47,7 +47,7 @@ export function evalTasks(
   names: readonly string[],
   splits: Readonly<Record<string, string>> = {},
 ): EvalTask[] {
-  if (names.length === 0) throw new ActpatError("parse --tasks", "no task given");
+  if (names.length === 0) throw new UsageError("parse --tasks", "no task given");
   const seen = new Set<string>();
   return names.map((name) => {
     const spec = DATASETS.get(name);
@@ -58,7 +58,7 @@ export function evalTasks(
         `it is a ${spec.kind} dataset; evaluation tasks are ${Object.keys(EVAL_SPLITS).join(", ")}`,
       );
     }
-    if (seen.has(name)) throw new ActpatError("parse --tasks", `"${name}" is listed twice`);
+    if (seen.has(name)) throw new UsageError("parse --tasks", `"${name}" is listed twice`);
     seen.add(name);
     return { name, kind: spec.kind === "perplexity-corpus" ? "perplexity" : "multiple-choice", split };
   });

@@ -17,7 +17,7 @@ import {
   splitSpec,
   type TokenEncoder,
 } from "../../data/mod.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 
 /** How each corpus is read: the split, and which documents joined how. */
 export interface CorpusRecipe {
@@ -102,7 +102,7 @@ export interface Corpus {
 export function corpusRecipe(name: string, protocol: CorpusProtocol = "wanda"): CorpusRecipe {
   const recipe = (protocol === "reference" ? REFERENCE_OVERRIDES[name] : undefined) ?? MASSIVE_CORPORA[name];
   if (!recipe) {
-    throw new ActpatError(
+    throw new UsageError(
       "parse --corpus",
       `"${name}" is not a perplexity corpus this experiment reads (known: ${
         Object.keys(MASSIVE_CORPORA).join(", ")
@@ -145,7 +145,7 @@ export async function loadCorpus(
 ): Promise<Corpus> {
   const recipe = corpusRecipe(name, protocol);
   const spec = DATASETS.get(name);
-  if (spec.kind !== "perplexity-corpus") throw new ActpatError("parse --corpus", `"${name}" is not a corpus`);
+  if (spec.kind !== "perplexity-corpus") throw new UsageError("parse --corpus", `"${name}" is not a corpus`);
   const loaded = await loadSplit(name, split ?? recipe.split, options);
   const texts = recipe.texts(loaded.docs.map((d) => spec.text(d)));
   const all = perplexityWindows(texts, tokenizer, seqLen, { addBos: recipe.bos ?? true });
@@ -177,7 +177,7 @@ export function analysisSequences(
   const withBos = options.bos !== undefined && options.bos !== null;
   const bodyLen = withBos ? options.seqLen - 1 : options.seqLen;
   if (bodyLen < 1) {
-    throw new ActpatError("parse --seq-len", `${options.seqLen} leaves no corpus token after BOS`);
+    throw new UsageError("parse --seq-len", `${options.seqLen} leaves no corpus token after BOS`);
   }
   const body = corpus.windows.ids.subarray(corpus.bodyStart);
   if (body.length <= bodyLen) {

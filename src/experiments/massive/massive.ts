@@ -25,7 +25,7 @@ import { contentHash } from "../../results/content_hash.ts";
 import { datasetRecord } from "../../results/manifest.ts";
 import { runStage } from "../../results/run_dir.ts";
 import type { LoadOptions } from "../../data/mod.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import { progress } from "../../util/progress.ts";
 import { collectHiddenStats, TOP_K } from "./analysis.ts";
 import {
@@ -183,7 +183,7 @@ export async function runMassive(options: MassiveOptions): Promise<MassiveSummar
       );
       const bos = options.bos ? model.tokenizer.bosTokenId : null;
       if (options.bos && bos === null) {
-        throw new ActpatError("parse --bos", `the tokenizer of ${options.model} has no BOS token`);
+        throw new UsageError("parse --bos", `the tokenizer of ${options.model} has no BOS token`);
       }
       const { sequences, starts } = analysisSequences(corpus, {
         sequences: options.sequences,
@@ -427,7 +427,7 @@ async function unavailable(
 }
 
 function checkOptions(o: MassiveOptions): void {
-  const fail = (flag: string, detail: string) => new ActpatError(`parse --${flag}`, detail);
+  const fail = (flag: string, detail: string) => new UsageError(`parse --${flag}`, detail);
   if (!Number.isInteger(o.sequences) || o.sequences < 1) {
     throw fail("sequences", `${o.sequences} is not a positive integer`);
   }

@@ -260,7 +260,7 @@ Deno.test("--intervention paper: layer index 1, first and top token; the referen
   }
 });
 
-Deno.test("deno task massive: bad flags exit 1 with a clear error and leave no run directory", async () => {
+Deno.test("deno task massive: bad flags exit 2 with a clear error and leave no run directory", async () => {
   const root = await Deno.makeTempDir({ prefix: "actpat_massive_cli_" });
   try {
     const out = join(root, "run");

@@ -11,3 +11,4 @@
 export { type MassiveOptions, runMassive } from "./massive.ts";
 export { PAPER_CRITERION } from "./hidden_stats.ts";
 export { REFERENCE_LAYER, REFERENCE_SITES } from "./paper_intervention.ts";
+export { MassiveSettings } from "./settings.ts";

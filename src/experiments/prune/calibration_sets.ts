@@ -24,7 +24,7 @@ import {
   windowTokens,
 } from "../../data/mod.ts";
 import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 
 /** A calibration set as given on the command line: `c4`, `wikitext2`, `boolq`, or `name:split`. */
 export interface CalibrationSpec {
@@ -67,7 +67,7 @@ export function defaultCalibrationSplit(dataset: string): string {
 export function parseCalibration(text: string): CalibrationSpec {
   const m = /^([\w-]+)(?::([\w-]+))?$/.exec(text.trim());
   if (!m) {
-    throw new ActpatError(
+    throw new UsageError(
       "parse --calibration",
       `"${text}" is not a dataset name or name:split (e.g. boolq:validation)`,
     );

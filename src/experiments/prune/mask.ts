@@ -3,7 +3,7 @@
  * is set to zero (torch's `W_mask == True`), 0 = kept.
  */
 
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 
 /** Unstructured: `sparsity` of each row (Wanda) or matrix (magnitude). N:M: `n` of every `m` columns. */
 export type PrunePattern =
@@ -27,7 +27,7 @@ export function parsePrunePattern(type: string, sparsity: number): PrunePattern 
   }
   const match = /^(\d+):(\d+)$/.exec(type);
   if (!match) {
-    throw new ActpatError(
+    throw new UsageError(
       "parse --sparsity-type",
       `"${type}" is neither "unstructured" nor N:M such as "2:4"`,
     );
@@ -35,7 +35,7 @@ export function parsePrunePattern(type: string, sparsity: number): PrunePattern 
   const n = Number(match[1]);
   const m = Number(match[2]);
   if (n < 1 || m < 2 || n >= m) {
-    throw new ActpatError("parse --sparsity-type", `"${type}" needs 1 <= N < M`);
+    throw new UsageError("parse --sparsity-type", `"${type}" needs 1 <= N < M`);
   }
   return { kind: "nm", n, m };
 }

@@ -17,7 +17,7 @@ export {
   SPARSITY_SCHEMA,
   sparsityRows,
 } from "./prune.ts";
-export { type PruneMethod } from "./sequential.ts";
+export { PRUNE_METHODS, type PruneMethod } from "./sequential.ts";
 export {
   calibrationLabel,
   type CalibrationSet,

@@ -24,7 +24,7 @@ import {
   type CalibrationSpec,
   checkCalibrationDataset,
 } from "./calibration_sets.ts";
-import { computeDensityCounts, readDensityCounts } from "../density/mod.ts";
+import { computeDensityCounts, type GammaSpec, parseGamma, readDensityCounts } from "../density/mod.ts";
 import { checkCheckpointDir, PrunedCheckpointWriter } from "./pruned_checkpoint.ts";
 import { activationAllocation, owlAllocation, uniformAllocation } from "./layer_allocation.ts";
 import { parsePrunePattern, type PrunePattern } from "./mask.ts";
@@ -63,7 +63,7 @@ export interface PruneConfig {
      */
     densityDataset: string | null;
     /** Computing now: γ (absolute, or `q<p>` quantile), samples N and corpus window length. */
-    gamma: string;
+    gamma: GammaSpec;
     samples: number;
     maxLen: number;
   };
@@ -89,7 +89,7 @@ export function defaultPruneConfig(overrides: Partial<PruneConfig> = {}): PruneC
       std: "population",
       densityFrom: null,
       densityDataset: null,
-      gamma: "q0.99",
+      gamma: parseGamma("q0.99"),
       samples: 64,
       maxLen: 256,
     },

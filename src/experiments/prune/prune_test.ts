@@ -10,6 +10,7 @@ import { writeRandomCheckpoint } from "../../model/random_checkpoint.ts";
 import { readCsv } from "../../results/csv.ts";
 import { activationAllocation, owlAllocation } from "./layer_allocation.ts";
 import { defaultPruneConfig, type PruneConfig, pruneModel, SPARSITY_SCHEMA } from "./prune.ts";
+import { parseGamma } from "../density/mod.ts";
 
 /** Small calibration from the mirror: PIQA prompts (short, so tokenizing is quick). */
 function config(overrides: Partial<PruneConfig> = {}): PruneConfig {
@@ -112,7 +113,7 @@ Deno.test(
 Deno.test("float16 checkpoint: magnitude pruning saves float16 shards that reload to the same logits", async () => {
   await using tmp = await tempDir();
   const src = join(tmp.path, "tiny16");
-  await writeRandomCheckpoint(src, { shape: "tiny", dtype: "f16", seed: 2, quiet: true });
+  await writeRandomCheckpoint(src, { shape: "tiny", dtype: "float16", seed: 2, quiet: true });
   const model = await loadModel(src);
   const cfg = config({ method: "magnitude", sparsity: 0.3 });
   const inMemory = await pruneModel(model, cfg, { run, quiet: true });
@@ -187,7 +188,7 @@ Deno.test(
   async () => {
     const model = await loadModel(STORIES_HF);
     const cfg = config({ allocation: "activation", sparsity: 0.5 });
-    cfg.activation = { ...cfg.activation, samples: 4, maxLen: 32, gamma: "q0.9" };
+    cfg.activation = { ...cfg.activation, samples: 4, maxLen: 32, gamma: parseGamma("q0.9") };
     const act = await pruneModel(model, cfg, { run, quiet: true });
     assert(act.allocationInputs.kind === "activation");
     const counts = act.allocationInputs.counts;
@@ -262,5 +263,5 @@ Deno.test("deno task prune writes the run directory and the checkpoint", needsMi
   await Deno.stat(join(save, "model.safetensors.index.json"));
   const bad = await runTask("prune.ts", ["--model", STORIES_HF, "--method", "sparsegpt"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Cannot parse --method: "sparsegpt" is not wanda or magnitude/);
+  assert.match(bad.stderr, /Cannot parse --method: "sparsegpt" is not one of wanda, magnitude/);
 });

@@ -7,3 +7,4 @@
  */
 export { runTable1, TABLE1_VARIANTS, type Table1Options } from "./table1.ts";
 export { runTransfer, type TransferOptions } from "./transfer.ts";
+export { Table1Settings, TransferSettings } from "./settings.ts";

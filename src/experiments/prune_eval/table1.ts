@@ -5,7 +5,7 @@
  * linear). Each variant is a stage of the run directory, so an interrupted run resumes where it stopped.
  */
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { UsageError } from "../../util/errors.ts";
 import { runVariant, variantContext, variantSummary, writeVariantTables } from "./_variant.ts";
 import {
   type Allocation,
@@ -74,7 +74,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
   const variants = (opts.variants ?? TABLE1_VARIANTS.map((v) => v.label)).map((label) => {
     const v = TABLE1_VARIANTS.find((x) => x.label === label);
     if (!v) {
-      throw new ActpatError(
+      throw new UsageError(
         "parse --variants",
         `"${label}" is not one of ${TABLE1_VARIANTS.map((x) => x.label).join(", ")}`,
       );

@@ -5,7 +5,7 @@
  * format. A calibration set whose data cannot be had is skipped with a line; each calibration is a stage.
  */
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import {
   runVariant,
   variantContext,
@@ -65,12 +65,12 @@ function unavailable(err: unknown): string | null {
 /** Runs the transfer matrix into a run directory. */
 export async function runTransfer(opts: TransferOptions): Promise<{ dir: string; rows: CsvRow[] }> {
   if (opts.calibrations.length === 0) {
-    throw new ActpatError("parse --calibrations", "no calibration set given");
+    throw new UsageError("parse --calibrations", "no calibration set given");
   }
   for (const c of opts.calibrations) checkCalibrationDataset(c.dataset);
   const labels = opts.calibrations.map(calibrationLabel);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
-  if (dup) throw new ActpatError("parse --calibrations", `"${dup}" is listed twice`);
+  if (dup) throw new UsageError("parse --calibrations", `"${dup}" is listed twice`);
   const tasks = evalTasks(opts.eval.tasks, opts.eval.splits);
   const config = {
     model: opts.model,

@@ -7,32 +7,24 @@
 import { join } from "node:path";
 import { type LoadOptions, loadSplit, onDisk, splitAvailability } from "../../data/mod.ts";
 import { DATASETS } from "../../data/registry.ts";
-import { loadModel } from "../../model/load_model.ts";
 import { contentHash } from "../../results/content_hash.ts";
-import { createRunDir, runStage } from "../../results/run_dir.ts";
-import { modelRecord, readManifest, versions } from "../../results/manifest.ts";
+import { runStage } from "../../results/run_dir.ts";
+import { readManifest, versions } from "../../results/manifest.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { PAPER_SAMPLE_SPLITS } from "../activation/mod.ts";
-import { defaultCalibrationSplit, defaultPruneConfig, parseCalibration } from "../prune/mod.ts";
-import { parseGamma, runDensity } from "../density/mod.ts";
-import { defaultEvalConfig } from "../eval/mod.ts";
-import { runMassive } from "../massive/mod.ts";
+import type { EngineOptions } from "../engine_options.ts";
+import { experimentRun } from "../experiment_run.ts";
 import type { ReproduceConfig } from "./config.ts";
-import { parsePairs, runRelevance, runSimilarity } from "../similarity/mod.ts";
-import { runSts } from "../sts/mod.ts";
-import { runTable1, runTransfer } from "../prune_eval/mod.ts";
+import {
+  REPRODUCE_EXPERIMENTS,
+  type ReproduceExperiment,
+  type ReproduceStage,
+  type StageContext,
+} from "./stages.ts";
 
 /** The stages in the order they run; each writes into `<run>/<dir>`. */
-export const REPRODUCE_STAGES = [
-  { name: "density", dir: "01-density" },
-  { name: "similarity", dir: "02-similarity" },
-  { name: "relevance", dir: "03-relevance" },
-  { name: "table1", dir: "04-table1" },
-  { name: "transfer", dir: "05-transfer" },
-  { name: "sts", dir: "06-sts" },
-  { name: "massive", dir: "07-massive" },
-] as const;
-export type ReproduceStage = typeof REPRODUCE_STAGES[number]["name"];
+export const REPRODUCE_STAGES = REPRODUCE_EXPERIMENTS.map(({ name, dir }) => ({ name, dir }));
+export type { ReproduceStage };
 
 /** Options of {@link runReproduction}. */
 export interface ReproduceOptions {
@@ -79,7 +71,9 @@ async function probeSplit(name: string, split: string, load: LoadOptions): Promi
 }
 
 /**
- * Runs the configured reproduction. Datasets that cannot be had are dropped from the stages that list them
+ * Runs the configured reproduction: each experiment of {@link REPRODUCE_EXPERIMENTS} whose config section is
+ * set, as a stage reused while its hash (section, what it reads of the rest of the config, model, engine,
+ * seed, actpat version) is unchanged. Datasets that cannot be had are dropped from the stages that list them
  * (recorded in the manifest's `skipped` with the reason, and printed); a stage left with nothing to do is
  * skipped the same way. Never silent.
  */
@@ -89,277 +83,114 @@ export async function runReproduction(
   const { config } = opts;
   const log = opts.log ?? ((line: string) => console.error(line));
   const load = opts.load ?? {};
-  const run = await createRunDir({
-    command: "reproduce",
-    argv: opts.argv,
-    config: { configPath: opts.configPath, ...config },
-    seed: config.seed,
-    executionProvider: config.ep,
-    root: opts.root,
-    dir: opts.out,
-  });
-  const engine = {
+  const engine: EngineOptions = {
     ep: config.ep,
     dtype: config.dtype,
     ...(config.threads ? { threads: config.threads } : {}),
   };
   const common = { model: config.model, ...(config.tokenizer ? { tokenizer: config.tokenizer } : {}) };
+  const spec = {
+    ...common,
+    command: "reproduce",
+    argv: opts.argv,
+    config: { configPath: opts.configPath, ...config },
+    seed: config.seed,
+    engine,
+    out: opts.out,
+    root: opts.root,
+  };
   try {
-    const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
-    await run.recordModel(modelRecord(model));
-    run.manifest.skipped = [];
-    const skip = async (stage: string, reason: string) => {
-      log(`reproduce: skipping ${stage}: ${reason}`);
-      run.manifest.skipped.push({ stage, reason });
-      await run.save();
-    };
-    const probes = new Map<string, Promise<string | null>>();
-    const probe = (name: string, split: string) => {
-      const key = `${name}/${split}`;
-      if (!probes.has(key)) probes.set(key, probeSplit(name, split, load));
-      return probes.get(key)!;
-    };
-    const sampleSplit = (name: string) =>
-      config.splits[name] ?? PAPER_SAMPLE_SPLITS[name] ?? Object.keys(DATASETS.get(name).splits)[0];
-    /** The datasets of `names` that can be had; the others are reported as skipped inputs of `stage`. */
-    const available = async (stage: string, names: readonly string[]) => {
-      const kept: string[] = [];
-      for (const name of names) {
-        const reason = await probe(name, sampleSplit(name));
-        if (reason === null) kept.push(name);
-        else await skip(stage, `dataset ${name} (${sampleSplit(name)}) cannot be had: ${reason}`);
-      }
-      return kept;
-    };
-    /** The stage's settings (for its hash) and how to run it, or why it cannot run. */
-    const stageTask = async (
-      stage: ReproduceStage,
-      out: string,
-    ): Promise<{ settings: unknown; run: () => Promise<unknown> } | string> => {
-      const base = { ...common, out, argv: opts.argv, quiet: opts.quiet };
-      switch (stage) {
-        case "density": {
-          const c = config.density!;
-          const datasets = await available(stage, c.datasets);
-          if (datasets.length === 0) return "none of its datasets can be had";
-          const settings = { ...c, datasets, splits: config.splits };
-          return {
-            settings,
-            run: () =>
-              runDensity({
-                ...base,
-                datasets,
-                samples: c.samples,
-                maxLen: c.maxLen,
-                shots: c.shots,
-                gamma: parseGamma(c.gamma),
-                seed: config.seed,
-                batchSize: c.batchSize,
-                ...(c.layerGroup ? { layerGroup: c.layerGroup } : {}),
-                splits: config.splits,
-                engine,
-                keepSumsBytes: 0,
-                load,
-              }),
-          };
-        }
-        case "similarity": {
-          const c = config.similarity!;
-          const names = [...new Set(c.pairs.flatMap((p) => p.split(":")))];
-          const ok = new Set(await available(stage, names));
-          const pairs = parsePairs(c.pairs.join(",")).filter(([a, b]) => ok.has(a) && ok.has(b));
-          if (pairs.length === 0) return "none of its dataset pairs can be had";
-          const settings = { ...c, pairs, splits: config.splits, density: config.density };
-          return {
-            settings,
-            run: () => runSimilarity({ ...base, pairs, ...pairSettings(c.samples) }),
-          };
-        }
-        case "relevance": {
-          const c = config.relevance!;
-          const datasets = await available(stage, c.datasets);
-          if (datasets.length < 2) return "fewer than two of its datasets can be had";
-          const settings = { ...c, datasets, splits: config.splits, density: config.density };
-          return {
-            settings,
-            run: () =>
-              runRelevance({
-                ...base,
-                datasets,
-                ...(c.layers ? { layers: c.layers } : {}),
-                ...pairSettings(c.samples),
-              }),
-          };
-        }
-        case "table1": {
-          const c = config.table1!;
-          const calibration = parseCalibration(c.calibration);
-          const split = calibration.split ?? defaultCalibrationSplit(calibration.dataset);
-          const reason = await probe(calibration.dataset, split);
-          if (reason !== null) {
-            return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
-          }
-          const settings = { ...c, splits: config.splits };
-          return {
-            settings,
-            run: () =>
-              runTable1({
-                ...base,
-                prune: defaultPruneConfig({
-                  sparsity: c.sparsity,
-                  calibration,
-                  nsamples: c.nsamples,
-                  seqLen: c.seqLen,
-                  seed: config.seed,
-                  activation: { ...defaultPruneConfig().activation, gamma: c.gamma },
-                }),
-                eval: defaultEvalConfig({
-                  tasks: c.tasks,
-                  limit: c.limit,
-                  seqLen: c.seqLen,
-                  splits: config.splits,
-                }),
-                engine,
-                load,
-              }),
-          };
-        }
-        case "transfer": {
-          const c = config.transfer!;
-          const calibrations = c.calibrations.map(parseCalibration);
-          return {
-            settings: { ...c, splits: config.splits },
-            run: () =>
-              runTransfer({
-                ...base,
-                calibrations,
-                prune: defaultPruneConfig({
-                  sparsity: c.sparsity,
-                  nsamples: c.nsamples,
-                  seqLen: c.seqLen,
-                  seed: config.seed,
-                }),
-                eval: defaultEvalConfig({
-                  tasks: c.tasks,
-                  limit: c.limit,
-                  seqLen: c.seqLen,
-                  splits: config.splits,
-                }),
-                engine,
-                load,
-              }),
-          };
-        }
-        case "sts": {
-          const c = config.sts!;
-          return {
-            settings: c,
-            run: () =>
-              runSts({
-                ...base,
-                benchmarks: c.benchmarks,
-                split: c.split,
-                samples: c.samples,
-                seed: config.seed,
-                layers: c.layers,
-                engine,
-                load,
-              }),
-          };
-        }
-        case "massive": {
-          const c = config.massive!;
-          return {
-            settings: { ...c, splits: config.splits },
-            run: () =>
-              runMassive({
-                ...base,
-                sequences: c.sequences,
-                seqLen: c.seqLen,
-                corpora: c.corpora,
-                seed: config.seed,
-                criterion: { absolute: c.absolute, ratio: c.ratio },
-                ...(c.pplWindows ? { pplWindows: c.pplWindows } : {}),
-                intervention: c.intervention,
-                engine,
-                load,
-                splits: config.splits,
-                log,
-              }),
-          };
-        }
-      }
-    };
-
-    const pairSettings = (samples: number) => {
-      const d = config.density;
-      return {
-        samples,
-        maxLen: d?.maxLen ?? 256,
-        shots: d?.shots ?? 0,
-        seed: config.seed,
-        batchSize: Math.max(1, Math.floor((d?.batchSize ?? 8) / 2)),
-        ...(d?.layerGroup ? { layerGroup: d.layerGroup } : {}),
-        splits: config.splits,
-        engine,
-        quiet: opts.quiet,
-        load,
+    return await experimentRun(spec, async ({ run, model }) => {
+      run.manifest.skipped = [];
+      const skip = async (stage: string, reason: string) => {
+        log(`reproduce: skipping ${stage}: ${reason}`);
+        run.manifest.skipped.push({ stage, reason });
+        await run.save();
       };
-    };
+      const probes = new Map<string, Promise<string | null>>();
+      const probe = (name: string, split: string) => {
+        const key = `${name}/${split}`;
+        if (!probes.has(key)) probes.set(key, probeSplit(name, split, load));
+        return probes.get(key)!;
+      };
+      const sampleSplit = (name: string) =>
+        config.splits[name] ?? PAPER_SAMPLE_SPLITS[name] ?? Object.keys(DATASETS.get(name).splits)[0];
 
-    const modelDigest = model.files.map((f) => f.sha256);
-    const outcomes: StageOutcome[] = [];
-    for (const { name, dir } of REPRODUCE_STAGES) {
-      if (opts.only && !opts.only.includes(name)) continue;
-      const section = config[name];
-      if (section === null) {
-        await skip(name, `the config (${opts.configPath}) disables it`);
+      const modelDigest = model.files.map((f) => f.sha256);
+      const outcomes: StageOutcome[] = [];
+      for (const experiment of REPRODUCE_EXPERIMENTS) {
+        const { name, dir } = experiment;
+        if (opts.only && !opts.only.includes(name)) continue;
+        const section = config[name];
+        if (section === null) {
+          await skip(name, `the config (${opts.configPath}) disables it`);
+          outcomes.push({
+            stage: name,
+            status: "skipped",
+            dir: null,
+            seconds: 0,
+            reason: "disabled by the config",
+          });
+          continue;
+        }
+        const stageDir = join(run.path, dir);
+        const ctx: StageContext = {
+          config,
+          base: { ...common, out: stageDir, argv: opts.argv, quiet: opts.quiet },
+          engine,
+          load,
+          log,
+          probe,
+          available: async (names) => {
+            const kept: string[] = [];
+            for (const n of names) {
+              const reason = await probe(n, sampleSplit(n));
+              if (reason === null) kept.push(n);
+              else await skip(name, `dataset ${n} (${sampleSplit(n)}) cannot be had: ${reason}`);
+            }
+            return kept;
+          },
+        };
+        // deno-lint-ignore no-explicit-any -- each entry's schema types its own plan's settings
+        const plan = await (experiment as ReproduceExperiment<string, any>).plan(
+          experiment.schema.parse(section),
+          ctx,
+        );
+        if (typeof plan === "string") {
+          await skip(name, plan);
+          outcomes.push({ stage: name, status: "skipped", dir: null, seconds: 0, reason: plan });
+          continue;
+        }
+        const shared = Object.fromEntries(experiment.reads.map((k) => [k, config[k]]));
+        const hash = contentHash({
+          stage: name,
+          settings: { ...section, ...plan.inputs, ...shared },
+          model: modelDigest,
+          engine,
+          seed: config.seed,
+          actpat: versions().actpat,
+        });
+        log(`reproduce: ${name} → ${stageDir}`);
+        const t0 = performance.now();
+        await runStage(run, name, hash, async () => {
+          await plan.run();
+          return { dir };
+        });
+        // The stage's own manifest holds the exact example ids; the top one lists every data file's digest.
+        for (const d of (await readManifest(join(stageDir, "manifest.json"))).datasets) {
+          await run.recordDataset({ name: d.name, split: d.split, files: d.files });
+        }
+        const record = run.manifest.stages.find((s) => s.name === name)!;
         outcomes.push({
           stage: name,
-          status: "skipped",
-          dir: null,
-          seconds: 0,
-          reason: "disabled by the config",
+          status: record.reused ? "reused" : "ran",
+          dir: stageDir,
+          seconds: (performance.now() - t0) / 1000,
         });
-        continue;
       }
-      const stageDir = join(run.path, dir);
-      const task = await stageTask(name, stageDir);
-      if (typeof task === "string") {
-        await skip(name, task);
-        outcomes.push({ stage: name, status: "skipped", dir: null, seconds: 0, reason: task });
-        continue;
-      }
-      const hash = contentHash({
-        stage: name,
-        settings: task.settings,
-        model: modelDigest,
-        engine,
-        seed: config.seed,
-        actpat: versions().actpat,
-      });
-      log(`reproduce: ${name} → ${stageDir}`);
-      const t0 = performance.now();
-      await runStage(run, name, hash, async () => {
-        await task.run();
-        return { dir };
-      });
-      // The stage's own manifest holds the exact example ids; the top one lists every data file's digest.
-      for (const d of (await readManifest(join(stageDir, "manifest.json"))).datasets) {
-        await run.recordDataset({ name: d.name, split: d.split, files: d.files });
-      }
-      const record = run.manifest.stages.find((s) => s.name === name)!;
-      outcomes.push({
-        stage: name,
-        status: record.reused ? "reused" : "ran",
-        dir: stageDir,
-        seconds: (performance.now() - t0) / 1000,
-      });
-    }
-    await run.finish("ok");
-    return { dir: run.path, stages: outcomes };
+      return { dir: run.path, stages: outcomes };
+    });
   } catch (err) {
-    await run.finish("failed", err);
     if (err instanceof ActpatError) throw err;
     throw new ActpatError("reproduce", err instanceof Error ? err.message : String(err), { cause: err });
   }

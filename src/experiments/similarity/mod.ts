@@ -8,3 +8,4 @@
 export { SIMILARITY_COLUMNS, SIMILARITY_SUMMARY_COLUMNS } from "./similarity.ts";
 export { parsePairs, runSimilarity, type SimilarityRunOptions } from "./run.ts";
 export { RELEVANCE_COLUMNS, runRelevance } from "./relevance.ts";
+export { RelevanceSettings, SimilaritySettings } from "./settings.ts";

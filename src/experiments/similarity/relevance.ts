@@ -5,8 +5,9 @@
  * layers), falling back to the last half `[L // 2, L)` when that range is empty (L < 5).
  */
 import type { CsvRow } from "../../results/csv.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import { mean, std } from "../stats/summary.ts";
+import { type LayerRangeSpec, rangeLayers, resolveLayerRange } from "../layer_ranges.ts";
 import {
   computePairSimilarities,
   type PairRunSettings,
@@ -23,24 +24,10 @@ export function defaultRelevanceLayers(numLayers: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
-/** Parses `--layers`: `a-b` (inclusive) or `a`, checked against the model's layer count. */
-export function parseLayerRange(text: string, numLayers: number): number[] {
-  const m = text.trim().match(/^(\d+)(?:-(\d+))?$/);
-  const from = m ? Number(m[1]) : NaN;
-  const to = m ? Number(m[2] ?? m[1]) : NaN;
-  if (!m || to < from || to >= numLayers) {
-    throw new ActpatError(
-      "parse --layers",
-      `"${text}" is not a layer range a-b with 0 ≤ a ≤ b < ${numLayers}`,
-    );
-  }
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
 /** Every unordered pair of `datasets`, the diagonal included, in matrix order. */
 export function relevancePairs(datasets: readonly string[]): [string, string][] {
   if (new Set(datasets).size !== datasets.length) {
-    throw new ActpatError("parse --datasets", `a dataset is listed twice in ${datasets.join(",")}`);
+    throw new UsageError("parse --datasets", `a dataset is listed twice in ${datasets.join(",")}`);
   }
   const out: [string, string][] = [];
   datasets.forEach((a, i) => datasets.slice(i).forEach((b) => out.push([a, b])));
@@ -90,8 +77,8 @@ export function relevanceRows(results: readonly PairSimilarities[], layers: read
 /** Options of {@link runRelevance}. */
 export interface RelevanceRunOptions extends PairRunSettings, RunOptions {
   datasets: readonly string[];
-  /** Layer range text (`a-b`); default {@link defaultRelevanceLayers}. */
-  layers?: string;
+  /** The deep layers (`--layers`, one range); default {@link defaultRelevanceLayers}. */
+  layers?: LayerRangeSpec;
 }
 
 /**
@@ -105,10 +92,12 @@ export async function runRelevance(
   return await withPairRun(
     "relevance",
     opts,
-    { datasets: [...opts.datasets], layers: opts.layers ?? null },
+    { datasets: [...opts.datasets], layers: opts.layers?.text ?? null },
     async (run, model, mem) => {
       const L = model.config.numLayers;
-      const layers = opts.layers === undefined ? defaultRelevanceLayers(L) : parseLayerRange(opts.layers, L);
+      const layers = opts.layers === undefined
+        ? defaultRelevanceLayers(L)
+        : rangeLayers(resolveLayerRange(opts.layers, L));
       run.manifest.config = { ...run.manifest.config, layersUsed: layers };
       const results = await computePairSimilarities(run, model, pairs, opts, mem);
       await writeSimilarityTables(run, results);

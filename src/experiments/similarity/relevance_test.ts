@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defaultRelevanceLayers, parseLayerRange, relevancePairs, relevanceRows } from "./relevance.ts";
+import { defaultRelevanceLayers, relevancePairs, relevanceRows } from "./relevance.ts";
 import type { PairSimilarities } from "./run.ts";
 
 Deno.test("default relevance layers are the paper's range(L // 2, L - 2), else the last half", () => {
@@ -8,14 +8,6 @@ Deno.test("default relevance layers are the paper's range(L // 2, L - 2), else t
   assert.deepEqual(defaultRelevanceLayers(5), [2]);
   assert.deepEqual(defaultRelevanceLayers(4), [2, 3]);
   assert.deepEqual(defaultRelevanceLayers(1), [0]);
-});
-
-Deno.test("parseLayerRange reads a-b and a, within the model's layers", () => {
-  assert.deepEqual(parseLayerRange("2-4", 5), [2, 3, 4]);
-  assert.deepEqual(parseLayerRange("3", 5), [3]);
-  for (const bad of ["4-2", "0-5", "x", "-1", "1-"]) {
-    assert.throws(() => parseLayerRange(bad, 5), /Cannot parse --layers/, bad);
-  }
 });
 
 Deno.test("relevancePairs lists every unordered pair with the diagonal; duplicates are refused", () => {

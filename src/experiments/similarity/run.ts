@@ -13,7 +13,7 @@ import { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import type { CsvRow } from "../../results/csv.ts";
 import { type RunDir, runStage } from "../../results/run_dir.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import { PeakMemory } from "../../util/peak_memory.ts";
 import { progress } from "../../util/progress.ts";
 import {
@@ -60,12 +60,12 @@ export interface PairSimilarities {
 export function parsePairs(text: string): [string, string][] {
   const pairs = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (pairs.length === 0) {
-    throw new ActpatError("parse --pairs", "no pair given (e.g. boolq:boolq,boolq:humaneval)");
+    throw new UsageError("parse --pairs", "no pair given (e.g. boolq:boolq,boolq:humaneval)");
   }
   return pairs.map((p) => {
     const parts = p.split(":").map((s) => s.trim());
     if (parts.length !== 2 || parts.some((s) => s === "")) {
-      throw new ActpatError("parse --pairs", `"${p}" is not of the form dataset_a:dataset_b`);
+      throw new UsageError("parse --pairs", `"${p}" is not of the form dataset_a:dataset_b`);
     }
     return [parts[0], parts[1]];
   });

@@ -6,3 +6,4 @@
  * @module
  */
 export { PAPER_LAYER_RANGES, runSts, type StsOptions } from "./sts.ts";
+export { StsSettings } from "./settings.ts";

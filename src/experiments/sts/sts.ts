@@ -31,12 +31,12 @@ import { contentHash } from "../../results/content_hash.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { datasetRecord } from "../../results/manifest.ts";
 import { runStage } from "../../results/run_dir.ts";
-import { ActpatError } from "../../util/errors.ts";
+import { ActpatError, UsageError } from "../../util/errors.ts";
 import type { TokenPair } from "./hidden_similarity.ts";
 import { type PairSimilarities, pairSimilarities } from "./pair_similarity.ts";
 import {
   type LayerRange,
-  parseLayerRangeSpecs,
+  type LayerRangeSpec,
   rangeLayers,
   resolveLayerRanges,
   unionLayers,
@@ -139,7 +139,7 @@ export function sentencePairDatasets(): string[] {
 /** Checks `--benchmarks`: known datasets (with "did you mean") of the sentence-pair kind, each once. */
 export function checkBenchmarks(benchmarks: readonly string[]): void {
   if (benchmarks.length === 0) {
-    throw new ActpatError(
+    throw new UsageError(
       "parse --benchmarks",
       `no benchmark given (choose from ${sentencePairDatasets().join(", ")})`,
     );
@@ -147,14 +147,14 @@ export function checkBenchmarks(benchmarks: readonly string[]): void {
   for (const [i, b] of benchmarks.entries()) {
     const spec = DATASETS.get(b);
     if (spec.kind !== "sentence-pair") {
-      throw new ActpatError(
+      throw new UsageError(
         "parse --benchmarks",
         `"${b}" is a ${spec.kind} dataset, not a sentence-pair one (choose from ${
           sentencePairDatasets().join(", ")
         })`,
       );
     }
-    if (benchmarks.indexOf(b) !== i) throw new ActpatError("parse --benchmarks", `"${b}" is listed twice`);
+    if (benchmarks.indexOf(b) !== i) throw new UsageError("parse --benchmarks", `"${b}" is listed twice`);
   }
 }
 
@@ -228,8 +228,8 @@ export interface StsOptions extends RunOptions {
   /** Pairs per benchmark. */
   samples: number;
   seed: number;
-  /** `--layers` entries (layer_ranges.ts). */
-  layers: readonly string[];
+  /** `--layers` ranges, parsed by layer_ranges.ts's `parseLayerRangeSpecs`. */
+  layers: readonly LayerRangeSpec[];
   /** Pairs per graph call (default 8). */
   batchPairs?: number;
 }
@@ -242,7 +242,7 @@ export interface StsRun {
 
 function checkPositive(flag: string, n: number): void {
   if (!Number.isInteger(n) || n < 1) {
-    throw new ActpatError(`parse --${flag}`, `${n} is not a positive integer`);
+    throw new UsageError(`parse --${flag}`, `${n} is not a positive integer`);
   }
 }
 
@@ -292,13 +292,14 @@ async function prepareBenchmark(
  * made, so a bad flag leaves nothing behind. Per-benchmark similarities are a resumable stage.
  */
 export async function runSts(opts: StsOptions): Promise<StsRun> {
-  const specs = parseLayerRangeSpecs(opts.layers);
+  const specs = opts.layers;
+  if (specs.length === 0) throw new UsageError("parse --layers", "no layer range given");
   checkBenchmarks(opts.benchmarks);
   checkPositive("samples", opts.samples);
   const batchPairs = opts.batchPairs ?? 8;
   checkPositive("batch", batchPairs);
   if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) {
-    throw new ActpatError("parse --seed", `${opts.seed} is not a non-negative integer`);
+    throw new UsageError("parse --seed", `${opts.seed} is not a non-negative integer`);
   }
   for (const b of opts.benchmarks) resolveStsSplit(openDataset(b, opts.load), opts.split);
   const model = await loadModel(opts.model, { ...opts.modelLoad, tokenizer: opts.tokenizer });

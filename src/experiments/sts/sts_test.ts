@@ -10,7 +10,7 @@ import { referenceForward, weightsToFloat64 } from "../../../test/reference/llam
 import { mirrorPath } from "../../../test/reference/stories260k.ts";
 import { needsMirror } from "../../../test/fixtures/mirror.ts";
 import { cosine } from "./hidden_similarity.ts";
-import { parseLayerRanges, rangeLayers } from "../layer_ranges.ts";
+import { parseLayerRanges, parseLayerRangeSpecs, rangeLayers } from "../layer_ranges.ts";
 import { spearman } from "../stats/spearman.ts";
 import type { PairSimilarities } from "./pair_similarity.ts";
 import {
@@ -112,7 +112,7 @@ Deno.test(
         split: "dev",
         samples: 5,
         seed: 7,
-        layers: layerSpecs,
+        layers: parseLayerRangeSpecs(layerSpecs),
         batchPairs: 2,
         engine: { ep: "cpu" as const, dtype: "float32" as const, threads: 1, cache: join(tmp, "graphs") },
         out,

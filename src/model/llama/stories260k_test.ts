@@ -99,7 +99,7 @@ Deno.test("deno task generate prints the reference continuation", async () => {
       stdout: "piped",
       stderr: "piped",
     }).output();
-    assert.equal(bad.code, 2);
+    assert.equal(bad.code, 2, "a usage error");
     assert.match(
       new TextDecoder().decode(bad.stderr),
       /Cannot parse --max-new-tokens: "zero" is not a positive integer/,

@@ -1,0 +1,265 @@
+/**
+ * The registry of experiments that `deno task reproduce` runs, in the paper's order: each entry names its
+ * stage, the schema of its config section (the experiment's own settings schema), what else of the config it
+ * reads (so its stage hash changes when that does), and how it runs given the config and the datasets that can
+ * be had.
+ */
+import type { z } from "zod";
+import type { LoadOptions } from "../../data/mod.ts";
+import type { EngineOptions } from "../engine_options.ts";
+import { parseLayerRangeSpec, parseLayerRangeSpecs } from "../layer_ranges.ts";
+import { DensitySettings, parseGamma, runDensity } from "../density/mod.ts";
+import {
+  parsePairs,
+  RelevanceSettings,
+  runRelevance,
+  runSimilarity,
+  SimilaritySettings,
+} from "../similarity/mod.ts";
+import { defaultCalibrationSplit, defaultPruneConfig, parseCalibration } from "../prune/mod.ts";
+import { defaultEvalConfig } from "../eval/mod.ts";
+import { runTable1, runTransfer, Table1Settings, TransferSettings } from "../prune_eval/mod.ts";
+import { runSts, StsSettings } from "../sts/mod.ts";
+import { MassiveSettings, runMassive } from "../massive/mod.ts";
+import type { ReproduceConfig } from "./config.ts";
+
+/** What a stage runs with: the config, the run options every experiment takes, and the dataset probes. */
+export interface StageContext {
+  config: ReproduceConfig;
+  /** Model, tokenizer, output directory, argv, quiet: the run options of the stage's experiment. */
+  base: { model: string; tokenizer?: string; out: string; argv?: string[]; quiet?: boolean };
+  engine: EngineOptions;
+  load: LoadOptions;
+  log: (line: string) => void;
+  /** The datasets of `names` that can be had (in their sample split); the others are reported as skipped. */
+  available(names: readonly string[]): Promise<string[]>;
+  /** Why `name`/`split` cannot be had, or null. */
+  probe(name: string, split: string): Promise<string | null>;
+}
+
+/** A stage ready to run: what its hash covers besides its config section, and the run itself. */
+export interface StagePlan {
+  /** Replaces entries of the section in the hash (e.g. the datasets left after probing). */
+  inputs?: Record<string, unknown>;
+  run(): Promise<unknown>;
+}
+
+/** The parts of the config outside its own section that a stage reads. */
+export type SharedInput = "splits" | "density";
+
+/** One experiment of the reproduction. */
+export interface ReproduceExperiment<N extends string, S> {
+  name: N;
+  /** Its sub-directory of the run directory. */
+  dir: string;
+  /** Schema of its config section. */
+  schema: z.ZodType<S>;
+  reads: readonly SharedInput[];
+  /** How it runs with `settings`, or why it cannot (a dataset it needs cannot be had). */
+  plan(settings: S, ctx: StageContext): Promise<StagePlan | string>;
+}
+
+function experiment<N extends string, S>(e: ReproduceExperiment<N, S>): ReproduceExperiment<N, S> {
+  return e;
+}
+
+/** The activation settings of the pair experiments: those of the density stage, half its batch (pairs). */
+function pairSettings(samples: number, ctx: StageContext) {
+  const { config } = ctx;
+  const d = config.density;
+  return {
+    samples,
+    maxLen: d?.maxLen ?? 256,
+    shots: d?.shots ?? 0,
+    seed: config.seed,
+    batchSize: Math.max(1, Math.floor((d?.batchSize ?? 8) / 2)),
+    ...(d?.layerGroup ? { layerGroup: d.layerGroup } : {}),
+    splits: config.splits,
+    engine: ctx.engine,
+    quiet: ctx.base.quiet,
+    load: ctx.load,
+  };
+}
+
+/** The experiments in the order they run. */
+export const REPRODUCE_EXPERIMENTS = [
+  experiment({
+    name: "density",
+    dir: "01-density",
+    schema: DensitySettings,
+    reads: ["splits"],
+    async plan(c, ctx) {
+      const datasets = await ctx.available(c.datasets);
+      if (datasets.length === 0) return "none of its datasets can be had";
+      return {
+        inputs: { datasets },
+        run: () =>
+          runDensity({
+            ...ctx.base,
+            datasets,
+            samples: c.samples,
+            maxLen: c.maxLen,
+            shots: c.shots,
+            gamma: parseGamma(c.gamma),
+            seed: ctx.config.seed,
+            batchSize: c.batchSize,
+            ...(c.layerGroup ? { layerGroup: c.layerGroup } : {}),
+            splits: ctx.config.splits,
+            engine: ctx.engine,
+            keepSumsBytes: 0,
+            load: ctx.load,
+          }),
+      };
+    },
+  }),
+  experiment({
+    name: "similarity",
+    dir: "02-similarity",
+    schema: SimilaritySettings,
+    reads: ["splits", "density"],
+    async plan(c, ctx) {
+      const names = [...new Set(c.pairs.flatMap((p) => p.split(":")))];
+      const ok = new Set(await ctx.available(names));
+      const pairs = parsePairs(c.pairs.join(",")).filter(([a, b]) => ok.has(a) && ok.has(b));
+      if (pairs.length === 0) return "none of its dataset pairs can be had";
+      return {
+        inputs: { pairs },
+        run: () => runSimilarity({ ...ctx.base, pairs, ...pairSettings(c.samples, ctx) }),
+      };
+    },
+  }),
+  experiment({
+    name: "relevance",
+    dir: "03-relevance",
+    schema: RelevanceSettings,
+    reads: ["splits", "density"],
+    async plan(c, ctx) {
+      const datasets = await ctx.available(c.datasets);
+      if (datasets.length < 2) return "fewer than two of its datasets can be had";
+      return {
+        inputs: { datasets },
+        run: () =>
+          runRelevance({
+            ...ctx.base,
+            datasets,
+            ...(c.layers ? { layers: parseLayerRangeSpec(c.layers) } : {}),
+            ...pairSettings(c.samples, ctx),
+          }),
+      };
+    },
+  }),
+  experiment({
+    name: "table1",
+    dir: "04-table1",
+    schema: Table1Settings,
+    reads: ["splits"],
+    async plan(c, ctx) {
+      const calibration = parseCalibration(c.calibration);
+      const split = calibration.split ?? defaultCalibrationSplit(calibration.dataset);
+      const reason = await ctx.probe(calibration.dataset, split);
+      if (reason !== null) {
+        return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
+      }
+      return {
+        run: () =>
+          runTable1({
+            ...ctx.base,
+            prune: defaultPruneConfig({
+              sparsity: c.sparsity,
+              calibration,
+              nsamples: c.nsamples,
+              seqLen: c.seqLen,
+              seed: ctx.config.seed,
+              activation: { ...defaultPruneConfig().activation, gamma: parseGamma(c.gamma) },
+            }),
+            eval: defaultEvalConfig({
+              tasks: c.tasks,
+              limit: c.limit,
+              seqLen: c.seqLen,
+              splits: ctx.config.splits,
+            }),
+            engine: ctx.engine,
+            load: ctx.load,
+          }),
+      };
+    },
+  }),
+  experiment({
+    name: "transfer",
+    dir: "05-transfer",
+    schema: TransferSettings,
+    reads: ["splits"],
+    plan(c, ctx) {
+      return Promise.resolve({
+        run: () =>
+          runTransfer({
+            ...ctx.base,
+            calibrations: c.calibrations.map(parseCalibration),
+            prune: defaultPruneConfig({
+              sparsity: c.sparsity,
+              nsamples: c.nsamples,
+              seqLen: c.seqLen,
+              seed: ctx.config.seed,
+            }),
+            eval: defaultEvalConfig({
+              tasks: c.tasks,
+              limit: c.limit,
+              seqLen: c.seqLen,
+              splits: ctx.config.splits,
+            }),
+            engine: ctx.engine,
+            load: ctx.load,
+          }),
+      });
+    },
+  }),
+  experiment({
+    name: "sts",
+    dir: "06-sts",
+    schema: StsSettings,
+    reads: [],
+    plan(c, ctx) {
+      return Promise.resolve({
+        run: () =>
+          runSts({
+            ...ctx.base,
+            benchmarks: c.benchmarks,
+            split: c.split,
+            samples: c.samples,
+            seed: ctx.config.seed,
+            layers: parseLayerRangeSpecs(c.layers),
+            engine: ctx.engine,
+            load: ctx.load,
+          }),
+      });
+    },
+  }),
+  experiment({
+    name: "massive",
+    dir: "07-massive",
+    schema: MassiveSettings,
+    reads: ["splits"],
+    plan(c, ctx) {
+      return Promise.resolve({
+        run: () =>
+          runMassive({
+            ...ctx.base,
+            sequences: c.sequences,
+            seqLen: c.seqLen,
+            corpora: c.corpora,
+            seed: ctx.config.seed,
+            criterion: { absolute: c.absolute, ratio: c.ratio },
+            ...(c.pplWindows ? { pplWindows: c.pplWindows } : {}),
+            intervention: c.intervention,
+            engine: ctx.engine,
+            load: ctx.load,
+            splits: ctx.config.splits,
+            log: ctx.log,
+          }),
+      });
+    },
+  }),
+] as const;
+
+/** A stage's name. */
+export type ReproduceStage = typeof REPRODUCE_EXPERIMENTS[number]["name"];
