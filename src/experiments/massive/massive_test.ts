@@ -282,7 +282,7 @@ Deno.test("deno task massive: bad flags exit 2 with a clear error and leave no r
       [[...base, "--seq-len", "1"], /Cannot parse --seq-len: 1 is not an integer ≥ 2/],
       [
         [...base, "--seq-len", "16", "--intervention", "hook"],
-        /Cannot parse --intervention: "hook" is not threshold or paper/,
+        /Cannot parse --intervention: "hook" is not one of threshold, paper/,
       ],
       [
         [...base, "--seq-len", "16", "--feature-layer", "x"],
