@@ -4,7 +4,7 @@
  */
 import type { ParseArgsConfig } from "node:util";
 import { ActpatError } from "../src/util/errors.ts";
-import { engineOptions, MODEL_FLAGS, nonNegativeInt, positiveInt, required } from "./_cli.ts";
+import { engineOptions, MODEL_FLAGS, nonNegativeInt, overrideFlags, positiveInt, required } from "./_cli.ts";
 
 /** Flags of every activation experiment. */
 export const ACTIVATION_FLAGS = {
@@ -58,5 +58,6 @@ export function activationSettings(task: string, usage: string, values: Values) 
     engine: engineOptions(values),
     out: values.out,
     quiet: values.quiet ?? false,
+    ...overrideFlags(values),
   };
 }

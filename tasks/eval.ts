@@ -9,6 +9,7 @@ import {
   listFlag,
   MODEL_FLAGS,
   nonNegativeInt,
+  overrideFlags,
   parseTaskArgs,
   positiveInt,
   required,
@@ -82,6 +83,7 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
   console.log(`wrote ${dir}/eval.csv, ${dir}/eval_items.csv`);
 });

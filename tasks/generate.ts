@@ -11,7 +11,7 @@ import { loadModel } from "../src/model/load_model.ts";
 import { type ComputeDType, greedyGenerate, LlamaRunner } from "../src/model/llama/mod.ts";
 
 const USAGE = "usage: deno task generate --model REF --prompt TEXT --max-new-tokens N " +
-  "[--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--tokenizer REF]";
+  "[--ep cpu|webgpu|cuda] [--threads N] [--dtype float32|float16|float64] [--tokenizer REF] [--allow-nonfinite]";
 
 function parse(args: string[]) {
   try {
@@ -26,6 +26,7 @@ function parse(args: string[]) {
         threads: { type: "string" },
         dtype: { type: "string", default: "float32" },
         tokenizer: { type: "string" },
+        "allow-nonfinite": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -59,7 +60,10 @@ await runMain(async () => {
   if (!dtypes.includes(values.dtype as ComputeDType)) {
     throw new ActpatError("parse --dtype", `"${values.dtype}" is not one of ${dtypes.join(", ")}`);
   }
-  const model = await loadModel(values.model!, values.tokenizer ? { tokenizer: values.tokenizer } : {});
+  const model = await loadModel(values.model!, {
+    ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+    allowNonfinite: values["allow-nonfinite"] ?? false,
+  });
   const runner = new LlamaRunner(model, { ep, threads, dtype: values.dtype as ComputeDType });
   try {
     const tok = model.tokenizer;

@@ -8,7 +8,7 @@ import { describeArchitecture, describeParameters } from "../src/model/describe_
 import { loadModel } from "../src/model/load_model.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 
-const USAGE = "usage: deno task info --model REF [--tokenizer REF]";
+const USAGE = "usage: deno task info --model REF [--tokenizer REF] [--allow-nonfinite]";
 
 function parse(args: string[]) {
   try {
@@ -19,6 +19,7 @@ function parse(args: string[]) {
       options: {
         model: { type: "string" },
         tokenizer: { type: "string" },
+        "allow-nonfinite": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -34,7 +35,10 @@ await runMain(async () => {
     return;
   }
   if (!values.model) throw new ActpatError("run info", `--model is required (${USAGE})`);
-  const model = await loadModel(values.model, values.tokenizer ? { tokenizer: values.tokenizer } : {});
+  const model = await loadModel(values.model, {
+    ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+    allowNonfinite: values["allow-nonfinite"] ?? false,
+  });
   const tok = model.tokenizer;
   const lines = [
     `model      ${model.ref}`,

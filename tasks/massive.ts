@@ -12,6 +12,7 @@ import {
   MODEL_FLAGS,
   nonNegativeInt,
   numberIn,
+  overrideFlags,
   parseTaskArgs,
   positiveInt,
   required,
@@ -73,5 +74,6 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
 });

@@ -4,7 +4,7 @@
  * [--nsamples 128] [--seq-len L] [--save DIR] ...`: prunes the seven linears of every decoder layer and writes
  * a Hugging Face checkpoint with pruning.json and sparsity.csv (src/experiments/prune/).
  */
-import { engineOptions, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import { engineOptions, MODEL_FLAGS, overrideFlags, parseTaskArgs, required } from "./_cli.ts";
 import { PRUNE_FLAGS, PRUNE_HELP, pruneConfigFrom } from "./_prune_flags.ts";
 import { type Allocation, ALLOCATIONS, runPrune } from "../src/experiments/prune/mod.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
@@ -56,5 +56,6 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
 });

@@ -3,7 +3,7 @@
  * [--tasks boolq,siqa,piqa,hellaswag,mmlu] ...`: prunes once per calibration set and evaluates each pruned model
  * on every task → transfer.csv, the calibration × task matrix (src/experiments/prune_eval/).
  */
-import { engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import { engineOptions, listFlag, MODEL_FLAGS, overrideFlags, parseTaskArgs, required } from "./_cli.ts";
 import {
   EVAL_HELP,
   evalConfigFrom,
@@ -74,6 +74,7 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
   console.log(`wrote ${dir}/transfer.csv, ${dir}/sparsity.csv`);
 });

@@ -139,7 +139,11 @@ Deno.test("compare: an --out it cannot write exits 2 with one Cannot line, befor
     const run = await runTask(a, b, "--out", blocked);
     assert.equal(run.code, 2, run.stderr);
     assert.doesNotMatch(run.stdout, /OK|FAIL/, run.stdout);
-    assert.match(run.stderr, new RegExp(`^error: Cannot create the folder ${blocked}: file exists`), run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(`^error: Cannot create the folder ${blocked}: file exists`),
+      run.stderr,
+    );
     assert.doesNotMatch(run.stderr, /^\s+at /m);
   }
 });

@@ -33,7 +33,7 @@ export interface RunDirOptions {
   /**
    * Write into `dir` even when it is not an actpat run or holds another run: that run is replaced (its
    * stages are reused where their inputs match; its outputs this run does not write again are removed
-   * when this run ends well). Default `ACTPAT_FORCE=1`, which the tasks' `--force` sets.
+   * when this run ends well). The tasks' `--force`. Default false.
    */
   force?: boolean;
   /** Clock, for tests. */
@@ -217,7 +217,7 @@ export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
     const dir = options.dir;
     const lock = await lockRunFolder(dir, what);
     try {
-      const force = options.force ?? Deno.env.get("ACTPAT_FORCE") === "1";
+      const force = options.force ?? false;
       const state = await inspectRunFolder(dir, {
         command: options.command,
         config: options.config ?? {},

@@ -428,6 +428,8 @@ export interface DensityFromOptions {
   root?: string;
   argv?: string[];
   quiet?: boolean;
+  /** Replace what `out` holds when it is not a run of this recomputation (`--force`). */
+  force?: boolean;
 }
 
 /**
@@ -511,6 +513,7 @@ export async function densityFromRun(opts: DensityFromOptions): Promise<DensityR
     executionProvider: source.executionProvider,
     dir: opts.out,
     root: opts.root,
+    force: opts.force ?? false,
   });
   try {
     if (source.model) await run.recordModel(source.model);

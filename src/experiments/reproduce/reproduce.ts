@@ -49,6 +49,10 @@ export interface ReproduceOptions {
   quiet?: boolean;
   /** Progress lines (default console.error, so stdout stays clean). */
   log?: (line: string) => void;
+  /** Replace a run of another configuration in `out`, and in each stage's folder (`--force`). */
+  force?: boolean;
+  /** Load weights holding NaN or ±Inf, with a warning (`--allow-nonfinite`). */
+  allowNonfinite?: boolean;
 }
 
 /** What each stage did. */
@@ -97,6 +101,7 @@ export async function runReproduction(
     executionProvider: config.ep,
     root: opts.root,
     dir: opts.out,
+    force: opts.force ?? false,
   });
   const engine = {
     ep: config.ep,
@@ -105,7 +110,10 @@ export async function runReproduction(
   };
   const common = { model: config.model, ...(config.tokenizer ? { tokenizer: config.tokenizer } : {}) };
   try {
-    const model = await loadModel(config.model, config.tokenizer ? { tokenizer: config.tokenizer } : {});
+    const model = await loadModel(config.model, {
+      ...(config.tokenizer ? { tokenizer: config.tokenizer } : {}),
+      allowNonfinite: opts.allowNonfinite ?? false,
+    });
     await run.recordModel(modelRecord(model));
     run.manifest.skipped = [];
     const skip = async (stage: string, reason: string) => {
@@ -136,7 +144,14 @@ export async function runReproduction(
       stage: ReproduceStage,
       out: string,
     ): Promise<{ settings: unknown; run: () => Promise<unknown> } | string> => {
-      const base = { ...common, out, argv: opts.argv, quiet: opts.quiet };
+      const base = {
+        ...common,
+        out,
+        argv: opts.argv,
+        quiet: opts.quiet,
+        force: opts.force ?? false,
+        allowNonfinite: opts.allowNonfinite ?? false,
+      };
       switch (stage) {
         case "density": {
           const c = config.density!;
