@@ -126,6 +126,7 @@ export async function runDensity(opts: DensityRunOptions): Promise<DensityResult
             splits: opts.splits,
             load: opts.load,
             quiet: opts.quiet,
+            maxPositions: model.config.maxPositionEmbeddings,
           },
         );
         if (samples.size === 0) {

@@ -131,6 +131,10 @@ Deno.test("a truncated density_sums file: resume computes its stage again; --fro
   assert.deepEqual(await Deno.readFile(sums), whole);
   const manifest = await readManifest(join(a, "manifest.json"));
   assert.deepEqual(manifest.stages.map((s) => [s.name, s.reused]), [["density.mmlu.layers0-4", false]]);
+  // The model's context and the inputs beyond it are recorded (stories260K-hf: 512 positions).
+  const context = manifest.config.context as { maxPositions: number; truncation: string; overLong: object };
+  assert.equal(context.maxPositions, 512);
+  assert.equal(context.truncation, "none");
 
   // --from on a run that did not finish: how to resume it.
   await Deno.writeTextFile(
