@@ -472,7 +472,8 @@ const CASES: Case[] = [
     },
     error: (c) =>
       `Cannot recompute density from ${join(c.ws, "stopped")}: its density run is interrupted, not ` +
-      `finished; resume it first with\n  deno task density --model ${M} --datasets boolq --out`,
+      "finished; resume it first with",
+    stderr: /^ {2}deno task density --model \S+ --datasets boolq --out \S+stopped$/m,
   },
   {
     name: "density --from a run whose kept sums are truncated",
