@@ -3,8 +3,16 @@
  * {@link MODEL_FLAGS}.
  */
 import type { ParseArgsConfig } from "node:util";
-import { UsageError } from "../src/util/errors.ts";
-import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, nonNegativeInt, positiveInt, required } from "./_cli.ts";
+import { ActpatError, UsageError } from "../src/util/errors.ts";
+import {
+  ENGINE_USAGE,
+  engineOptions,
+  MODEL_FLAGS,
+  nonNegativeInt,
+  overrideFlags,
+  positiveInt,
+  required,
+} from "./_cli.ts";
 
 /** Flags of every activation experiment. */
 export const ACTIVATION_FLAGS = {
@@ -58,5 +66,6 @@ export function activationSettings(task: string, usage: string, values: Values) 
     engine: engineOptions(values),
     out: values.out,
     quiet: values.quiet ?? false,
+    ...overrideFlags(values),
   };
 }

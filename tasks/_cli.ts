@@ -58,9 +58,8 @@ export const ENGINE_USAGE = `[--tokenizer REF] [--ep ${EXECUTION_PROVIDERS.join(
 
 /**
  * Parses `args` strictly; an unknown or malformed flag is `Cannot run <task>: ... (usage)`, with "did you
- * mean" for a misspelled flag. A task of {@link RUN_DIR_TASKS} also takes {@link RUN_FLAGS}. `--force` and
- * `--allow-nonfinite` set `ACTPAT_FORCE=1` and `ACTPAT_ALLOW_NONFINITE=1`, the defaults of the run
- * directory and the model loader, so they reach every run and model the task opens.
+ * mean" for a misspelled flag. A task of {@link RUN_DIR_TASKS} also takes {@link RUN_FLAGS}; pass
+ * {@link overrideFlags} of the values on to the experiment.
  */
 export function parseTaskArgs<O extends NonNullable<ParseArgsConfig["options"]>>(
   task: string,
@@ -76,10 +75,16 @@ export function parseTaskArgs<O extends NonNullable<ParseArgsConfig["options"]>>
   } catch (err) {
     throw new UsageError(`run ${task}`, `${flagError(err as Error, all)}\n${usage}`);
   }
-  const values = parsed.values as Record<string, unknown>;
-  if (values.force === true) Deno.env.set("ACTPAT_FORCE", "1");
-  if (values["allow-nonfinite"] === true) Deno.env.set("ACTPAT_ALLOW_NONFINITE", "1");
   return parsed as Parsed<O>;
+}
+
+/**
+ * `--force` and `--allow-nonfinite` as the options every experiment takes (`RunOptions.force`,
+ * `RunOptions.allowNonfinite`); false when the task has no such flag or it is absent.
+ */
+export function overrideFlags(values: object): { force: boolean; allowNonfinite: boolean } {
+  const v = values as Record<string, unknown>;
+  return { force: v.force === true, allowNonfinite: v["allow-nonfinite"] === true };
 }
 
 /** parseArgs' message, with the nearest known flag for an unknown one (the usage line follows it). */

@@ -1,11 +1,14 @@
 /**
  * `deno task compare RUN_A RUN_B [--tolerances FILE] [--out DIR] [--max-lines N]`: compares every CSV of two
- * run directories (A is the reference), prints what moved, writes `compare.csv` into RUN_B (or DIR), and exits
- * 1 when a value moved beyond tolerance or a row or column of A is missing from B.
+ * run directories (A is the reference) and prints what moved. It reads the runs and never writes into them:
+ * only `--out DIR` writes `DIR/compare.csv` (every compared cell), before the summary is printed. Exits 1
+ * when a value moved beyond tolerance or a row or column of A is missing from B, 2 when it cannot compare
+ * or write (src/util/exit_codes.ts).
  */
 import { join } from "node:path";
-import { runMain, UsageError } from "../src/util/errors.ts";
+import { ActpatError, runMain, UsageError } from "../src/util/errors.ts";
 import { nonNegativeInt, parseTaskArgs } from "./_cli.ts";
+import { EXIT_CODES } from "../src/util/exit_codes.ts";
 import { compareRuns, formatSummary, writeCompareCsv } from "../src/results/compare.ts";
 import { DEFAULT_TOLERANCES_PATH, loadTolerances } from "../src/results/tolerances.ts";
 
@@ -32,9 +35,10 @@ await runMain(async () => {
   const [runA, runB] = positionals;
   const tolerances = await loadTolerances(values.tolerances ?? DEFAULT_TOLERANCES_PATH);
   const result = await compareRuns(runA, runB, tolerances);
+  // Written first: a folder that cannot be written fails (exit 2) before any "OK" or "FAIL" is printed.
+  const csv = values.out === undefined ? undefined : join(values.out, "compare.csv");
+  if (csv !== undefined) await writeCompareCsv(csv, result);
   console.log(formatSummary(result, maxLines));
-  const out = join(values.out ?? runB, "compare.csv");
-  await writeCompareCsv(out, result);
-  console.log(`wrote ${out}`);
-  if (result.failed) Deno.exit(1);
+  if (csv !== undefined) console.log(`wrote ${csv}`);
+  if (result.failed) Deno.exit(EXIT_CODES.regression);
 });

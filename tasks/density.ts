@@ -8,7 +8,7 @@
  */
 import { runMain, UsageError } from "../src/util/errors.ts";
 import { densityFromRun, parseGamma, runDensity } from "../src/experiments/density/mod.ts";
-import { listFlag, numberIn, parseTaskArgs, required } from "./_cli.ts";
+import { listFlag, numberIn, overrideFlags, parseTaskArgs, required } from "./_cli.ts";
 import { ACTIVATION_FLAGS, ACTIVATION_USAGE, activationSettings } from "./_activation_flags.ts";
 
 const USAGE =
@@ -41,6 +41,7 @@ await runMain(async () => {
       gamma,
       out: values.out,
       argv: Deno.args,
+      force: overrideFlags(values).force,
       quiet: values.quiet,
     });
     console.log(res.dir);

@@ -11,6 +11,7 @@ import {
   MODEL_FLAGS,
   nonNegativeInt,
   oneOf,
+  overrideFlags,
   parseTaskArgs,
   positiveInt,
   required,
@@ -75,6 +76,7 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
   console.log(`wrote ${dir}/eval.csv, ${dir}/eval_items.csv`);
 });

@@ -5,7 +5,15 @@
  * LM graph. Stops early at EOS (or BOS, llama2.c's sequence delimiter).
  */
 import { runMain } from "../src/util/errors.ts";
-import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, parseTaskArgs, positiveInt, required } from "./_cli.ts";
+import {
+  ENGINE_USAGE,
+  engineOptions,
+  MODEL_FLAGS,
+  overrideFlags,
+  parseTaskArgs,
+  positiveInt,
+  required,
+} from "./_cli.ts";
 import { loadModel } from "../src/model/load_model.ts";
 import { greedyGenerate, LlamaRunner } from "../src/model/llama/mod.ts";
 
@@ -28,7 +36,10 @@ await runMain(async () => {
     required("generate", USAGE, "max-new-tokens", values["max-new-tokens"]),
   )!;
   const engine = engineOptions(values);
-  const model = await loadModel(modelRef, values.tokenizer ? { tokenizer: values.tokenizer } : {});
+  const model = await loadModel(modelRef, {
+    ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+    allowNonfinite: overrideFlags(values).allowNonfinite,
+  });
   const runner = new LlamaRunner(model, engine);
   try {
     const tok = model.tokenizer;

@@ -6,14 +6,15 @@
 import { describeArchitecture, describeParameters } from "../src/model/describe_model.ts";
 import { loadModel } from "../src/model/load_model.ts";
 import { runMain } from "../src/util/errors.ts";
-import { parseTaskArgs, required } from "./_cli.ts";
+import { overrideFlags, parseTaskArgs, required } from "./_cli.ts";
 
-const USAGE = "usage: deno task info --model REF [--tokenizer REF]";
+const USAGE = "usage: deno task info --model REF [--tokenizer REF] [--allow-nonfinite]";
 
 await runMain(async () => {
   const { values } = parseTaskArgs("info", USAGE, Deno.args, {
     model: { type: "string" },
     tokenizer: { type: "string" },
+    "allow-nonfinite": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -22,7 +23,10 @@ await runMain(async () => {
   }
   const model = await loadModel(
     required("info", USAGE, "model", values.model),
-    values.tokenizer ? { tokenizer: values.tokenizer } : {},
+    {
+      ...(values.tokenizer ? { tokenizer: values.tokenizer } : {}),
+      allowNonfinite: overrideFlags(values).allowNonfinite,
+    },
   );
   const tok = model.tokenizer;
   const lines = [

@@ -15,6 +15,7 @@ import {
   nonNegativeInt,
   numberIn,
   oneOf,
+  overrideFlags,
   parseTaskArgs,
   positiveInt,
   required,
@@ -92,5 +93,6 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
 });

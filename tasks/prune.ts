@@ -4,7 +4,15 @@
  * [--nsamples 128] [--seq-len L] [--save DIR] ...`: prunes the seven linears of every decoder layer and writes
  * a Hugging Face checkpoint with pruning.json and sparsity.csv (src/experiments/prune/).
  */
-import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, oneOf, parseTaskArgs, required } from "./_cli.ts";
+import {
+  ENGINE_USAGE,
+  engineOptions,
+  MODEL_FLAGS,
+  oneOf,
+  overrideFlags,
+  parseTaskArgs,
+  required,
+} from "./_cli.ts";
 import { PRUNE_FLAGS, PRUNE_HELP, pruneConfigFrom } from "./_prune_flags.ts";
 import { ALLOCATIONS, PRUNE_METHODS, runPrune } from "../src/experiments/prune/mod.ts";
 import { runMain } from "../src/util/errors.ts";
@@ -46,5 +54,6 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
 });

@@ -13,7 +13,7 @@ import {
 } from "../src/experiments/reproduce/mod.ts";
 import { renderReport } from "../src/report/report.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
-import { listFlag, parseTaskArgs } from "./_cli.ts";
+import { listFlag, overrideFlags, parseTaskArgs } from "./_cli.ts";
 import { fileURLToPath } from "node:url";
 
 const STAGE_NAMES = REPRODUCE_STAGES.map((s) => s.name);
@@ -27,6 +27,7 @@ await runMain(async () => {
     out: { type: "string" },
     only: { type: "string" },
     "no-pdf": { type: "boolean" },
+    "allow-nonfinite": { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -47,6 +48,7 @@ await runMain(async () => {
     configPath,
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
     only: only as ReproduceStage[] | undefined,
   });
   const report = await renderReport(result.dir, { pdf: !values["no-pdf"] });

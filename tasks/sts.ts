@@ -11,6 +11,7 @@ import {
   listFlag,
   MODEL_FLAGS,
   nonNegativeInt,
+  overrideFlags,
   parseTaskArgs,
   positiveInt,
   required,
@@ -65,6 +66,7 @@ await runMain(async () => {
     engine,
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
   const fmt = (x: unknown) =>
     typeof x === "number" && !Number.isInteger(x) ? x.toPrecision(4) : x === null ? "NaN" : String(x);

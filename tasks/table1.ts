@@ -3,7 +3,15 @@
  * magnitude, uniform Wanda, activation-allocated Wanda and OWL + Wanda, each evaluated on every task →
  * table1.csv and sparsity.csv (src/experiments/table1.ts).
  */
-import { ENGINE_USAGE, engineOptions, listFlag, MODEL_FLAGS, parseTaskArgs, required } from "./_cli.ts";
+import {
+  ENGINE_USAGE,
+  engineOptions,
+  listFlag,
+  MODEL_FLAGS,
+  overrideFlags,
+  parseTaskArgs,
+  required,
+} from "./_cli.ts";
 import {
   EVAL_HELP,
   evalConfigFrom,
@@ -52,6 +60,7 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
   console.log(`wrote ${dir}/table1.csv, ${dir}/sparsity.csv`);
 });

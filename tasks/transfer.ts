@@ -9,6 +9,7 @@ import {
   listFlag,
   MODEL_FLAGS,
   oneOf,
+  overrideFlags,
   parseTaskArgs,
   required,
 } from "./_cli.ts";
@@ -72,6 +73,7 @@ await runMain(async () => {
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,
+    ...overrideFlags(values),
   });
   console.log(`wrote ${dir}/transfer.csv, ${dir}/sparsity.csv`);
 });

@@ -457,8 +457,50 @@ const CASES: Case[] = [
     error: () =>
       `Cannot recompute density from ${
         join(ROOT, "results/baseline-stories260K/02-similarity")
-      }: it is a ok ` +
-      '"similarity" run',
+      }: it holds a "similarity" run (ok), not a density run`,
+  },
+  {
+    name: "density --from an interrupted run: how to resume it",
+    task: "density",
+    args: (c) => ["--from", join(c.ws, "stopped"), "--gamma", "1", "--out", join(c.ws, "o")],
+    setup: async (c) => {
+      const manifest = JSON.parse(await Deno.readTextFile(join(BASELINE, "manifest.json")));
+      await put(
+        join(c.ws, "stopped/manifest.json"),
+        JSON.stringify({ ...manifest, status: "interrupted", argv: ["--model", M, "--datasets", "boolq"] }),
+      );
+    },
+    error: (c) =>
+      `Cannot recompute density from ${join(c.ws, "stopped")}: its density run is interrupted, not ` +
+      "finished; resume it first with",
+    stderr: /^ {2}deno task density --model \S+ --datasets boolq --out \S+stopped$/m,
+  },
+  {
+    name: "density --from a run whose kept sums are truncated",
+    task: "density",
+    args: (c) => ["--from", join(c.ws, "cut"), "--gamma", "q0.5", "--out", join(c.ws, "o")],
+    setup: async (c) => {
+      for (const f of ["manifest.json", "density_histogram.csv"]) {
+        await put(join(c.ws, "cut", f), await Deno.readTextFile(join(BASELINE, f)));
+      }
+      const file = "density_sums/boolq.layers0-4.f32";
+      const tensors = [{ name: "model.layers.0.self_attn.q_proj.weight", layer: 0, module: "q_proj" }];
+      const index = {
+        byteOrder: "little-endian",
+        files: [{
+          dataset: "boolq",
+          samples: 2,
+          file,
+          dtype: "float32",
+          tensors: tensors.map((t) => ({ ...t, shape: [64, 64], offset: 0 })),
+        }],
+      };
+      await put(join(c.ws, "cut/density_sums.json"), JSON.stringify(index));
+      await put(join(c.ws, "cut", file), "x".repeat(100));
+    },
+    error: (c) =>
+      `Cannot read ${join(c.ws, "cut/density_sums/boolq.layers0-4.f32")}: it holds 100 bytes, but ` +
+      "density_sums.json gives 16384",
   },
   {
     name: "reproduce with a missing config",

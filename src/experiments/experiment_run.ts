@@ -6,7 +6,7 @@
 import type { LoadOptions } from "../data/mod.ts";
 import { type LoadedModel, loadModel, type LoadModelOptions } from "../model/load_model.ts";
 import { modelRecord } from "../results/manifest.ts";
-import { type RunDir, withRunDir } from "../results/run_dir.ts";
+import { type RunDir, type RunDirOptions, withRunDir } from "../results/run_dir.ts";
 import type { EngineOptions } from "./engine_options.ts";
 
 /** What every experiment run takes besides its own settings. */
@@ -28,6 +28,13 @@ export interface RunOptions {
   load?: LoadOptions;
   /** Where the model comes from (tests). */
   modelLoad?: Omit<LoadModelOptions, "tokenizer">;
+  /**
+   * Write into `out` even when it is not an actpat run or holds a run of another configuration (`--force`;
+   * see {@link RunDirOptions.force}).
+   */
+  force?: boolean;
+  /** Load weights holding NaN or ±Inf, with a warning, instead of refusing them (`--allow-nonfinite`). */
+  allowNonfinite?: boolean;
 }
 
 /** What {@link experimentRun} records besides the run options. */
@@ -63,12 +70,14 @@ export async function experimentRun<T>(
     executionProvider: spec.engine.ep,
     dir: spec.out,
     root: spec.root,
+    force: spec.force ?? false,
   };
   return await withRunDir(runOptions, async (run) => {
     const model = spec.loaded ??
       await loadModel(spec.model, {
         ...spec.modelLoad,
         ...(spec.tokenizer ? { tokenizer: spec.tokenizer } : {}),
+        allowNonfinite: spec.allowNonfinite ?? false,
       });
     await run.recordModel(modelRecord(model));
     return await stages({ run, model });

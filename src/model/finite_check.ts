@@ -188,7 +188,7 @@ export function describeNonfinite(t: NonfiniteTensor): string {
 
 /** Options of {@link checkFiniteWeights}. */
 export interface FiniteCheckOptions {
-  /** Load anyway (with a warning); default `ACTPAT_ALLOW_NONFINITE=1`, which `--allow-nonfinite` sets. */
+  /** Load anyway, with a warning (the tasks' `--allow-nonfinite`); default false. */
   allowNonfinite?: boolean;
   cacheDir?: string;
   quiet?: boolean;
@@ -207,7 +207,7 @@ export async function checkFiniteWeights(
   if (bad.length === 0) return bad;
   const listed = bad.slice(0, 3).map(describeNonfinite).join("; ");
   const more = bad.length > 3 ? `; and ${bad.length - 3} more tensors` : "";
-  const allow = options.allowNonfinite ?? Deno.env.get("ACTPAT_ALLOW_NONFINITE") === "1";
+  const allow = options.allowNonfinite ?? false;
   if (allow) {
     if (!options.quiet) {
       console.error(`warning: loading non-finite weights (--allow-nonfinite): ${listed}${more}`);
@@ -219,6 +219,6 @@ export async function checkFiniteWeights(
     `${
       bad.length === 1 ? "a tensor holds" : `${bad.length} tensors hold`
     } NaN or ±Inf values: ${listed}${more}. ` +
-      "The checkpoint is damaged; pass --allow-nonfinite (ACTPAT_ALLOW_NONFINITE=1) to load it anyway",
+      "The checkpoint is damaged; pass --allow-nonfinite to load it anyway",
   );
 }

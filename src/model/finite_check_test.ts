@@ -113,7 +113,7 @@ Deno.test("loadModel refuses a NaN weight naming its tensor, layer and module; a
       `(layer 2, mlp.down_proj) in ${
         join(dir, "model.safetensors")
       }: 1 NaN, 0 ±Inf, first at element 1234. ` +
-      "The checkpoint is damaged; pass --allow-nonfinite (ACTPAT_ALLOW_NONFINITE=1) to load it anyway",
+      "The checkpoint is damaged; pass --allow-nonfinite to load it anyway",
   });
   const model = await loadModel(dir, { cacheDir, allowNonfinite: true, quiet: true });
   const w = await model.weights.readFloat32("model.layers.2.mlp.down_proj.weight");

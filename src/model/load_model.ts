@@ -44,8 +44,8 @@ export interface LoadModelOptions extends ResolveOptions {
    */
   tokenizer?: string;
   /**
-   * Load weights holding NaN or ±Inf (with a warning) instead of refusing them. Default
-   * `ACTPAT_ALLOW_NONFINITE=1`, which the tasks' `--allow-nonfinite` sets.
+   * Load weights holding NaN or ±Inf (with a warning) instead of refusing them: the tasks'
+   * `--allow-nonfinite`. Default false.
    */
   allowNonfinite?: boolean;
 }

@@ -156,9 +156,23 @@ export async function createSession(
     sessionEps.set(session, ep);
     return session;
   } catch (err) {
-    throw new ActpatError("create session", `${what} on ${ep}: ${(err as Error).message}`, { cause: err });
+    const message = (err as Error).message;
+    if (ep === "webgpu" && NO_ADAPTER.test(message)) {
+      throw new ActpatError(
+        "use --ep webgpu",
+        'WebGPU found no GPU adapter (onnxruntime: "No supported adapters"). On Linux it runs through ' +
+          "Vulkan: install a Vulkan loader (Debian/Ubuntu: libvulkan1) and your GPU's Vulkan driver (NVIDIA: " +
+          "the proprietary driver, whose package brings its Vulkan ICD; AMD/Intel: mesa-vulkan-drivers); " +
+          "`vulkaninfo --summary` should list the GPU. Or use --ep cpu, or --ep cuda on an NVIDIA GPU",
+        { cause: err },
+      );
+    }
+    throw new ActpatError("create session", `${what} on ${ep}: ${message}`, { cause: err });
   }
 }
+
+/** onnxruntime's message when Dawn finds no WebGPU adapter (no Vulkan loader, no driver, no GPU). */
+const NO_ADAPTER = /Failed to get a WebGPU adapter|No supported adapters|RequestAdapterStatus/;
 
 let cudaSetup: Promise<void> | undefined;
 

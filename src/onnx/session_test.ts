@@ -109,3 +109,18 @@ Deno.test("on cpu, device outputs come back as host tensors and toHost passes ho
     await s.release();
   }
 });
+
+Deno.test("--ep webgpu without a GPU adapter says what to install, not onnxruntime's raw message", async () => {
+  let session;
+  try {
+    session = await createSession(tiny(), { ep: "webgpu" });
+  } catch (err) {
+    const message = (err as Error).message;
+    assertEquals(message.startsWith("Cannot use --ep webgpu: WebGPU found no GPU adapter"), true, message);
+    assertEquals(/install a Vulkan loader .* Or use --ep cpu, or --ep cuda/.test(message), true, message);
+    assertEquals(message.includes("webgpu_context.cc"), false, message);
+    return;
+  }
+  // A machine with an adapter (the GPU device machines) opens the session: nothing to hint.
+  await session.release();
+});

@@ -50,7 +50,9 @@ function fileSummary(f: FileComparison, maxLines: number): string[] {
   const moved = f.cells.filter((c) => c.status === "beyond" || c.status === "changed")
     .sort((x, y) => severity(y) - severity(x));
   for (const cell of moved.slice(0, maxLines)) lines.push(`  moved    ${describeMove(cell)}`);
-  if (moved.length > maxLines) lines.push(`  … ${moved.length - maxLines} more moved cells in compare.csv`);
+  if (moved.length > maxLines) {
+    lines.push(`  … ${moved.length - maxLines} more moved cells (every cell: --out DIR writes compare.csv)`);
+  }
   const columns = f.cells.filter((c) => c.status === "missing_column" || c.status === "added_column");
   for (const c of columns) {
     lines.push(
@@ -62,7 +64,9 @@ function fileSummary(f: FileComparison, maxLines: number): string[] {
     const rows = f.cells.filter((c) => c.status === status);
     for (const c of rows.slice(0, maxLines)) lines.push(`  ${status.padEnd(8)} ${c.key}`);
     if (rows.length > maxLines) {
-      lines.push(`  … ${rows.length - maxLines} more ${status} rows in compare.csv`);
+      lines.push(
+        `  … ${rows.length - maxLines} more ${status} rows (every row: --out DIR writes compare.csv)`,
+      );
     }
   }
   return lines;

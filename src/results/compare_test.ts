@@ -45,7 +45,18 @@ async function twoRuns(mutate: (b: Record<string, Table>) => void = () => {}): P
   return [join(dir, "a"), join(dir, "b")];
 }
 
-Deno.test("compare: identical runs compare clean and the task exits 0, writing compare.csv into RUN_B", async () => {
+/** Every file under `dir` with its bytes. */
+async function files(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for await (const e of Deno.readDir(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) { for (const [k, v] of await files(p)) out.set(join(e.name, k), v); }
+    else out.set(e.name, await Deno.readTextFile(p));
+  }
+  return out;
+}
+
+Deno.test("compare: identical runs compare clean and the task exits 0; it writes into neither run, compare.csv only with --out", async () => {
   const [a, b] = await twoRuns();
   const result = await compareRuns(a, b, tolerances);
   assert.equal(result.failed, false);
@@ -56,10 +67,17 @@ Deno.test("compare: identical runs compare clean and the task exits 0, writing c
     assert.equal(f.rowsMissing + f.rowsAdded + f.rowsMoved, 0, f.file);
     assert.deepEqual(f.notes, [], `${f.file}: the key table makes every fixture row unique`);
   }
-  const run = await runTask(a, b);
+  const before = [await files(a), await files(b)];
+  const plain = await runTask(a, b);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, /OK: 14 files match within tolerance/);
+  assert.deepEqual([await files(a), await files(b)], before, "compare wrote into a run it checks");
+  const out = join(a, "..", "cmp");
+  const run = await runTask(a, b, "--out", out);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /OK: 16 files match within tolerance/);
-  const csv = await readCsvTable(join(b, "compare.csv"));
+  assert.match(run.stdout, new RegExp(`OK: 16 files match within tolerance\nwrote ${out}/compare.csv`));
+  assert.deepEqual([await files(a), await files(b)], before);
+  const csv = await readCsvTable(join(out, "compare.csv"));
   assert.deepEqual(csv.header, [
     "file",
     "key",
@@ -72,7 +90,7 @@ Deno.test("compare: identical runs compare clean and the task exits 0, writing c
     "status",
   ]);
   assert.ok(csv.rows.length > 0 && csv.rows.every((r) => r[8] === "ok"));
-  const typed = await readCsv(join(b, "compare.csv"), COMPARE_SCHEMA); // reads back under its documented schema
+  const typed = await readCsv(join(out, "compare.csv"), COMPARE_SCHEMA); // reads back under its documented schema
   assert.equal(typed.length, csv.rows.length);
   assert.ok(typed.every((r) => r.abs_diff === 0 || (r.abs_diff === null && r.a === r.b)));
 });
@@ -109,6 +127,25 @@ Deno.test("compare: a value beyond tolerance is caught with old → new and its 
   assert.match(run.stdout, /FAIL: 1 rows moved beyond tolerance, 0 rows missing/);
   const csv = await readCsvTable(join(a, "..", "compare.csv"));
   assert.equal(csv.rows.filter((r) => r[8] === "beyond").length, 1);
+});
+
+Deno.test("compare: an --out it cannot write exits 2 with one Cannot line, before printing OK or FAIL", async () => {
+  for (
+    const mutate of [() => {}, (t: Record<string, Table>) => edit(t["density.csv"], {}, "active", () => "-1")]
+  ) {
+    const [a, b] = await twoRuns(mutate);
+    const blocked = join(a, "..", "a-file");
+    await Deno.writeTextFile(blocked, "not a folder\n");
+    const run = await runTask(a, b, "--out", blocked);
+    assert.equal(run.code, 2, run.stderr);
+    assert.doesNotMatch(run.stdout, /OK|FAIL/, run.stdout);
+    assert.match(
+      run.stderr,
+      new RegExp(`^error: Cannot create the folder ${blocked}: file exists`),
+      run.stderr,
+    );
+    assert.doesNotMatch(run.stderr, /^\s+at /m);
+  }
 });
 
 Deno.test("compare: a move within tolerance passes; the same move with a tighter tolerance file fails", async () => {

@@ -33,7 +33,7 @@ export interface RunDirOptions {
   /**
    * Write into `dir` even when it is not an actpat run or holds another run: that run is replaced (its
    * stages are reused where their inputs match; its outputs this run does not write again are removed
-   * when this run ends well). Default `ACTPAT_FORCE=1`, which the tasks' `--force` sets.
+   * when this run ends well). The tasks' `--force`. Default false.
    */
   force?: boolean;
   /** Clock, for tests. */
@@ -217,7 +217,7 @@ export async function createRunDir(options: RunDirOptions): Promise<RunDir> {
     const dir = options.dir;
     const lock = await lockRunFolder(dir, what);
     try {
-      const force = options.force ?? Deno.env.get("ACTPAT_FORCE") === "1";
+      const force = options.force ?? false;
       const state = await inspectRunFolder(dir, {
         command: options.command,
         config: options.config ?? {},
@@ -274,19 +274,29 @@ interface StageFile {
   result: unknown;
 }
 
+/** Options of {@link runStage}. */
+export interface StageOptions<T> {
+  /**
+   * Whether the files a stored result names are still whole (e.g. a binary file of the expected size); a
+   * stored result that is not runs again. Default: every stored result with the same inputs is reused.
+   */
+  intact?: (stored: T) => Promise<boolean> | boolean;
+}
+
 /**
  * Runs stage `name` unless a finished record of it with the same `inputsHash` is in the run directory
  * (a resumed run), in which case its stored result is returned and `fn` is not called. `inputsHash` names
  * everything the stage depends on (use `contentHash` of the config, model and data digests). The result
  * must be plain JSON data (large outputs go to files in the run directory); it is returned as stored, so a
  * computed and a reused stage give equal values. The record is written only after `fn` succeeds, so an
- * interrupted stage runs again.
+ * interrupted stage runs again, and so does one whose stored result `options.intact` rejects.
  */
 export async function runStage<T>(
   run: RunDir,
   name: string,
   inputsHash: string,
   fn: () => Promise<T> | T,
+  options: StageOptions<T> = {},
 ): Promise<T> {
   if (!/^[\w.-]+$/.test(name)) {
     throw new ActpatError(`run stage "${name}"`, "stage names use letters, digits, '_', '.' and '-' only");
@@ -294,7 +304,10 @@ export async function runStage<T>(
   const path = run.file(join(STAGES, `${name}.json`));
   const previous = await readStageFile(path);
   const stages = run.manifest.stages.filter((s) => s.name !== name);
-  if (previous && previous.inputsHash === inputsHash) {
+  if (
+    previous && previous.inputsHash === inputsHash &&
+    (options.intact === undefined || await options.intact(previous.result as T))
+  ) {
     stages.push({ ...stageRecord(previous), reused: true });
     run.manifest.stages = stages;
     await run.save();

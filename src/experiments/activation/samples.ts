@@ -160,6 +160,8 @@ export async function loadSamplesOrSkip(
   options: Omit<SampleOptions, "count" | "split"> & {
     splits?: Readonly<Record<string, string>>;
     quiet?: boolean;
+    /** The model's context (max position embeddings): longer inputs are counted, warned about, recorded. */
+    maxPositions?: number;
   },
 ): Promise<{ samples: Map<string, DatasetSamples>; skipped: SkippedDataset[] }> {
   const samples = new Map<string, DatasetSamples>();
@@ -191,9 +193,49 @@ export async function loadSamplesOrSkip(
       }];
     }),
   );
-  run.manifest.config = { ...run.manifest.config, skipped, sampleTokens };
+  const context = options.maxPositions === undefined
+    ? {}
+    : { context: overLong(samples, options.maxPositions) };
+  const long = Object.entries(context.context?.overLong ?? {});
+  if (long.length > 0 && !options.quiet) {
+    console.error(
+      `warning: inputs longer than the model's context (${options.maxPositions} positions) are fed whole, as ` +
+        `the paper's loaders do: ${
+          long.map(([d, o]) => `${d} ${o.samples} of ${o.of} (up to ${o.longest} tokens)`).join(", ")
+        }`,
+    );
+  }
+  run.manifest.config = { ...run.manifest.config, skipped, sampleTokens, ...context };
   await run.save();
   return { samples, skipped };
+}
+
+/**
+ * The inputs longer than `maxPositions` tokens, per dataset, for the manifest's `context`. The activation
+ * experiments take y at the last position, so cutting the end of a prompt (the paper's `tokens[:, :max_len]`,
+ * which its code applies to calibration sets only) would change what y is; prompts are fed whole, as the
+ * paper's `get_dataset` loaders do, and the count says how many sit beyond the model's trained positions.
+ */
+export function overLong(
+  samples: ReadonlyMap<string, DatasetSamples>,
+  maxPositions: number,
+): {
+  maxPositions: number;
+  truncation: "none";
+  overLong: Record<string, { samples: number; of: number; longest: number }>;
+} {
+  const out: Record<string, { samples: number; of: number; longest: number }> = {};
+  for (const [name, d] of samples) {
+    const long = d.samples.filter((s) => s.tokens.length > maxPositions);
+    if (long.length > 0) {
+      out[name] = {
+        samples: long.length,
+        of: d.samples.length,
+        longest: Math.max(...long.map((s) => s.tokens.length)),
+      };
+    }
+  }
+  return { maxPositions, truncation: "none", overLong: out };
 }
 
 /** Content hash of sample token sequences (stage inputs). */

@@ -20,7 +20,7 @@ import { LINEAR_MODULES, linearShape, linearWeightName, type LlamaConfig } from 
 import { contentHash } from "../../results/content_hash.ts";
 import { type CsvRow, readCsv } from "../../results/csv.ts";
 import { readManifest } from "../../results/manifest.ts";
-import { createRunDir, type RunDir, runStage } from "../../results/run_dir.ts";
+import { createRunDir, resumeLine, type RunDir, runStage } from "../../results/run_dir.ts";
 import { openAtomic } from "../../util/atomic_write.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
 import { PeakMemory } from "../../util/peak_memory.ts";
@@ -126,6 +126,7 @@ export async function runDensity(opts: DensityRunOptions): Promise<DensityResult
             splits: opts.splits,
             load: opts.load,
             quiet: opts.quiet,
+            maxPositions: model.config.maxPositionEmbeddings,
           },
         );
         if (samples.size === 0) {
@@ -187,7 +188,7 @@ export async function runDensity(opts: DensityRunOptions): Promise<DensityResult
                     histogram: sparse(m.histogram),
                   })),
                 };
-              });
+              }, { intact: (stored) => sumsIntact(run.path, stored, cfg, opts.quiet) });
               results.get(name)!.push(res);
             }
           } finally {
@@ -324,6 +325,37 @@ async function writeSums(
   return rel;
 }
 
+/** Bytes of one group's sums file: the 7 linears of each of `layers`, `bytes` per value. */
+function sumsBytes(config: LlamaConfig, layers: readonly number[], bytes: number): number {
+  const perLayer = LINEAR_MODULES.reduce((n, m) => n + linearShape(config, m).reduce((a, b) => a * b, 1), 0);
+  return layers.length * perLayer * bytes;
+}
+
+/**
+ * Whether a stored stage's sums file is whole: present with the size its layers and dtype give. A file cut
+ * short (a full disk, a copy that stopped) makes a resumed run compute that stage again, with a note.
+ */
+async function sumsIntact(
+  dir: string,
+  stored: StageResult,
+  config: LlamaConfig,
+  quiet = false,
+): Promise<boolean> {
+  if (stored.sumsFile === null) return true;
+  const layers = [...new Set(stored.modules.map((m) => m.layer))];
+  const expected = sumsBytes(config, layers, stored.sumsDType === "float64" ? 8 : 4);
+  const size = await Deno.stat(join(dir, stored.sumsFile)).then((i) => i.isFile ? i.size : -1, () => -1);
+  if (size === expected) return true;
+  if (!quiet) {
+    console.error(
+      `note: ${join(dir, stored.sumsFile)} is ${
+        size < 0 ? "missing" : `${size} bytes, not ${expected}`
+      }: computing its stage again`,
+    );
+  }
+  return false;
+}
+
 interface SumsIndex {
   byteOrder: "little-endian";
   files: {
@@ -361,15 +393,25 @@ function sumsReader(dir: string, index: SumsIndex): SumsReader {
   return async (dataset) => {
     const out = new Map<string, Float32Array | Float64Array>();
     for (const f of index.files.filter((x) => x.dataset === dataset)) {
-      const bytes = await Deno.readFile(join(dir, f.file));
+      const path = join(dir, f.file);
+      const bytes = await Deno.readFile(path);
+      const width = f.dtype === "float64" ? 8 : 4;
+      const expected = f.tensors.reduce(
+        (end, t) => Math.max(end, t.offset + t.shape[0] * t.shape[1] * width),
+        0,
+      );
+      if (bytes.length !== expected || bytes.byteOffset % width !== 0) {
+        throw new ActpatError(
+          `read ${path}`,
+          `it holds ${bytes.length} bytes, but ${SUMS_INDEX} gives ${expected} (${f.tensors.length} ${f.dtype} ` +
+            `tensors of ${dataset}): the file is truncated or damaged; run density again into a new --out`,
+        );
+      }
       for (const t of f.tensors) {
         const n = t.shape[0] * t.shape[1];
         const arr = f.dtype === "float64"
           ? new Float64Array(bytes.buffer, bytes.byteOffset + t.offset, n)
           : new Float32Array(bytes.buffer, bytes.byteOffset + t.offset, n);
-        if ((t.offset + n * arr.BYTES_PER_ELEMENT) > bytes.length) {
-          throw new ActpatError(`read ${join(dir, f.file)}`, `it is too short for ${t.name}`);
-        }
         out.set(t.name, arr);
       }
     }
@@ -387,6 +429,8 @@ export interface DensityFromOptions {
   root?: string;
   argv?: string[];
   quiet?: boolean;
+  /** Replace what `out` holds when it is not a run of this recomputation (`--force`). */
+  force?: boolean;
 }
 
 /**
@@ -396,10 +440,18 @@ export interface DensityFromOptions {
  */
 export async function densityFromRun(opts: DensityFromOptions): Promise<DensityResult> {
   const source = await readManifest(join(opts.from, "manifest.json"));
-  if (source.command !== "density" || source.status !== "ok") {
+  if (source.command !== "density") {
     throw new ActpatError(
       `recompute density from ${opts.from}`,
-      `it is a ${source.status} "${source.command}" run, not a finished density run`,
+      `it holds a "${source.command}" run (${source.status}), not a density run`,
+    );
+  }
+  if (source.status !== "ok") {
+    throw new ActpatError(
+      `recompute density from ${opts.from}`,
+      `its density run is ${source.status}, not finished; ${
+        source.status === "failed" ? "after fixing its error, resume" : "resume"
+      } it first with\n  ${resumeLine(source, opts.from)}`,
     );
   }
   if (
@@ -462,6 +514,7 @@ export async function densityFromRun(opts: DensityFromOptions): Promise<DensityR
     executionProvider: source.executionProvider,
     dir: opts.out,
     root: opts.root,
+    force: opts.force ?? false,
   });
   try {
     if (source.model) await run.recordModel(source.model);

@@ -112,3 +112,49 @@ Deno.test(
     );
   },
 );
+
+Deno.test("a truncated density_sums file: resume computes its stage again; --from names it; --from on an interrupted run says how to resume", async () => {
+  await using tmp = await tempDir();
+  const a = join(tmp.path, "a");
+  const opts = options(a, { datasets: ["mmlu"], samples: 2 });
+  await runDensity(opts);
+  const sums = join(a, "density_sums/mmlu.layers0-4.f32");
+  const whole = await Deno.readFile(sums);
+  await Deno.truncate(sums, 1000);
+
+  // --from reads the index's sizes first: a `Cannot read` naming the file, no RangeError.
+  await assert.rejects(
+    densityFromRun({ from: a, gamma: parseGamma("q0.5"), out: join(tmp.path, "from"), quiet: true }),
+    (err: Error) => {
+      assert.equal(err.name, "ActpatError");
+      assert.match(
+        err.message,
+        new RegExp(`^Cannot read ${sums}: it holds 1000 bytes, but density_sums.json gives ${whole.length}`),
+      );
+      return true;
+    },
+  );
+
+  // A resumed run checks the stored stage's file and computes it again: the same bytes as before.
+  await runDensity(opts);
+  assert.deepEqual(await Deno.readFile(sums), whole);
+  const manifest = await readManifest(join(a, "manifest.json"));
+  assert.deepEqual(manifest.stages.map((s) => [s.name, s.reused]), [["density.mmlu.layers0-4", false]]);
+  // The model's context and the inputs beyond it are recorded (stories260K-hf: 512 positions).
+  const context = manifest.config.context as { maxPositions: number; truncation: string; overLong: object };
+  assert.equal(context.maxPositions, 512);
+  assert.equal(context.truncation, "none");
+
+  // --from on a run that did not finish: how to resume it.
+  await Deno.writeTextFile(
+    join(a, "manifest.json"),
+    JSON.stringify({ ...manifest, status: "interrupted", argv: ["--model", "m", "--out", a] }),
+  );
+  await assert.rejects(
+    densityFromRun({ from: a, gamma: parseGamma("q0.5"), out: join(tmp.path, "from2"), quiet: true }),
+    new RegExp(
+      `Cannot recompute density from ${a}: its density run is interrupted, not finished; resume it first with\\n` +
+        `  deno task density --model m --out ${a}$`,
+    ),
+  );
+});

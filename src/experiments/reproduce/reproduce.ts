@@ -41,6 +41,10 @@ export interface ReproduceOptions {
   quiet?: boolean;
   /** Progress lines (default console.error, so stdout stays clean). */
   log?: (line: string) => void;
+  /** Replace a run of another configuration in `out`, and in each stage's folder (`--force`). */
+  force?: boolean;
+  /** Load weights holding NaN or ±Inf, with a warning (`--allow-nonfinite`). */
+  allowNonfinite?: boolean;
 }
 
 /** What each stage did. */
@@ -98,6 +102,8 @@ export async function runReproduction(
     engine,
     out: opts.out,
     root: opts.root,
+    force: opts.force ?? false,
+    allowNonfinite: opts.allowNonfinite ?? false,
   };
   try {
     return await experimentRun(spec, async ({ run, model }) => {
@@ -136,7 +142,14 @@ export async function runReproduction(
         const stageDir = join(run.path, dir);
         const ctx: StageContext = {
           config,
-          base: { ...common, out: stageDir, argv: opts.argv, quiet: opts.quiet },
+          base: {
+            ...common,
+            out: stageDir,
+            argv: opts.argv,
+            quiet: opts.quiet,
+            force: opts.force ?? false,
+            allowNonfinite: opts.allowNonfinite ?? false,
+          },
           engine,
           load,
           log,

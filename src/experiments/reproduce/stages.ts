@@ -27,7 +27,15 @@ import type { ReproduceConfig } from "./config.ts";
 export interface StageContext {
   config: ReproduceConfig;
   /** Model, tokenizer, output directory, argv, quiet: the run options of the stage's experiment. */
-  base: { model: string; tokenizer?: string; out: string; argv?: string[]; quiet?: boolean };
+  base: {
+    model: string;
+    tokenizer?: string;
+    out: string;
+    argv?: string[];
+    quiet?: boolean;
+    force?: boolean;
+    allowNonfinite?: boolean;
+  };
   engine: EngineOptions;
   load: LoadOptions;
   log: (line: string) => void;

@@ -99,6 +99,7 @@ export async function computePairSimilarities(
       splits: settings.splits,
       load: settings.load,
       quiet: settings.quiet,
+      maxPositions: model.config.maxPositionEmbeddings,
     },
   );
   const usable = pairs.filter(([a, b]) => samples.has(a) && samples.has(b));

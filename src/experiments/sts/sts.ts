@@ -302,7 +302,11 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
     throw new UsageError("parse --seed", `${opts.seed} is not a non-negative integer`);
   }
   for (const b of opts.benchmarks) resolveStsSplit(openDataset(b, opts.load), opts.split);
-  const model = await loadModel(opts.model, { ...opts.modelLoad, tokenizer: opts.tokenizer });
+  const model = await loadModel(opts.model, {
+    ...opts.modelLoad,
+    tokenizer: opts.tokenizer,
+    allowNonfinite: opts.allowNonfinite ?? false,
+  });
   const ranges = resolveLayerRanges(specs, model.config.numLayers);
   const layers = unionLayers(ranges);
   const benchmarks: PreparedBenchmark[] = [];
