@@ -10,9 +10,10 @@
  *  - net: the Hugging Face hub (`HF_ENDPOINT`'s host, huggingface.co, *.hf.co, *.huggingface.co) and the
  *    dataset publishers ({@link DATASET_HOSTS}) for the tasks that load models or data; the npm registry
  *    (`NPM_CONFIG_REGISTRY`'s host) for `--ep cuda`; 127.0.0.1 for puppeteer's connection to Chromium;
- *  - ffi: onnxruntime-node's binding in node_modules (`--ep cuda`: any library, as the CUDA libraries are
+ *  - ffi: onnxruntime-node's binding in node_modules, for every task (`--ep cuda`: any library, as the CUDA libraries are
  *    found by soname through the system's search path);
- *  - run: Chromium (`PUPPETEER_EXECUTABLE_PATH`, else /usr/bin/chromium) for the report, nvidia-smi for
+ *  - run: Chromium for the report (`PUPPETEER_EXECUTABLE_PATH`, the system's usual paths, or the one bundled
+ *    in npm `@sparticuz/chromium`: Deno itself to unpack it, then its binary in the cache), nvidia-smi for
  *    `--ep cuda` and bench;
  *  - env and sys: all (onnxruntime, puppeteer and the manifest read many variables and system facts).
  * A task that reaches further fails with `Cannot write <path>: Deno's permissions for this task do not allow
@@ -20,6 +21,8 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUNDLED_CHROMIUM_PACKAGE } from "../src/report/bundled_chromium.ts";
+import { SYSTEM_CHROMIUMS } from "../src/report/pdf.ts";
 
 /** The repository root (holds deno.json, node_modules, paper/). */
 export const REPO_ROOT: string = fileURLToPath(new URL("..", import.meta.url));
@@ -181,6 +184,8 @@ export interface PermissionContext {
   env?: Env;
   /** Working directory relative paths are resolved against (default Deno.cwd()). */
   cwd?: string;
+  /** The Deno binary that unpacks the bundled Chromium (default this process's). */
+  denoPath?: string;
 }
 
 /**
@@ -205,7 +210,8 @@ export function taskPermissions(
   const cuda = profile.model && ep === "cuda";
 
   const write = new Set<string>();
-  if ((profile.model || profile.data) && cache) write.add(abs(cache));
+  // The report's Chromium may be the bundled one, unpacked into the cache on first use.
+  if ((profile.model || profile.data || profile.browser) && cache) write.add(abs(cache));
   for (const p of profile.writes(flags, env)) write.add(abs(p));
   if (profile.browser) write.add(abs(env("TMPDIR") || "/tmp"));
 
@@ -221,14 +227,22 @@ export function taskPermissions(
   if (profile.browser) { for (const h of ["127.0.0.1", "localhost", "[::1]"]) net.add(h); }
 
   const run = new Set<string>();
-  if (profile.browser) run.add(env("PUPPETEER_EXECUTABLE_PATH") || "/usr/bin/chromium");
+  if (profile.browser) {
+    const given = env("PUPPETEER_EXECUTABLE_PATH");
+    if (given) run.add(given);
+    for (const p of SYSTEM_CHROMIUMS) run.add(p);
+    // The bundled Chromium: unpacked by a child Deno (this same binary), then run from the cache.
+    run.add(ctx.denoPath ?? Deno.execPath());
+    if (cache) run.add(abs(join(cache, "chromium", BUNDLED_CHROMIUM_PACKAGE.split("@").pop()!, "chromium")));
+  }
   if (cuda || task === "bench") run.add("nvidia-smi");
   if (task === "bench") run.add("df");
 
   const out = ["--allow-read", "--allow-env", "--allow-sys"];
   if (write.size) out.push(`--allow-write=${[...write].join(",")}`);
   if (net.size) out.push(`--allow-net=${[...net].join(",")}`);
-  if (profile.model) out.push(cuda ? "--allow-ffi" : `--allow-ffi=${join(REPO_ROOT, "node_modules")}`);
+  // Every task's module graph loads onnxruntime-node's binding (manifests record its version).
+  out.push(cuda ? "--allow-ffi" : `--allow-ffi=${join(REPO_ROOT, "node_modules")}`);
   if (run.size) out.push(`--allow-run=${[...run].join(",")}`);
   if (profile.gc) out.push("--v8-flags=--expose-gc");
   return out;

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DATASETS } from "../src/data/registry.ts";
+import { SYSTEM_CHROMIUMS } from "../src/report/pdf.ts";
 import {
   CONFIG_FILE,
   DATASET_HOSTS,
@@ -26,8 +27,9 @@ const list = (flags: string[], name: string) => flag(flags, name)?.split("=")[1]
 
 Deno.test("deno.json: every task but test runs through the launcher, none with -A", async () => {
   const config = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json")));
-  const tasks = config.tasks as Record<string, string>;
-  for (const [name, command] of Object.entries(tasks)) {
+  const tasks = config.tasks as Record<string, { command: string; description: string }>;
+  for (const [name, { command, description }] of Object.entries(tasks)) {
+    assert.ok(description.length > 10, `${name} has a description for \`deno task\``);
     if (name === "test") continue;
     assert.equal(command, `deno run --allow-read --allow-env --allow-run tasks/_launch.ts ${name}`, name);
     assert.ok(TASKS.includes(name), `${name} has a permission profile`);
@@ -60,19 +62,32 @@ Deno.test("taskPermissions: write only the cache and the paths the flags name; n
   assert.deepEqual(list(similarity, "write"), ["/c", "/w/results/runs"]);
   assert.equal(list(similarity, "net")[0], "127.0.0.1:8123");
 
-  // compare reads two runs and writes --out only: no net, no ffi, no write without --out.
+  // compare reads two runs and writes --out only: no net, no write without --out; ffi only for the
+  // onnxruntime binding every task's module graph loads.
   const compare = taskPermissions("compare", ["a", "b"], { env: env(), cwd: "/w" });
-  assert.deepEqual(compare, ["--allow-read", "--allow-env", "--allow-sys"]);
+  assert.deepEqual(compare, [
+    "--allow-read",
+    "--allow-env",
+    "--allow-sys",
+    `--allow-ffi=${join(REPO_ROOT, "node_modules")}`,
+  ]);
   assert.deepEqual(list(taskPermissions("compare", ["a", "b", "--out", "/o"], { env: env() }), "write"), [
     "/o",
   ]);
 
-  // figures writes into its run and Chromium's profile under TMPDIR, runs Chromium, talks to it locally.
+  // figures writes into its run, the cache (the bundled Chromium unpacks there) and Chromium's profile under
+  // TMPDIR; runs the given Chromium, the system's, or the bundled one (unpacked by Deno itself).
   const figures = taskPermissions("figures", ["/r"], {
     env: env({ PUPPETEER_EXECUTABLE_PATH: "/opt/chrome" }),
+    denoPath: "/bin/deno",
   });
-  assert.deepEqual(list(figures, "write"), ["/r", "/tmp/u"]);
-  assert.deepEqual(list(figures, "run"), ["/opt/chrome"]);
+  assert.deepEqual(list(figures, "write"), [cache, "/r", "/tmp/u"]);
+  assert.deepEqual(list(figures, "run"), [
+    "/opt/chrome",
+    ...SYSTEM_CHROMIUMS,
+    "/bin/deno",
+    `${cache}/chromium/153.0.0/chromium`,
+  ]);
   assert.deepEqual(list(figures, "net"), ["127.0.0.1", "localhost", "[::1]"]);
 
   // --ep cuda: the npm registry for the provider, nvidia-smi, and libraries found by soname.
