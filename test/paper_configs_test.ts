@@ -4,7 +4,8 @@
  * lengths within its usable context, STS layer ranges within its layers.
  */
 import assert from "node:assert/strict";
-import { parseLayerRanges } from "../src/experiments/layer_ranges.ts";
+import { parseLayerRanges, rangeLayers } from "../src/experiments/layer_ranges.ts";
+import { paperStsRanges } from "../src/experiments/sts/paper_ranges.ts";
 import { readReproduceConfig } from "../src/experiments/reproduce/mod.ts";
 import { type ModelShape } from "../src/model/model_shapes.ts";
 import { parseConfig } from "../src/model/parse_config.ts";
@@ -65,5 +66,27 @@ Deno.test("the LLaMA-1-7B and Qwen-7B configs: the paper's Table 1 row settings,
     assert.deepEqual(c.table1, { ...llama2.table1, seqLen });
     assert.deepEqual(c.transfer, { ...llama2.transfer, seqLen });
     assert.deepEqual(c.sts, llama2.sts);
+  }
+});
+
+Deno.test("STS ranges of every paper config: the six of llama_sts.py for its model's layers", async () => {
+  // Decoder layers of each config's model (config.json `num_hidden_layers`).
+  const layers: Record<string, number> = {
+    "huggyllama/llama-7b": 32,
+    "meta-llama/Llama-2-7b-hf": 32,
+    "meta-llama/Llama-2-13b-hf": 40,
+    "meta-llama/Meta-Llama-3-8B": 32,
+    "Qwen/Qwen-7B": 32,
+    "Qwen/Qwen2-7B": 28,
+  };
+  for (const name of [...Deno.readDirSync(CONFIGS)].map((e) => e.name).filter((n) => n !== "default.json")) {
+    const config = await readReproduceConfig(new URL(name, CONFIGS));
+    const L = layers[config.model];
+    assert.ok(L, `${name}: ${config.model} has no layer count here`);
+    assert.deepEqual(config.sts?.layers, paperStsRanges(L), name);
+    // Inclusive specs of Python's end-exclusive ranges: range(12, L - 2) ends at L - 3, range(12, L) at L - 1.
+    const ranges = parseLayerRanges(config.sts!.layers, L);
+    const lastLayers = ranges.map((r) => rangeLayers(r).at(-1));
+    assert.deepEqual(lastLayers, [L - 3, L - 1, L - 3, L - 1, L - 3, L - 1], name);
   }
 });

@@ -1,5 +1,3 @@
-import { Pcg32, sampleIndices, STREAMS } from "./prng.ts";
-
 /**
  * The eight chain-of-thought demonstrations of the paper's GSM8K prompt (lib/dataset/gsm8k.py
  * `create_demo_text` @93503116; the standard CoT exemplars of Wei et al. 2022), as question, chain, answer.
@@ -60,14 +58,14 @@ const DEMOS: [string, string, string][] = [
 export const GSM8K_DEMO_COUNT = DEMOS.length;
 
 /**
- * `create_demo_text(n_shot, cot_flag=True)`: `shots` demos in a shuffled order, each
- * "Q: {question}\nA: {chain} The answer is {answer}.\n\n". The paper shuffles with Python's global `random`
- * on every call; we shuffle with PCG32 seeded by `seed` (the example id), so a prompt is reproducible.
+ * `create_demo_text(n_shot, cot_flag=True)` (lib/dataset/gsm8k.py:119-131 @93503116): the first `shots` demos
+ * of `order`, each "Q: {question}\nA: {chain} The answer is {answer}.\n\n". The paper shuffles the eight demos
+ * with Python's global `random` on every prompt; `order` is that shuffle as the example's draw made it
+ * (src/data/paper_draws.ts, `demoOrders`).
  */
-export function gsm8kDemoText(shots: number, seed: number): string {
-  const order = sampleIndices(DEMOS.length, DEMOS.length, new Pcg32(seed, STREAMS.gsm8kDemos)).slice(
-    0,
-    shots,
-  );
-  return order.map((i) => `Q: ${DEMOS[i][0]}\nA: ${DEMOS[i][1]} The answer is ${DEMOS[i][2]}.\n\n`).join("");
+export function gsm8kDemoText(shots: number, order: readonly number[]): string {
+  return order.slice(0, shots).map((i) =>
+    `Q: ${DEMOS[i][0]}\nA: ${DEMOS[i][1]} The answer is ${DEMOS[i][2]}.\n\n`
+  )
+    .join("");
 }

@@ -1,6 +1,7 @@
 import { ActpatError } from "../util/errors.ts";
-import { Pcg32, STREAMS } from "./prng.ts";
+import { PythonRandom } from "./python_random.ts";
 import type { TokenEncoder } from "./token_encoder.ts";
+import { drawC4Windows } from "./wanda_draws.ts";
 
 /** One calibration sequence: `seqLen` tokens of document `doc` starting at token `start`. */
 export interface TokenWindow {
@@ -13,17 +14,20 @@ export interface TokenWindow {
 export interface CalibrationOptions {
   nsamples: number;
   seqLen: number;
+  /** `random.seed(seed)` (Wanda's `--seed`, default 0). */
   seed: number;
+  /** Continue this generator instead of seeding a fresh one (the paper's `get_c4_nlabel` does not reseed). */
+  rng?: PythonRandom;
   /** Give up after this many consecutive documents too short for a window (default 100000). */
   maxRejects?: number;
 }
 
 /**
- * Wanda's C4 calibration windows (locuslab/wanda lib/data.py `get_c4`): for each sample, draw a document
- * uniformly until its tokenization (with BOS, as `tokenizer(text)`) is longer than `seqLen` tokens, then a
- * window start uniformly in [0, length - seqLen - 1] (both ends included, as `random.randint`). Draws come
- * from PCG32(seed, STREAMS.calibration) instead of Python's `random`, so the windows differ from Wanda's
- * but follow the same distribution; `doc` and `start` of every window are returned for the manifest.
+ * Wanda's C4 calibration windows (locuslab/wanda lib/data.py `get_c4`), bit for bit: Python's `random`
+ * seeded with `seed` (src/data/wanda_draws.ts `drawC4Windows`): per sample a document drawn uniformly until
+ * its tokenization (with BOS, as `tokenizer(text)`) is longer than `seqLen` tokens, then a window start in
+ * [0, length - seqLen - 1]. Over the same shard and tokenizer, the documents and starts equal Wanda's;
+ * `doc` and `start` of every window are returned for the manifest.
  */
 export function calibrationWindows(
   docs: readonly string[],
@@ -31,36 +35,23 @@ export function calibrationWindows(
   options: CalibrationOptions,
 ): TokenWindow[] {
   const { nsamples, seqLen, seed } = options;
-  const maxRejects = options.maxRejects ?? 100_000;
   if (docs.length === 0) throw new ActpatError("sample calibration windows", "no documents");
-  if (!Number.isInteger(seqLen) || seqLen < 1) {
-    throw new ActpatError("sample calibration windows", `seqLen ${seqLen} is not a positive integer`);
-  }
-  const rng = new Pcg32(seed, STREAMS.calibration);
   // A document drawn twice is tokenized once.
   const tokenized = new Map<number, number[]>();
-  const windows: TokenWindow[] = [];
-  for (let s = 0; s < nsamples; s++) {
-    let rejects = 0;
-    for (;;) {
-      const doc = rng.randint(0, docs.length - 1);
-      let ids = tokenized.get(doc);
-      if (!ids) {
-        ids = tokenizer.encode(docs[doc], { addBos: true });
-        tokenized.set(doc, ids);
-      }
-      if (ids.length > seqLen) {
-        const start = rng.randint(0, ids.length - seqLen - 1);
-        windows.push({ doc, start, tokens: ids.slice(start, start + seqLen) });
-        break;
-      }
-      if (++rejects >= maxRejects) {
-        throw new ActpatError(
-          "sample calibration windows",
-          `${rejects} documents drawn in a row have at most ${seqLen} tokens; use a shorter --seqlen`,
-        );
-      }
+  const tokens = (doc: number) => {
+    let ids = tokenized.get(doc);
+    if (!ids) {
+      ids = tokenizer.encode(docs[doc], { addBos: true });
+      tokenized.set(doc, ids);
     }
-  }
-  return windows;
+    return ids;
+  };
+  const windows = drawC4Windows(options.rng ?? new PythonRandom(seed), {
+    docCount: docs.length,
+    tokenLength: (doc) => tokens(doc).length,
+    nsamples,
+    seqLen,
+    ...(options.maxRejects ? { maxRejects: options.maxRejects } : {}),
+  });
+  return windows.map(({ doc, start }) => ({ doc, start, tokens: tokens(doc).slice(start, start + seqLen) }));
 }

@@ -6,16 +6,29 @@ import type { DatasetHandle, Example } from "./load.ts";
 /** Separator of the paper's multi-example prompts (`gen_prompt_nshot`, the `*_calibration` loaders). */
 const SHOT_SEPARATOR = "\n###\n";
 
+/** Options of {@link promptText}. */
+export interface PromptOptions {
+  /** Examples (or demos) prepended (default 0). */
+  shots?: number;
+  /** GSM8K: the order of its eight demos, as the example's draw shuffled them. */
+  demoOrder?: readonly number[];
+}
+
 /**
  * The input text of `example` for the activation experiments, as the paper's code builds it
  * (Qian2333/Exploring-Activation-Patterns-of-Parameters-in-Language-Models, lib/dataset/*.py @93503116).
- * With `shots` > 0: GSM8K prepends that many of its eight chain-of-thought demos (order shuffled by PCG32
- * seeded with the example id, where the paper uses Python's global `random`); other datasets prepend the
+ * With `shots` > 0: GSM8K prepends that many of its eight chain-of-thought demos in `demoOrder`, the shuffle
+ * the paper's `create_demo_text` draws per prompt (src/data/paper_draws.ts `demoOrders`); other datasets prepend the
  * first `shots` examples of their shot split (the subject's dev rows for MMLU; the example itself
  * excluded), each as prompt + gold answer + "\n###\n" like the paper's `gen_prompt_nshot`. Corpora give
  * the document text; sentence-pair datasets have two inputs: use {@link pairTexts}.
  */
-export async function promptText(dataset: DatasetHandle, example: Example, shots = 0): Promise<string> {
+export async function promptText(
+  dataset: DatasetHandle,
+  example: Example,
+  options: PromptOptions = {},
+): Promise<string> {
+  const shots = options.shots ?? 0;
   const spec = dataset.spec;
   const action = `build the prompt of ${spec.name}/${example.split} example ${example.id}`;
   if (!Number.isInteger(shots) || shots < 0) {
@@ -35,7 +48,10 @@ export async function promptText(dataset: DatasetHandle, example: Example, shots
     if (shots > GSM8K_DEMO_COUNT) {
       throw new ActpatError(action, `GSM8K has ${GSM8K_DEMO_COUNT} demos, not ${shots}`);
     }
-    return gsm8kDemoText(shots, example.id) + paper.prompt(example.doc);
+    if (!options.demoOrder) {
+      throw new ActpatError(action, "GSM8K's demos need the demo order its draw made (paperDatasetDraw)");
+    }
+    return gsm8kDemoText(shots, options.demoOrder) + paper.prompt(example.doc);
   }
   if (!paper.answer || !paper.shotSplit) throw new ActpatError(action, "this dataset has no few-shot form");
   const { docs } = await dataset.split(paper.shotSplit);

@@ -4,69 +4,80 @@ import { calibrationWindows } from "./calibration.ts";
 import { openDataset } from "./load.ts";
 import { Pcg32, STREAMS } from "./prng.ts";
 import { sampleExamples } from "./sample.ts";
-import { perplexityWindows, randomWindows, windowTokens } from "./windows.ts";
+import type { DatasetHandle } from "./load.ts";
+import { PAPER_DENSITY_DATASETS } from "./paper_runs.ts";
+import { PythonRandom } from "./python_random.ts";
+import { perplexityWindows, randomWindows, wandaWindows, windowTokens } from "./windows.ts";
+import { docLength, PY_RANDOM } from "../../test/fixtures/python_random/fixtures.ts";
 import { byteTokenizer, testMirror } from "../../test/fixtures/datasets.ts";
 
 const OPTS = { mirror: testMirror(), download: false, cache: "/nonexistent" };
 
 Deno.test(
-  "sampleExamples: seeded, distinct, the exact ids returned with their docs",
+  "sampleExamples: the paper's shuffle-and-cut, ids equal CPython's for the paper's density draw",
   needsMirror,
   async () => {
     const ds = openDataset("piqa", OPTS);
-    const a = await sampleExamples(ds, "validation", 64, 1);
+    const a = await sampleExamples(ds, "validation", { n: 64, seed: 1 });
     assert.equal(a.ids.length, 64);
     assert.equal(new Set(a.ids).size, 64);
-    assert.ok(a.ids.every((i) => i >= 0 && i < 1838));
     const { docs } = await ds.split("validation");
     a.examples.forEach((e, k) => {
       assert.equal(e.id, a.ids[k]);
       assert.equal(e.doc, docs[e.id]);
     });
-    // Independent replay of the documented algorithm: Fisher–Yates over 0..n-1 with PCG32(seed, stream 1).
-    const rng = new Pcg32(1, STREAMS.examples);
-    const perm = Array.from({ length: 1838 }, (_, i) => i);
-    const replay: number[] = [];
-    for (let i = 0; i < 64; i++) {
-      const j = i + rng.bounded(1838 - i);
-      [perm[i], perm[j]] = [perm[j], perm[i]];
-      replay.push(perm[i]);
-    }
-    assert.deepEqual(a.ids, replay);
-    assert.deepEqual((await sampleExamples(ds, "validation", 64, 1)).ids, a.ids);
-    assert.notDeepEqual((await sampleExamples(ds, "validation", 64, 2)).ids, a.ids);
-    assert.deepEqual((await sampleExamples(ds, "validation", 8, 1)).ids, a.ids.slice(0, 8));
+    assert.deepEqual((await sampleExamples(ds, "validation", { n: 8, seed: 1 })).ids, a.ids.slice(0, 8));
+    assert.notDeepEqual((await sampleExamples(ds, "validation", { n: 64, seed: 2 })).ids, a.ids);
     await assert.rejects(
-      sampleExamples(ds, "validation", 1839, 1),
+      sampleExamples(ds, "validation", { n: 1839, seed: 1 }),
       /Cannot sample 1839 examples of piqa\/validation: the split has 1838 rows/,
     );
   },
 );
 
-Deno.test("calibrationWindows: Wanda's get_c4 draws, replayed independently", () => {
-  const docs = Array.from({ length: 50 }, (_, i) => `doc ${i}: ` + "abcdefghij".repeat(i % 7));
-  const seqLen = 40;
-  const windows = calibrationWindows(docs, byteTokenizer, { nsamples: 16, seqLen, seed: 0 });
-  // Replay: randint(0, len(docs)-1) until the tokenization (with BOS) is longer than seqLen, then
-  // randint(0, len - seqLen - 1) for the start.
-  const rng = new Pcg32(0, STREAMS.calibration);
-  for (const w of windows) {
-    let doc: number;
-    let ids: number[];
-    do {
-      doc = rng.randint(0, docs.length - 1);
-      ids = byteTokenizer.encode(docs[doc], { addBos: true });
-    } while (ids.length <= seqLen);
-    const start = rng.randint(0, ids.length - seqLen - 1);
-    assert.deepEqual(w, { doc, start, tokens: ids.slice(start, start + seqLen) });
-    assert.equal(w.tokens.length, seqLen);
+Deno.test("sampleExamples chained on one generator: CPython's ids of distribution_draw.py", async () => {
+  // A fake handle with the paper's row counts: only the split's length matters to the draw.
+  const handle = (name: string) =>
+    ({
+      spec: { name },
+      split: () => Promise.resolve({ docs: Array.from({ length: PY_RANDOM.paper.rows[name] }, () => ({})) }),
+    }) as unknown as DatasetHandle;
+  const rng = new PythonRandom(1);
+  for (const name of PAPER_DENSITY_DATASETS) {
+    const got = await sampleExamples(handle(name), "validation", { n: 64, seed: 1, rng });
+    assert.deepEqual(got.ids, PY_RANDOM.paper.density[name], name);
   }
-  assert.equal(windows.length, 16);
-  assert.deepEqual(calibrationWindows(docs, byteTokenizer, { nsamples: 16, seqLen, seed: 0 }), windows);
+});
+
+Deno.test("calibrationWindows: Wanda's get_c4 windows, equal to CPython's (seed 0, 128 × 2048)", () => {
+  const [fx] = PY_RANDOM.wanda_c4.filter((w) => w.seed === 0 && w.seqLen === 2048);
+  // Document i holds docLength(i) tokens with BOS under the byte tokenizer; documents are made on demand.
+  const docs = new Proxy([] as string[], {
+    get: (target, key) =>
+      key === "length"
+        ? fx.docCount
+        : typeof key === "string" && /^\d+$/.test(key)
+        ? "a".repeat(Math.max(0, docLength(Number(key)) - 1))
+        : Reflect.get(target, key),
+  });
+  const windows = calibrationWindows(docs, byteTokenizer, {
+    nsamples: fx.nsamples,
+    seqLen: fx.seqLen,
+    seed: 0,
+  });
+  assert.deepEqual(windows.map((w) => [w.doc, w.start]), fx.windows);
+  assert(windows.every((w) => w.tokens.length === fx.seqLen));
   assert.throws(
     () => calibrationWindows(["short"], byteTokenizer, { nsamples: 1, seqLen: 40, seed: 0, maxRejects: 10 }),
-    /Cannot sample calibration windows: 10 documents drawn in a row have at most 40 tokens/,
+    /Cannot draw C4 calibration windows: 10 documents drawn in a row have at most 40 tokens/,
   );
+});
+
+Deno.test("wandaWindows: Wanda's get_wikitext2 starts, equal to CPython's", () => {
+  const [fx] = PY_RANDOM.wanda_wikitext;
+  const ids = new Int32Array(fx.tokenCount);
+  const w = wandaWindows(ids, { nsamples: fx.nsamples, seqLen: fx.seqLen, seed: fx.seed });
+  assert.deepEqual(w.starts, fx.starts);
 });
 
 Deno.test("perplexityWindows: rows joined with '\\n\\n', tokenized once with BOS, tail dropped", () => {

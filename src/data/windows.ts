@@ -1,6 +1,8 @@
 import { ActpatError } from "../util/errors.ts";
 import { Pcg32, STREAMS } from "./prng.ts";
+import { PythonRandom } from "./python_random.ts";
 import type { TokenEncoder } from "./token_encoder.ts";
+import { drawWindowStarts } from "./wanda_draws.ts";
 
 /** A corpus tokenized once and cut into windows of `seqLen` tokens starting at `starts`. */
 export interface CorpusWindows {
@@ -34,8 +36,27 @@ export function perplexityWindows(
 }
 
 /**
- * Random windows of one token stream (Wanda `get_wikitext2` train loader; the paper's `wikitext2` examples,
- * rows joined with " "): start uniform in [0, n - seqLen - 1], PCG32(seed, STREAMS.windows).
+ * Random windows of one token stream as Wanda's `get_wikitext2` train loader and the paper's
+ * `get_wikitext2_nlabel` draw them, bit for bit (src/data/wanda_draws.ts `drawWindowStarts`): Python's
+ * `random` seeded with `seed` (or `rng` continued), start = `randint(0, n - seqLen - 1)` per window.
+ */
+export function wandaWindows(
+  ids: Int32Array,
+  options: { nsamples: number; seqLen: number; seed: number; rng?: PythonRandom },
+): CorpusWindows {
+  const { nsamples, seqLen } = options;
+  checkSeqLen(seqLen);
+  const starts = drawWindowStarts(options.rng ?? new PythonRandom(options.seed), {
+    tokenCount: ids.length,
+    nsamples,
+    seqLen,
+  });
+  return { ids, seqLen, starts };
+}
+
+/**
+ * Random windows of one token stream where no reference fixes the draws (the massive-activation corpora):
+ * start uniform in [0, n - seqLen - 1], PCG32(seed, STREAMS.windows).
  */
 export function randomWindows(
   ids: Int32Array,

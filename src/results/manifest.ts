@@ -33,6 +33,20 @@ export function modelRecord(model: Pick<LoadedModel, "ref" | "files">): ModelRec
   };
 }
 
+/**
+ * What drew a record's ids or windows: `python-random` (CPython's MT19937 bit for bit, src/data/python_random.ts,
+ * where the references use `random`), `pcg32` (src/data/prng.ts, draws no reference fixes), `first-rows`
+ * (the first N rows, no draw: the paper's STS-B).
+ */
+export const DrawGenerator = z.enum(["python-random", "pcg32", "first-rows"]);
+export type DrawGenerator = z.infer<typeof DrawGenerator>;
+
+/**
+ * The draws made earlier on the same generator after its seeding, in order (`dataset/split×count`): a
+ * script's later datasets continue the state its earlier ones left (src/data/paper_runs.ts).
+ */
+export const DrawsBefore = z.array(z.string());
+
 /** A dataset split used by a run: its files and exactly which examples or token windows. */
 export const DatasetRecord = z.object({
   name: z.string(),
@@ -43,10 +57,16 @@ export const DatasetRecord = z.object({
       url: z.string().optional(),
     }),
   ),
-  examples: z.object({ seed: z.number().int().nullable(), ids: z.array(z.number().int().nonnegative()) })
-    .optional().describe("row positions in the split, in the order used"),
+  examples: z.object({
+    seed: z.number().int().nullable(),
+    ids: z.array(z.number().int().nonnegative()),
+    generator: DrawGenerator.optional(),
+    after: DrawsBefore.optional(),
+  }).optional().describe("row positions in the split, in the order used"),
   windows: z.object({
     seed: z.number().int().nullable(),
+    generator: DrawGenerator.optional(),
+    after: DrawsBefore.optional(),
     seqLen: z.number().int().positive(),
     docs: z.array(z.number().int().nonnegative()).optional().describe("document of each window (C4)"),
     starts: z.array(z.number().int().nonnegative()).describe("first token of each window"),

@@ -9,6 +9,7 @@ export {
   type ActivationSample,
   activationSamples,
   type DatasetSamples,
+  isUnavailable,
   loadSamplesOrSkip,
   PAPER_SAMPLE_SPLITS,
   type SampleOptions,

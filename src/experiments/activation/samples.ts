@@ -3,13 +3,18 @@
  * them (Qian2333/Exploring-Activation-Patterns-of-Parameters-in-Language-Models @93503116):
  *  - prompt datasets: `get_dataset(name, tokenizer, nsample)` (lib/dataset/__init__.py) shuffles the split's
  *    row indices and keeps the first nsample, then tokenizes `gen_prompt` with BOS (`tokenizer(prompt)`),
- *    untruncated; we draw the rows with src/data's seeded sampler instead of Python's `random`. The loaders of
+ *    untruncated; the rows are drawn with Python's `random` bit for bit (src/data `sampleExamples`), GSM8K's
+ *    demo order per prompt after them (src/data `paperDatasetDraw`'s `gsm8k`). The loaders of
  *    boolq, mmlu, siqa, piqa, hellaswag and humaneval ignore `shot` and `max_len` (only gsm8k takes `shot`), so
  *    the paper's `shot=3` (distribution_draw.py) changes nothing for them: `shots` defaults to 0 here and, when
  *    given, prepends shots as src/data's `promptText` builds them.
  *  - c4: `get_c4_nlabel` — a document drawn until it is longer than 256 tokens, then a random 256-token window
  *    (src/data `calibrationWindows`); wikitext2: `get_wikitext2_nlabel` — the train split's rows joined with
- *    " ", tokenized once, random 256-token windows (src/data `randomWindows`). `maxLen` is that window length.
+ *    " ", tokenized once, random 256-token windows (src/data `wandaWindows`). `maxLen` is that window length.
+ *
+ * The scripts draw every dataset from one global `random` seeded once (src/data/paper_runs.ts): pass the
+ * same `rng` for datasets a script loads in turn (density: all its datasets in order, so the paper's five
+ * give `paperDensityRows`; similarity: the two sides of a pair, `paperSimilarityDraws`).
  */
 import {
   calibrationWindows,
@@ -18,9 +23,10 @@ import {
   type LoadOptions,
   openDataset,
   promptText,
-  randomWindows,
+  PythonRandom,
   sampleExamples,
   type TokenEncoder,
+  wandaWindows,
   windowTokens,
 } from "../../data/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
@@ -63,7 +69,12 @@ export interface DatasetSamples {
 /** Options of {@link activationSamples}. */
 export interface SampleOptions {
   count: number;
+  /** `random.seed(seed)` of the script (recorded); the draws continue `rng` when it is given. */
   seed: number;
+  /** The script's one generator, continued from the draws before (default: a fresh one seeded with `seed`). */
+  rng?: PythonRandom;
+  /** The draws `rng` made before this one (`dataset/split×count`), for the manifest. */
+  after?: readonly string[];
   /** Few-shot examples prepended to prompts (default 0, as the paper's loaders); corpora ignore it. */
   shots?: number;
   /** Window length of corpus samples (the paper's 256). */
@@ -97,10 +108,12 @@ export async function activationSamples(name: string, options: SampleOptions): P
     throw new ActpatError(action, "a sentence-pair dataset has two inputs per example (use deno task sts)");
   }
   const loaded = await handle.split(split);
+  const rng = options.rng ?? new PythonRandom(seed);
+  const drawn = { generator: "python-random" as const, after: [...(options.after ?? [])] };
   if (kind === "perplexity-corpus") {
     const texts = loaded.docs.map((d) => handle.spec.kind === "perplexity-corpus" ? handle.spec.text(d) : "");
     if (name === "c4") {
-      const windows = calibrationWindows(texts, tokenizer, { nsamples: count, seqLen: maxLen, seed });
+      const windows = calibrationWindows(texts, tokenizer, { nsamples: count, seqLen: maxLen, seed, rng });
       return {
         dataset: name,
         split,
@@ -108,6 +121,7 @@ export async function activationSamples(name: string, options: SampleOptions): P
         records: [datasetRecord(loaded, {
           windows: {
             seed,
+            ...drawn,
             seqLen: maxLen,
             docs: windows.map((w) => w.doc),
             starts: windows.map((w) => w.start),
@@ -116,7 +130,7 @@ export async function activationSamples(name: string, options: SampleOptions): P
       };
     }
     const ids = Int32Array.from(tokenizer.encode(texts.join(" "), { addBos: true }));
-    const windows = randomWindows(ids, { nsamples: count, seqLen: maxLen, seed });
+    const windows = wandaWindows(ids, { nsamples: count, seqLen: maxLen, seed, rng });
     return {
       dataset: name,
       split,
@@ -125,16 +139,26 @@ export async function activationSamples(name: string, options: SampleOptions): P
         id: `@${start}`,
         tokens: Array.from(windowTokens(windows, i)),
       })),
-      records: [datasetRecord(loaded, { windows: { seed, seqLen: maxLen, starts: windows.starts } })],
+      records: [
+        datasetRecord(loaded, { windows: { seed, ...drawn, seqLen: maxLen, starts: windows.starts } }),
+      ],
     };
   }
-  const drawn = await sampleExamples(handle, split, count, seed);
+  const rows = await sampleExamples(handle, split, { n: count, seed, rng });
+  // gsm8k.py:167-170: each prompt, in use order, shuffles the eight demos again (drawn for shot 0 too).
+  const demoOrders = name === "gsm8k"
+    ? rows.ids.map(() => {
+      const order = [0, 1, 2, 3, 4, 5, 6, 7];
+      rng.shuffle(order);
+      return order;
+    })
+    : [];
   const samples: ActivationSample[] = [];
-  for (const example of drawn.examples) {
-    const text = await promptText(handle, example, shots);
+  for (const [k, example] of rows.examples.entries()) {
+    const text = await promptText(handle, example, { shots, demoOrder: demoOrders[k] });
     samples.push({ dataset: name, id: String(example.id), tokens: tokenizer.encode(text, { addBos: true }) });
   }
-  const records = [datasetRecord(loaded, { examples: { seed, ids: drawn.ids } })];
+  const records = [datasetRecord(loaded, { examples: { seed, ...drawn, ids: rows.ids } })];
   const shotSplit = handle.spec.paper?.shotSplit;
   if (shots > 0 && shotSplit && shotSplit !== split) {
     // The shots come from another split: its files are inputs of the run too.
@@ -150,7 +174,9 @@ export interface SkippedDataset {
 }
 
 /**
- * Samples of every named dataset. One whose split cannot be had (not in the mirror or cache, download failed)
+ * Samples of every named dataset, drawn in turn from one generator seeded once with `seed`, as the paper's
+ * scripts draw (distribution_draw.py: the density datasets in order; src/data/paper_runs.ts): a dataset's
+ * draws continue those of the datasets before it. One whose split cannot be had (not in the mirror or cache, download failed)
  * is skipped: `skip <name>: <reason>` goes to stderr and the run's manifest config lists it under `skipped`.
  * Bad names, splits, counts and damaged files are errors, not skips.
  */
@@ -166,16 +192,17 @@ export async function loadSamplesOrSkip(
 ): Promise<{ samples: Map<string, DatasetSamples>; skipped: SkippedDataset[] }> {
   const samples = new Map<string, DatasetSamples>();
   const skipped: SkippedDataset[] = [];
+  const rng = options.rng ?? new PythonRandom(options.seed);
+  const after = [...(options.after ?? [])];
   for (const { dataset, count } of requests) {
     try {
-      const got = await activationSamples(dataset, { ...options, count, split: options.splits?.[dataset] });
+      const split = options.splits?.[dataset];
+      const got = await activationSamples(dataset, { ...options, count, split, rng, after });
+      after.push(`${dataset}/${got.split}×${count}`);
       samples.set(dataset, got);
       for (const r of got.records) await run.recordDataset(r);
     } catch (err) {
-      // Only a split that cannot be had is skipped; a damaged or malformed file stays an error.
-      if (
-        !(err instanceof ActpatError) || !/^Cannot load dataset .* is not in the mirror/.test(err.message)
-      ) throw err;
+      if (!isUnavailable(err)) throw err;
       skipped.push({ dataset, reason: err.message });
       if (!options.quiet) {
         console.error(`skip ${dataset}: ${err.message} (--split ${dataset}=SPLIT picks another split)`);
@@ -236,6 +263,14 @@ export function overLong(
     }
   }
   return { maxPositions, truncation: "none", overLong: out };
+}
+
+/**
+ * Whether `err` says a split cannot be had (not in the mirror or cache, no download): such a dataset is
+ * skipped; a damaged or malformed file stays an error.
+ */
+export function isUnavailable(err: unknown): err is ActpatError {
+  return err instanceof ActpatError && /^Cannot load dataset .* is not in the mirror/.test(err.message);
 }
 
 /** Content hash of sample token sequences (stage inputs). */

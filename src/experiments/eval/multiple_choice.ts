@@ -102,7 +102,7 @@ export async function multipleChoiceAccuracy(
     const choiceIds = choices.map((c) => tokenizer.encode(c, { addBos: true }).at(-1)!);
     const prompts = await Promise.all(
       examples.map(async (e) =>
-        tokenizer.encode(await promptText(dataset, e, options.shots), { addBos: true })
+        tokenizer.encode(await promptText(dataset, e, { shots: options.shots }), { addBos: true })
       ),
     );
     const bar = progress(`${spec.name} (paper scoring)`, prompts.length, {

@@ -10,17 +10,19 @@
  *   seqLen. The fill prompts are the split's rows nsamples, nsamples + 1, ... in file order, one running
  *   counter for all windows, as in the paper's code. Three variants, per task (see {@link TASK_CALIBRATION}).
  *
- * The paper and Wanda draw with Python's `random`; we draw with PCG32 (src/data/prng.ts), so the rows and
- * windows differ from theirs but follow the same procedure; every row, document and start used is returned.
+ * The paper and Wanda draw with Python's `random`, and so do we, bit for bit (src/data/python_random.ts):
+ * `c4` as `wandaC4Windows`, `wikitext2` as `wandaWikitextStarts`, tasks as `paperCalibrationRows`, each
+ * seeded with `seed` (Wanda's and wanda_test.py's `--seed` 0). Over the same files and tokenizer the rows,
+ * documents and starts equal the references'; every one used is returned.
  */
 import {
   calibrationWindows,
   type DatasetHandle,
   type LoadOptions,
   openDataset,
-  randomWindows,
   sampleExamples,
   type TokenEncoder,
+  wandaWindows,
   windowTokens,
 } from "../../data/mod.ts";
 import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
@@ -141,21 +143,29 @@ export async function calibrationSet(
       procedure: "wanda-c4",
       sequences: windows.map((w) => w.tokens),
       record: datasetRecord(loaded, {
-        windows: { seed, seqLen, docs: windows.map((w) => w.doc), starts: windows.map((w) => w.start) },
+        windows: {
+          seed,
+          generator: "python-random",
+          seqLen,
+          docs: windows.map((w) => w.doc),
+          starts: windows.map((w) => w.start),
+        },
       }),
     };
   }
   if (corpus.kind === "perplexity-corpus") {
     const text = loaded.docs.map((d) => corpus.text(d)).join(" ");
     const ids = Int32Array.from(tokenizer.encode(text, { addBos: true }));
-    const w = randomWindows(ids, { nsamples, seqLen, seed });
+    const w = wandaWindows(ids, { nsamples, seqLen, seed });
     return {
       dataset: spec.dataset,
       split,
       ...(note ? { note } : {}),
       procedure: `wanda-${spec.dataset}`,
       sequences: w.starts.map((_, i) => Array.from(windowTokens(w, i))),
-      record: datasetRecord(loaded, { windows: { seed, seqLen, starts: w.starts } }),
+      record: datasetRecord(loaded, {
+        windows: { seed, generator: "python-random", seqLen, starts: w.starts },
+      }),
     };
   }
   checkCalibrationDataset(spec.dataset);
@@ -218,7 +228,7 @@ async function taskCalibration(
   const answer = paper.answer ?? (() => "");
   const loaded = await dataset.split(split);
   const docs = loaded.docs;
-  const drawn = await sampleExamples(dataset, split, nsamples, seed);
+  const drawn = await sampleExamples(dataset, split, { n: nsamples, seed });
   let j = nsamples;
   const next = () => {
     if (j >= docs.length) {
@@ -261,7 +271,7 @@ async function taskCalibration(
     split,
     procedure: `paper-${style}`,
     sequences,
-    record: datasetRecord(loaded, { examples: { seed, ids: drawn.ids } }),
+    record: datasetRecord(loaded, { examples: { seed, generator: "python-random", ids: drawn.ids } }),
     fillRows: [nsamples, j],
   };
 }

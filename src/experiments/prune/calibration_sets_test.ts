@@ -97,7 +97,8 @@ Deno.test("task calibration: the paper's three ways of filling windows with prom
   const load = await fixture(tmp.path);
   const n = 2;
   const seed = 5;
-  const drawn = async (name: string) => (await sampleExamples(openDataset(name, load), "train", n, seed)).ids;
+  const drawn = async (name: string) =>
+    (await sampleExamples(openDataset(name, load), "train", { n, seed })).ids;
 
   // BoolQ: prompts only.
   const L = 40;

@@ -2,25 +2,26 @@
  * `deno task similarity` (and the similarity part of `deno task relevance`): per dataset pair a:b, N pairs
  * of inputs, their similarity at every layer → `similarity.csv`, `similarity_summary.csv`.
  *
- * Pairs: for a ≠ b, pair i is (the i-th sample of a, the i-th sample of b), each dataset drawn with the run's
- * seed as in `density` (llm_test_grad.py pairs `data1[i]` with `data2[i]`). For a:a the paper draws two
- * independent samples, which may repeat an example; here one seeded draw of 2N distinct examples (or 2N
- * windows) of a is split: pair i is (sample i, sample N + i), so no input is paired with itself and the first
- * N are the same samples as a:b pairs and density use.
+ * Pairs: as llm_test_grad.py draws them (src/data/paper_runs.ts `paperSimilarityDraws`): per pair a:b,
+ * Python's `random` seeded with the run's seed, N examples of a, then N of b continuing the same generator;
+ * pair i is (`data1[i]`, `data2[i]`). For a:a the second draw continues the first, so the two lists differ
+ * but may share an example (as in the paper, an input may rarely be paired with itself).
  */
 import type { LoadedModel } from "../../model/load_model.ts";
 import { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import type { CsvRow } from "../../results/csv.ts";
 import { type RunDir, runStage } from "../../results/run_dir.ts";
+import { PythonRandom } from "../../data/mod.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
 import { PeakMemory } from "../../util/peak_memory.ts";
 import { progress } from "../../util/progress.ts";
 import {
   type ActivationSample,
+  activationSamples,
   groupLabel,
+  isUnavailable,
   layerGroups,
-  loadSamplesOrSkip,
   measurements,
   memoryBudget,
   samplesHash,
@@ -83,26 +84,28 @@ export async function computePairSimilarities(
   mem?: PeakMemory,
 ): Promise<PairSimilarities[]> {
   const N = settings.samples;
-  const counts = new Map<string, number>();
+  const drawn = new Map<string, [ActivationSample[], ActivationSample[]]>();
+  const options = {
+    seed: settings.seed,
+    count: N,
+    shots: settings.shots,
+    maxLen: settings.maxLen,
+    tokenizer: model.tokenizer,
+    load: settings.load,
+  };
   for (const [a, b] of pairs) {
-    counts.set(a, Math.max(counts.get(a) ?? 0, a === b ? 2 * N : N));
-    counts.set(b, Math.max(counts.get(b) ?? 0, a === b ? 2 * N : N));
+    const rng = new PythonRandom(settings.seed);
+    try {
+      const first = await activationSamples(a, { ...options, split: settings.splits?.[a], rng });
+      const after = [`${a}/${first.split}×${N}`];
+      const second = await activationSamples(b, { ...options, split: settings.splits?.[b], rng, after });
+      for (const r of [...first.records, ...second.records]) await run.recordDataset(r);
+      drawn.set(`${a}:${b}`, [first.samples, second.samples]);
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+    }
   }
-  const { samples } = await loadSamplesOrSkip(
-    run,
-    [...counts].map(([dataset, count]) => ({ dataset, count })),
-    {
-      seed: settings.seed,
-      shots: settings.shots,
-      maxLen: settings.maxLen,
-      tokenizer: model.tokenizer,
-      splits: settings.splits,
-      load: settings.load,
-      quiet: settings.quiet,
-      maxPositions: model.config.maxPositionEmbeddings,
-    },
-  );
-  const usable = pairs.filter(([a, b]) => samples.has(a) && samples.has(b));
+  const usable = pairs.filter(([a, b]) => drawn.has(`${a}:${b}`));
   const skippedPairs = pairs.filter((p) => !usable.includes(p)).map(([a, b]) => `${a}:${b}`);
   if (skippedPairs.length > 0) {
     if (!settings.quiet) {
@@ -114,12 +117,7 @@ export async function computePairSimilarities(
   if (usable.length === 0) {
     throw new ActpatError(`run ${run.manifest.command}`, "no dataset pair could be loaded");
   }
-  const sides = usable.map(([a, b]): [ActivationSample[], ActivationSample[]] => {
-    const sa = samples.get(a)!.samples;
-    return a === b
-      ? [sa.slice(0, N), sa.slice(N, 2 * N)]
-      : [sa.slice(0, N), samples.get(b)!.samples.slice(0, N)];
-  });
+  const sides = usable.map(([a, b]) => drawn.get(`${a}:${b}`)!);
   const layersAll = Array.from({ length: model.config.numLayers }, (_, l) => l);
   const groups = layerGroups(layersAll, settings.layerGroup);
   const results: PairSimilarities[] = usable.map(([a, b], k) => ({

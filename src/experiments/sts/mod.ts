@@ -6,4 +6,5 @@
  * @module
  */
 export { PAPER_LAYER_RANGES, runSts, type StsOptions } from "./sts.ts";
+export { paperStsRanges } from "./paper_ranges.ts";
 export { StsSettings } from "./settings.ts";

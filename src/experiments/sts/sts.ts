@@ -9,9 +9,10 @@
  * llama_sts.py feeds `tokenizer(sentence).input_ids` (the sentence as is, with the tokenizer's BOS, no prompt
  * template), takes y = max of logits[0, -1], concatenates the 7 matrices of a layer (lib/util/weight_score.py
  * `get_gradient_tensors_by_modules`: 2-D parameters, embeddings and lm_head excluded), and sums the per-layer
- * similarities over `range(12, L − 2)`, `range(12, L)`, `range(16, …)`, `range(20, …)`. Differences: pairs
- * are a seeded sample here (the paper takes the first 256 STS-B rows and a `random.shuffle` of SICK), and the
- * model runs in the chosen compute dtype (the paper: float16 weights, similarities in float32).
+ * similarities over `range(12, L − 2)`, `range(12, L)`, `range(16, …)`, `range(20, …)`. Pairs are drawn as
+ * llama_sts.py draws them (src/data/paper_runs.ts `paperStsRows`, Python's `random` bit for bit): STS-B's
+ * first N rows in file order, SICK's first N of a `random.shuffle` seeded with the run's seed. The model runs
+ * in the chosen compute dtype (the paper: float16 weights, similarities in float32).
  *
  * Baselines on the same pairs: cosine similarity of mean-pooled and of last-token hidden states
  * (hidden_similarity.ts), scored per range by the mean of the per-layer cosines. Sum and mean over a fixed
@@ -23,7 +24,7 @@ import {
   type LoadedSplit,
   openDataset,
   pairTexts,
-  sampleExamples,
+  paperStsRows,
 } from "../../data/mod.ts";
 import { type LoadedModel, loadModel } from "../../model/load_model.ts";
 import { LlamaRunner } from "../../model/llama/llama_runner.ts";
@@ -255,6 +256,12 @@ interface PreparedBenchmark {
   pairs: TokenPair[];
 }
 
+/** The benchmark's name as the paper's `get_dataset` knows it (the sentence-pair datasets are stsb, sick). */
+function stsName(name: string): "stsb" | "sick" {
+  if (name === "stsb" || name === "sick") return name;
+  throw new ActpatError(`draw the pairs of ${name}`, "the paper's draws know stsb and sick");
+}
+
 /** Samples and tokenizes the pairs of one benchmark (each sentence as is, with the tokenizer's BOS). */
 async function prepareBenchmark(
   name: string,
@@ -263,8 +270,16 @@ async function prepareBenchmark(
 ): Promise<PreparedBenchmark> {
   const dataset = openDataset(name, opts.load);
   const split = resolveStsSplit(dataset, opts.split);
-  const sample = await sampleExamples(dataset, split, opts.samples, opts.seed);
   const loaded = await dataset.split(split);
+  const rows = loaded.docs.length;
+  if (opts.samples > rows) {
+    throw new ActpatError(
+      `sample ${opts.samples} examples of ${name}/${split}`,
+      `the split has ${rows} rows`,
+    );
+  }
+  const ids = paperStsRows(stsName(name), rows, { times: opts.samples, seed: opts.seed });
+  const sample = { ids, examples: ids.map((id) => ({ dataset: name, split, id, doc: loaded.docs[id] })) };
   const texts = sample.examples.map((e) => pairTexts(dataset, e));
   const max = model.config.maxPositionEmbeddings;
   const encode = (text: string, id: number) => {
@@ -336,7 +351,13 @@ export async function runSts(opts: StsOptions): Promise<StsRun> {
       try {
         for (const bench of benchmarks) {
           await run.recordDataset(
-            datasetRecord(bench.loaded, { examples: { seed: opts.seed, ids: bench.ids } }),
+            datasetRecord(bench.loaded, {
+              examples: {
+                seed: opts.seed,
+                generator: bench.name === "stsb" ? "first-rows" : "python-random",
+                ids: bench.ids,
+              },
+            }),
           );
           const inputs = contentHash({
             weights: model.files.map((f) => f.sha256),
