@@ -18,7 +18,13 @@ export const ReproduceConfig = z.strictObject({
   ep: EngineOptions.shape.ep,
   dtype: EngineOptions.shape.dtype,
   threads: z.number().int().positive().nullable().default(null),
-  seed: z.number().int().nonnegative(),
+  seed: z.number().int().nonnegative().describe(
+    "seed of pruning's calibration draws (Wanda's and wanda_test.py's --seed, 0) and of the massive stage",
+  ),
+  activationSeed: z.number().int().nonnegative().default(1).describe(
+    "`random.seed` of the activation stages (density, similarity, relevance, STS): the --seed 1 of " +
+      "distribution_draw.py, llm_test_grad.py and llama_sts.py",
+  ),
   splits: z.record(z.string(), z.string()).default({}).describe(
     "split per dataset for every stage (activation samples, evaluation, massive corpora), overriding each " +
       "stage's own (the paper's, lm-eval's); e.g. the pieces the repository embeds (boolq → validation-first200)",

@@ -181,6 +181,9 @@ export async function runReproduction(
           model: modelDigest,
           engine,
           seed: config.seed,
+          activationSeed: config.activationSeed,
+          // The draws themselves changed (PCG32 → Python's random): stages made before are not reused.
+          draws: "python-random",
           actpat: versions().actpat,
         });
         log(`reproduce: ${name} → ${stageDir}`);
