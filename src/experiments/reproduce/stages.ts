@@ -170,7 +170,13 @@ export const REPRODUCE_EXPERIMENTS = [
               nsamples: c.nsamples,
               seqLen: c.seqLen,
               seed: ctx.config.seed,
-              activation: { ...defaultPruneConfig().activation, gamma: parseGamma(c.gamma) },
+              paperList: c.paperList,
+              activation: {
+                ...defaultPruneConfig().activation,
+                gamma: parseGamma(c.gamma),
+                alpha: c.alpha,
+                beta: c.beta,
+              },
             }),
             eval: defaultEvalConfig({
               tasks: c.tasks,
@@ -196,6 +202,8 @@ export const REPRODUCE_EXPERIMENTS = [
             ...ctx.base,
             calibrations: c.calibrations.map(parseCalibration),
             prune: defaultPruneConfig({
+              allocation: c.allocation,
+              paperList: c.paperList,
               sparsity: c.sparsity,
               nsamples: c.nsamples,
               seqLen: c.seqLen,
