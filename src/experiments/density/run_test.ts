@@ -112,3 +112,33 @@ Deno.test(
     );
   },
 );
+
+Deno.test(
+  "density gammas: density_gammas.csv counts each γ with its source, equal to direct runs at that γ",
+  needsMirror,
+  async () => {
+    await using tmp = await tempDir();
+    const gammas = [
+      { gamma: parseGamma("2e-6"), source: "code" },
+      { gamma: parseGamma("2e-5"), source: "text" },
+    ];
+    const withList = join(tmp.path, "list");
+    await runDensity(options(withList, { datasets: ["mmlu"], keepSumsBytes: 0, gammas }));
+    const rows = (await read(withList, "density_gammas.csv")).trim().split("\n").slice(1);
+    const header = (await read(withList, "density_gammas.csv")).split("\n")[0].split(",");
+    const col = (r: string, c: string) => r.split(",")[header.indexOf(c)];
+    assert.equal(rows.length, 2 * 5, "5 layers × 2 γ");
+    for (const { gamma, source } of gammas) {
+      // Independent: a plain run at that γ counts exactly during accumulation (density.csv, layer totals).
+      const direct = join(tmp.path, gamma.text);
+      await runDensity(options(direct, { datasets: ["mmlu"], keepSumsBytes: 0, gamma }));
+      const lines = (await read(direct, "density.csv")).trim().split("\n");
+      const dh = lines[0].split(",");
+      const totals = lines.slice(1).map((l) => l.split(",")).filter((f) => f[dh.indexOf("module")] === "all");
+      const mine = rows.filter((r) => col(r, "gamma_spec") === gamma.text);
+      assert.deepEqual(mine.map((r) => col(r, "source")), new Array(5).fill(source));
+      assert.deepEqual(mine.map((r) => col(r, "exact")), new Array(5).fill("true"), "γ on a histogram edge");
+      assert.deepEqual(mine.map((r) => col(r, "active")), totals.map((f) => f[dh.indexOf("active")]));
+    }
+  },
+);

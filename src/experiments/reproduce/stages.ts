@@ -101,6 +101,7 @@ export const REPRODUCE_EXPERIMENTS = [
             maxLen: c.maxLen,
             shots: c.shots,
             gamma: parseGamma(c.gamma),
+            gammas: c.gammas.map((g) => ({ gamma: parseGamma(g.gamma), source: g.source })),
             seed: ctx.config.seed,
             batchSize: c.batchSize,
             ...(c.layerGroup ? { layerGroup: c.layerGroup } : {}),
