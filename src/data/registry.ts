@@ -519,6 +519,13 @@ const mmlu = defineDataset({
       "1df7771a6312b87e920c4ae1e5c0cc205164b20e231a637cd8f39accc51bc5f1",
       7370220,
     ),
+    // The paper's calibration split (lib/dataset/mmlu.py line 76: load_dataset('cais/mmlu', 'all',
+    // split='auxiliary_train')): 99,842 rows from other multiple-choice sets, subject "". Hub only (not in the
+    // mirror): resolved through the hub on a user's machine.
+    auxiliary_train: {
+      rows: 99842,
+      sources: [hubParquetAsIs("cais/mmlu", "all/auxiliary_train-00000-of-00001.parquet")],
+    },
     // Sorted by subject: these 200 rows cover the first 14 subjects (abstract_algebra … econometrics).
     "validation-first200": piece("validation", 200, [{
       file: "validation.first200.jsonl",

@@ -6,7 +6,13 @@
  */
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { UsageError } from "../../util/errors.ts";
-import { runVariant, variantContext, variantSummary, writeVariantTables } from "./_variant.ts";
+import {
+  cannotBeBuiltRows,
+  runVariant,
+  variantContext,
+  variantSummary,
+  writeVariantTables,
+} from "./_variant.ts";
 import {
   type Allocation,
   calibrationLabel,
@@ -54,11 +60,18 @@ export const TABLE1_SCHEMA: CsvSchema = [
   { name: "sparsity", type: "number", description: "mean target sparsity (0 for dense)" },
   { name: "task", type: "string", description: "evaluated dataset" },
   { name: "metric", type: "string", description: "ppl, nll, acc, acc_norm (as eval.csv)" },
-  { name: "value", type: "number", description: "metric value" },
+  { name: "value", type: "number", nullable: true, description: "metric value (empty: cannot be built)" },
   { name: "stderr", type: "number", nullable: true, description: "standard error (lm-eval mean_stderr)" },
   { name: "n", type: "integer", description: "examples scored (windows for ppl, tokens for nll)" },
   { name: "scoring", type: "string", description: "lm-eval, paper, or perplexity" },
   { name: "shots", type: "integer", description: "few-shot examples per prompt" },
+  {
+    name: "status",
+    type: "string",
+    description:
+      "ok, or cannot-be-built when the cell's calibration set cannot be built from the data at hand",
+  },
+  { name: "reason", type: "string", nullable: true, description: "why the cell cannot be built" },
 ];
 
 /** Columns of table1's `sparsity.csv`: `sparsity.csv` of `prune` per variant. */
@@ -146,8 +159,11 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
         : prune.pattern === "unstructured"
         ? prune.sparsity
         : meanOf(result.targets);
-      for (const r of result.rows) {
-        rows.push({ ...r, method: v.method, allocation: v.allocation, sparsity: s });
+      const cells = result.status === "cannot-be-built"
+        ? cannotBeBuiltRows(opts.eval.tasks, opts.eval, result.reason!)
+        : result.rows.map((r) => ({ ...r, status: "ok", reason: null }));
+      for (const r of cells) {
+        rows.push({ ...r, model: opts.model, method: v.method, allocation: v.allocation, sparsity: s });
       }
       for (const r of result.sparsity) sparsity.push({ method: v.method, allocation: v.allocation, ...r });
       summary.push({ variant: v.label, ...variantSummary(result) });
