@@ -39,6 +39,18 @@ interface SectionDef {
 /** The report's sections in the paper's order. */
 const SECTIONS: SectionDef[] = [
   {
+    title: "Published vs reproduced",
+    stages: [],
+    blocks: [{
+      file: "published.csv",
+      optional: true,
+      table: rawTable,
+      caption:
+        "Every number the paper states (paper/published.json, with its table, row and column) beside " +
+        "this run's (accuracies in percent); not a regression gate.",
+    }],
+  },
+  {
     title: "Figure 1 — Activated parameters per layer",
     stages: ["density"],
     blocks: [
@@ -240,6 +252,8 @@ export async function renderReport(runDir: string, options: ReportOptions = {}):
   const contents: ContentsEntry[] = [];
   const sections: string[] = [];
   for (const def of SECTIONS) {
+    // A section of optional blocks only (published numbers) is left out when the run has none of them.
+    if (def.blocks.every((b) => b.optional) && !def.blocks.some((b) => run.tables.has(b.file))) continue;
     const { html, status } = await renderSection(run, def, svgs, notRunList);
     sections.push(html);
     contents.push({ title: def.title, status });

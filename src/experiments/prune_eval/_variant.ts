@@ -81,14 +81,21 @@ export async function pruneAndEvaluate(
       if (!(err instanceof CalibrationUnbuildable)) throw err;
       return cannotBeBuilt(model, err);
     }
-    const pruned = await pruneModel(model, prune, {
-      calibration,
-      run: options.run,
-      load: options.load,
-      spillDir: options.dir,
-      save,
-      quiet: options.quiet,
-    });
+    let pruned;
+    try {
+      pruned = await pruneModel(model, prune, {
+        calibration,
+        run: options.run,
+        load: options.load,
+        spillDir: options.dir,
+        save,
+        quiet: options.quiet,
+      });
+    } catch (err) {
+      // pruneModel builds the calibration set itself when none was given (transfer: one per cell).
+      if (!(err instanceof CalibrationUnbuildable)) throw err;
+      return cannotBeBuilt(model, err);
+    }
     const t0 = performance.now();
     const outcome = await evaluateModel(
       { config: model.config, weights: pruned.weights, tokenizer: model.tokenizer },
