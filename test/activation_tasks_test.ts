@@ -74,7 +74,7 @@ Deno.test("bad flags of density, similarity and relevance fail with a message na
       join(tmp.path, `${task}-${Math.random()}`),
     ];
     const { code, stderr } = await runTask(task, full, ENV);
-    assert.equal(code, exitCodeFor(message), `${task} ${args.join(" ")}: exit ${code}\n${stderr}`);
+    assert.equal(code, exitCodeFor(stderr), `${task} ${args.join(" ")}: exit ${code}\n${stderr}`);
     assert.match(stderr, /^error: Cannot /m, `${task} ${args.join(" ")}`);
     assert.match(stderr, message, `${task} ${args.join(" ")}: ${stderr}`);
   }

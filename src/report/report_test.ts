@@ -185,7 +185,8 @@ Deno.test("deno task figures: --no-pdf writes the SVGs; bad arguments say what i
     ] as const
   ) {
     const bad = await task([...args]);
-    assert.equal(bad.code, exitCodeFor(pattern));
-    assert.match(new TextDecoder().decode(bad.stderr), pattern);
+    const stderr = new TextDecoder().decode(bad.stderr);
+    assert.equal(bad.code, exitCodeFor(stderr));
+    assert.match(stderr, pattern);
   }
 });

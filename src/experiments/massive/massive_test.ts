@@ -203,7 +203,7 @@ Deno.test("deno task massive: bad flags exit 2 (bad data 1) with a clear error a
     ];
     for (const [args, pattern] of cases) {
       const r = await runTask("massive.ts", args, { ACTPAT_MIRROR: MIRROR });
-      assert.equal(r.code, exitCodeFor(pattern), `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.code, exitCodeFor(r.stderr), `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
       await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
     }

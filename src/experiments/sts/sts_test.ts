@@ -265,7 +265,7 @@ Deno.test("deno task sts: bad flags exit 2 (bad data 1) with a clear error and l
     ];
     const results = await Promise.all(cases.map(([args]) => runTask(args, cwd)));
     results.forEach(({ code, stderr }, i) => {
-      assert.equal(code, exitCodeFor(cases[i][1]), `${cases[i][0].join(" ")}: ${stderr}`);
+      assert.equal(code, exitCodeFor(stderr), `${cases[i][0].join(" ")}: ${stderr}`);
       assert.match(stderr, cases[i][1]);
     });
     assert.deepEqual([...Deno.readDirSync(cwd)], [], "no results/ directory was created");
