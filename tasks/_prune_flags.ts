@@ -5,7 +5,12 @@
 import type { ParseArgsConfig } from "node:util";
 import { listFlag, nonNegativeInt, numberIn, oneOf, positiveInt } from "./_cli.ts";
 import { parseGamma } from "../src/experiments/density/mod.ts";
-import { defaultPruneConfig, parseCalibration, type PruneConfig } from "../src/experiments/prune/mod.ts";
+import {
+  defaultPruneConfig,
+  PAPER_LIST_MODELS,
+  parseCalibration,
+  type PruneConfig,
+} from "../src/experiments/prune/mod.ts";
 import { defaultEvalConfig, type EvalConfig, SCORINGS } from "../src/experiments/eval/mod.ts";
 
 /** Calibration and allocation flags. */
@@ -17,6 +22,7 @@ export const PRUNE_FLAGS = {
   "seq-len": { type: "string" },
   seed: { type: "string", default: "0" },
   "batch-size": { type: "string", default: "8" },
+  "paper-list": { type: "string" },
   alpha: { type: "string", default: "2" },
   beta: { type: "string", default: "0.2" },
   std: { type: "string", default: "population" },
@@ -40,7 +46,9 @@ export const PRUNE_HELP =
   --seq-len         calibration window length (default: the model's max_position_embeddings, as Wanda)
   --seed            calibration sampling seed (default 0)
   --batch-size      calibration sequences per engine call (default 8)
-  activation allocation (the paper's N'_i = sigmoid(z_i + α), S_i = S + βS(1 − L·N'_i/ΣN')):
+  paper-lists allocation (the authors' per-layer lists, lib/util/prune_ori.py; mean sparsity 0.5 only):
+  --paper-list      llama-7b, llama2-7b, llama2-13b or llama3-8b (default: the one the model reference names)
+  activation-formula allocation (the paper's N'_i = sigmoid(z_i + α), S_i = S + βS(1 − L·N'_i/ΣN')):
   --alpha, --beta   α (default 2) and β (default 0.2)
   --std             population (default) or sample standard deviation of the counts
   --density-from    a run directory of \`deno task density\` on this model (its density.csv); without it the
@@ -68,6 +76,9 @@ export function pruneConfigFrom(
     seqLen: positiveInt("seq-len", values["seq-len"]) ?? null,
     seed: nonNegativeInt("seed", values.seed)!,
     batchSize: positiveInt("batch-size", values["batch-size"])!,
+    paperList: values["paper-list"] === undefined
+      ? null
+      : oneOf("paper-list", values["paper-list"], PAPER_LIST_MODELS),
     activation: {
       alpha: numberIn("alpha", values.alpha, -1e6, 1e6)!,
       beta: numberIn("beta", values.beta, 0, 1e6)!,

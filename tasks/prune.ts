@@ -1,5 +1,5 @@
 /**
- * `deno task prune --model REF [--method wanda|magnitude] [--allocation uniform|activation|owl]
+ * `deno task prune --model REF [--method wanda|magnitude] [--allocation uniform|activation-formula|paper-lists|owl]
  * [--sparsity 0.5] [--sparsity-type unstructured|2:4|4:8] [--calibration c4|wikitext2|TASK[:SPLIT]]
  * [--nsamples 128] [--seq-len L] [--save DIR] ...`: prunes the seven linears of every decoder layer and writes
  * a Hugging Face checkpoint with pruning.json and sparsity.csv (src/experiments/prune/).
@@ -18,15 +18,16 @@ import { ALLOCATIONS, PRUNE_METHODS, runPrune } from "../src/experiments/prune/m
 import { runMain } from "../src/util/errors.ts";
 
 const USAGE =
-  "usage: deno task prune --model REF [--method wanda|magnitude] [--allocation uniform|activation|owl] " +
+  "usage: deno task prune --model REF [--method wanda|magnitude] [--allocation uniform|activation-formula|paper-lists|owl] " +
   "[--sparsity 0.5] [--sparsity-type unstructured|2:4|4:8] [--calibration NAME[:SPLIT]] [--nsamples 128] " +
   `[--seq-len L] [--seed 0] [--save DIR] [--out DIR] ${ENGINE_USAGE}`;
 
 const HELP = `${USAGE}
 
   --method          wanda (|W|·sqrt(mean Σx²), per output row; default) or magnitude (|W|, per matrix)
-  --allocation      per-layer sparsity: uniform (default), activation (the paper's formula from per-layer
-                    activated-parameter counts) or owl (outlier-weighted layerwise sparsity)
+  --allocation      per-layer sparsity: uniform (default), activation-formula (the paper's formula from
+                    per-layer activated-parameter counts), paper-lists (the authors' hard-coded lists, what
+                    their Table 1 ran) or owl (outlier-weighted layerwise sparsity)
 ${PRUNE_HELP}
   --save            checkpoint folder (default <run dir>/model); --out run directory`;
 

@@ -30,14 +30,14 @@ const DEFAULT_TASKS = "boolq,siqa,piqa,hellaswag,mmlu";
 
 const USAGE =
   "usage: deno task transfer --model REF [--calibrations LIST] [--tasks LIST] [--method wanda|magnitude] " +
-  "[--allocation uniform|activation|owl] [--sparsity 0.5] [--nsamples 128] [--seq-len L] [--limit N] [--dense] " +
+  "[--allocation uniform|activation-formula|paper-lists|owl] [--paper-list NAME] [--sparsity 0.5] [--nsamples 128] [--seq-len L] [--limit N] [--dense] " +
   `[--keep-models] [--out DIR] ${ENGINE_USAGE}`;
 
 const HELP = `${USAGE}
 
   --calibrations    calibration sets, comma-separated NAME[:SPLIT] (default ${DEFAULT_CALIBRATIONS}); sets whose
                     data cannot be had are skipped with a line
-  --method          wanda (default) or magnitude; --allocation uniform (default), activation or owl
+  --method          wanda (default) or magnitude; --allocation uniform (default), activation-formula, paper-lists or owl
   --dense           also evaluate the dense model (calibration "dense")
   --keep-models     keep each pruned checkpoint under <run dir>/models/<calibration>
 ${PRUNE_HELP.split("\n").filter((l) => !l.includes("--calibration ")).join("\n")}

@@ -12,7 +12,7 @@ const CASES: [string, string[], string][] = [
   ["density.ts", ["--datasets", "mmlu", "--gamma", "q1.5"], "gamma"],
   ["density.ts", ["--datasets", "mmlu", "--gamma", "2e-6", "--dtype", "f16"], "dtype"],
   ["density.ts", ["--datasets", "mmlu", "--gamma", "2e-6", "--ep", "cdua"], "ep"],
-  ["prune.ts", ["--allocation", "activation", "--gamma", "x0.9"], "gamma"],
+  ["prune.ts", ["--allocation", "activation-formula", "--gamma", "x0.9"], "gamma"],
   ["table1.ts", ["--gamma=-1"], "gamma"],
   ["transfer.ts", ["--gamma", "q"], "gamma"],
   ["relevance.ts", ["--datasets", "boolq,siqa", "--layers", "3-1"], "layers"],

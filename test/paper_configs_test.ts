@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { parseLayerRanges, rangeLayers } from "../src/experiments/layer_ranges.ts";
 import { paperStsRanges } from "../src/experiments/sts/paper_ranges.ts";
 import { readReproduceConfig } from "../src/experiments/reproduce/mod.ts";
+import { codeGamma, paperGammas } from "../src/experiments/density/mod.ts";
+import { paperListFor } from "../src/experiments/prune/mod.ts";
 import { type ModelShape } from "../src/model/model_shapes.ts";
 import { parseConfig } from "../src/model/parse_config.ts";
 import { shapeConfigJson } from "../src/model/random_checkpoint.ts";
@@ -63,8 +65,11 @@ Deno.test("the LLaMA-1-7B and Qwen-7B configs: the paper's Table 1 row settings,
     assert.equal(c.table1?.gamma, "2e-6");
     // Table 1 as for Llama-2-7B, only the sequence lengths follow the model (LLaMA-1: context 2048).
     const seqLen = c === llama1 ? 2048 : llama2.table1!.seqLen;
-    assert.deepEqual(c.table1, { ...llama2.table1, seqLen });
-    assert.deepEqual(c.transfer, { ...llama2.transfer, seqLen });
+    // The authors' lists: LLaMA-1-7B has its own, Qwen-7B none (uniform Wanda in the transfer stage).
+    const paperList = c === llama1 ? "llama-7b" : null;
+    assert.deepEqual(c.table1, { ...llama2.table1, seqLen, paperList });
+    const allocation = c === llama1 ? "paper-lists" : "uniform";
+    assert.deepEqual(c.transfer, { ...llama2.transfer, seqLen, paperList, allocation });
     assert.deepEqual(c.sts, llama2.sts);
   }
 });
@@ -89,4 +94,34 @@ Deno.test("STS ranges of every paper config: the six of llama_sts.py for its mod
     const lastLayers = ranges.map((r) => rangeLayers(r).at(-1));
     assert.deepEqual(lastLayers, [L - 3, L - 1, L - 3, L - 1, L - 3, L - 1], name);
   }
+});
+
+/** Decoder layers of each paper config's model (their config.json: num_hidden_layers). */
+const LAYERS: Record<string, number> = {
+  "huggyllama/llama-7b": 32,
+  "meta-llama/Llama-2-7b-hf": 32,
+  "meta-llama/Llama-2-13b-hf": 40,
+  "meta-llama/Meta-Llama-3-8B": 32,
+  "Qwen/Qwen-7B": 32,
+  "Qwen/Qwen2-7B": 28,
+};
+
+Deno.test("paper configs: γ by the code's rule (2e-6 for 32 layers, else 5e-6), both γ counted, the authors' lists", async () => {
+  const names = [...Deno.readDirSync(CONFIGS)].map((e) => e.name).filter((n) => n !== "default.json");
+  assert.equal(names.length, Object.keys(LAYERS).length);
+  for (const name of names) {
+    const c = await readReproduceConfig(new URL(name, CONFIGS));
+    const layers = LAYERS[c.model];
+    assert.equal(c.density?.gamma, codeGamma(layers), name);
+    assert.equal(c.table1?.gamma, codeGamma(layers), name);
+    assert.deepEqual(c.density?.gammas, paperGammas(layers), name);
+    assert.equal(c.table1?.paperList, paperListFor(c.model), name);
+    assert.equal(c.table1?.alpha, 2);
+    assert.equal(c.table1?.beta, 0.2);
+    assert.equal(c.transfer?.allocation, paperListFor(c.model) ? "paper-lists" : "uniform", name);
+  }
+  // Independent of the rule's code: the values the paper's code and text give for these depths.
+  assert.deepEqual(paperGammas(32), [{ gamma: "2e-6", source: "code" }, { gamma: "2e-5", source: "text" }]);
+  assert.deepEqual(paperGammas(40), [{ gamma: "5e-6", source: "code" }, { gamma: "5e-6", source: "text" }]);
+  assert.deepEqual(paperGammas(28), [{ gamma: "5e-6", source: "code" }]);
 });

@@ -30,7 +30,13 @@ Deno.test(
       assert.equal(at("c4", "train").availability, "downloadable");
       assert.equal(at("c4", "train").rows, undefined);
       const mirrored = lines.filter((l) => l.availability === "mirror");
-      assert.equal(mirrored.length, 14);
+      // 14 whole splits, and the real C4 (train, validation) and HellaSwag pieces of ../shared/hub.
+      assert.equal(mirrored.length, 17);
+      for (
+        const piece of ["c4/train-first1000", "c4/validation-first1000", "hellaswag/validation-subset1000"]
+      ) {
+        assert.ok(mirrored.some((l) => `${l.dataset}/${l.split}` === piece), piece);
+      }
       for (const l of mirrored) assert.equal(l.rows, l.officialRows, `${l.dataset}/${l.split}`);
       const text = formatStatus(lines);
       assert.match(text, /^dataset +kind +split +available +rows +official +check$/m);

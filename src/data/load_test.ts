@@ -396,3 +396,24 @@ Deno.test("openDataset loads a split once and serves examples by id", needsMirro
     /Cannot find example 1838 of piqa\/validation: ids run from 0 to 1837/,
   );
 });
+
+Deno.test(
+  "the mirror's real C4 and HellaSwag pieces load; the embedded pieces are their first rows",
+  needsMirror,
+  async () => {
+    const opts = { mirror: testMirror(), download: false, cache: "/nonexistent" };
+    const train = await loadSplit("c4", "train-first1000", opts);
+    const validation = await loadSplit("c4", "validation-first1000", opts);
+    const hella = await loadSplit("hellaswag", "validation-subset1000", opts);
+    assert.deepEqual([train.docs.length, validation.docs.length, hella.docs.length], [1000, 1000, 1000]);
+    // C4 validation rows name the crawl time `date`: read as C4's timestamp.
+    assert.ok(validation.docs.every((d) => String(d.timestamp).length > 0 && String(d.text).length > 0));
+    const embedded = { download: false, cache: "/nonexistent" };
+    assert.deepEqual((await loadSplit("c4", "train-first100", embedded)).docs, train.docs.slice(0, 100));
+    assert.deepEqual(
+      (await loadSplit("hellaswag", "validation-subset200", embedded)).docs,
+      hella.docs.slice(0, 200),
+    );
+    assert.equal(new Set(hella.docs.map((d) => d.ind)).size, 1000);
+  },
+);

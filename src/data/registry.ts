@@ -102,6 +102,24 @@ const c4 = defineDataset({
       bytes: 218551,
       prefixOf: { file: "samples/c4-train.00000-of-01024.first1000.json.gz", lines: 100 },
     }], ([rows]) => rows),
+    // The mirror's real pieces (../shared/hub/datasets/c4/samples/SOURCE.md): the first 1000 documents of the
+    // train shard and of the validation shard (whose rows name the crawl time `date`, C4's `timestamp`).
+    "train-first1000": piece("train", 1000, [{
+      file: "samples/c4-train.00000-of-01024.first1000.json.gz",
+      format: "jsonl.gz",
+      sha256: "d8ad8dc79a723539563e505cdd1d7570e71393adb26d3667fbd0886cf8c9197c",
+      bytes: 912750,
+    }], ([rows]) => rows),
+    "validation-first1000": piece("validation", 1000, [{
+      file: "samples/c4-validation.00000-of-00008.first1000.json.gz",
+      format: "jsonl.gz",
+      sha256: "75cdeb8bacc1fd115eaf338290fc7c6ac60e48c9f88d12250511666a201eee1c",
+      bytes: 893110,
+    }], ([rows]) =>
+      rows.map((r) => {
+        const { text, url, date, timestamp } = record(r);
+        return { text, url, timestamp: timestamp ?? date };
+      })),
   },
   text: (doc) => doc.text,
 });
@@ -528,6 +546,14 @@ const hellaswag = defineDataset({
       bytes: 148854,
       prefixOf: { file: "samples/hellaswag_val.subset1000.jsonl", lines: 200 },
     }], ([rows]) => hellaswagRows(rows)),
+    // The mirror's real piece (../shared/hub/datasets/hellaswag/samples/SOURCE.md): 1000 raw validation rows,
+    // every field, shuffled by its publisher.
+    "validation-subset1000": piece("validation", 1000, [{
+      file: "samples/hellaswag_val.subset1000.jsonl",
+      format: "jsonl",
+      sha256: "79b87117cffba9878961284f233797c5ebeba4193cb48a93eabc4a5a1156cc45",
+      bytes: 747257,
+    }], ([rows]) => hellaswagRows(rows)),
   },
   task: {
     reference: "lm_eval/tasks/hellaswag/hellaswag.yaml @05480a11, utils.py @0a9cc282",
@@ -586,6 +612,13 @@ const mmlu = defineDataset({
       "1df7771a6312b87e920c4ae1e5c0cc205164b20e231a637cd8f39accc51bc5f1",
       7370220,
     ),
+    // The paper's calibration split (lib/dataset/mmlu.py line 76: load_dataset('cais/mmlu', 'all',
+    // split='auxiliary_train')): 99,842 rows from other multiple-choice sets, subject "". Hub only (not in the
+    // mirror): resolved through the hub on a user's machine.
+    auxiliary_train: {
+      rows: 99842,
+      sources: [hubParquetAsIs("cais/mmlu", "all/auxiliary_train-00000-of-00001.parquet")],
+    },
     // Sorted by subject: these 200 rows cover the first 14 subjects (abstract_algebra … econometrics).
     "validation-first200": piece("validation", 200, [{
       file: "validation.first200.jsonl",

@@ -10,7 +10,7 @@
  *   `0.5-1.0` is layers 16–31. On 5 layers `0.5-1.0` is layers 2–4 (layer 2 spans depths 0.4–0.6).
  */
 import { z } from "zod";
-import { ActpatError, UsageError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** A parsed `--layers` entry, not yet tied to a model. */
 export interface LayerRangeSpec {
@@ -82,7 +82,7 @@ export function resolveLayerRange(spec: LayerRangeSpec, numLayers: number): Laye
   }
   if (spec.kind === "absolute") {
     if (spec.end >= numLayers) {
-      throw new ActpatError(
+      throw new UsageError(
         ACTION,
         `"${spec.text}" needs layer ${spec.end} but the model has ${numLayers} layers (0-${numLayers - 1})`,
       );

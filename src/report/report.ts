@@ -12,6 +12,7 @@ import { extractProvenance, skipReason } from "./provenance.ts";
 import { loadRun, type RunData, type RunTable } from "./run_data.ts";
 import {
   densityFigure,
+  densityGammasFigure,
   type Figure,
   massiveFigure,
   relevanceFigure,
@@ -26,7 +27,7 @@ import { interventionHtml, rawTable, table1Html, transferHtml } from "./tables.t
 
 /** A piece of a section drawn from one CSV: a figure or a table. */
 type Block =
-  & { file: string; caption: string; unless?: string }
+  & { file: string; caption: string; unless?: string; optional?: boolean }
   & ({ figure: (t: RunTable) => Figure } | { table: (t: RunTable) => string });
 
 interface SectionDef {
@@ -39,14 +40,36 @@ interface SectionDef {
 /** The report's sections in the paper's order. */
 const SECTIONS: SectionDef[] = [
   {
+    title: "Published vs reproduced",
+    stages: [],
+    blocks: [{
+      file: "published.csv",
+      optional: true,
+      table: rawTable,
+      caption:
+        "Every number the paper states (paper/published.json, with its table, row and column) beside " +
+        "this run's (accuracies in percent); not a regression gate.",
+    }],
+  },
+  {
     title: "Figure 1 — Activated parameters per layer",
     stages: ["density"],
-    blocks: [{
-      file: "density.csv",
-      figure: densityFigure,
-      caption:
-        "Parameters with mean attribution |w ∂y/∂w| above γ, summed over the 7 linear weights of each layer.",
-    }],
+    blocks: [
+      {
+        file: "density.csv",
+        figure: densityFigure,
+        caption:
+          "Parameters with mean attribution |w ∂y/∂w| above γ, summed over the 7 linear weights of each layer.",
+      },
+      {
+        file: "density_gammas.csv",
+        optional: true,
+        figure: densityGammasFigure,
+        caption:
+          "The same counts at the γ of the paper's code (distribution_draw.py: 2e-6 for 32 layers, else " +
+          "5e-6) and of its text (2e-5 for 32 layers, 5e-6 for 40), one panel per γ.",
+      },
+    ],
   },
   {
     title: "Similarity of activated parameters: same- vs cross-domain pairs",
@@ -208,7 +231,8 @@ async function renderSection(
     const table = run.tables.get(block.file);
     if (block.unless && run.tables.has(block.unless)) continue;
     if (!table) {
-      if (missing.has(block.file)) continue;
+      // An optional block (a CSV only some configs write) is left out without a note.
+      if (block.optional || missing.has(block.file)) continue;
       missing.add(block.file);
       const reason = notRun(run, def, block.file);
       notRunOut.push(`${def.title} (${block.file}): ${reason}`);
@@ -251,6 +275,8 @@ export async function renderReport(runDir: string, options: ReportOptions = {}):
   const contents: ContentsEntry[] = [];
   const sections: string[] = [];
   for (const def of SECTIONS) {
+    // A section of optional blocks only (published numbers) is left out when the run has none of them.
+    if (def.blocks.every((b) => b.optional) && !def.blocks.some((b) => run.tables.has(b.file))) continue;
     const { html, status } = await renderSection(run, def, svgs, notRunList);
     sections.push(html);
     contents.push({ title: def.title, status });

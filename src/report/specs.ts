@@ -81,6 +81,42 @@ export function densityFigure(table: RunTable): Figure {
   };
 }
 
+/**
+ * Figure 1 at every γ of the run's `gammas` list (density_gammas.csv): one line per dataset and γ, labelled
+ * with the γ's source (the paper's code or its text), so the two thresholds are seen side by side.
+ */
+export function densityGammasFigure(table: RunTable): Figure {
+  const figure = "figure 1 at the paper's γ";
+  requireColumns(table, "density_gammas.csv", figure, ["dataset", "layer", "active", "gamma", "source"]);
+  const values = table.rows.map((r) => ({
+    series: `${r.dataset} (γ=${r.gamma}, ${r.source})`,
+    gamma: `γ = ${r.gamma} (${r.source})`,
+    layer: finite(toNumber(r.layer), "density_gammas.csv", "layer", figure),
+    active: finite(toNumber(r.active), "density_gammas.csv", "active", figure),
+  }));
+  return {
+    name: "figure1_density_gammas.svg",
+    title: "Activated parameters per layer at the paper's γ (code and text)",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+      config: CONFIG,
+      data: { values },
+      facet: { field: "gamma", type: "nominal", title: null },
+      columns: 1,
+      spec: {
+        width: WIDTH,
+        height: 220,
+        mark: { type: "line", point: true },
+        encoding: {
+          x: { field: "layer", type: "quantitative", title: "layer", axis: { tickMinStep: 1, format: "d" } },
+          y: { field: "active", type: "quantitative", title: "activated parameters" },
+          color: { field: "series", type: "nominal", title: "dataset (γ, source)" },
+        },
+      },
+    },
+  };
+}
+
 /** Similarity of activated parameters per layer, boxplots of same-domain and cross-domain sample pairs. */
 export function similarityFigure(table: RunTable): Figure {
   const figure = "similarity boxplots";

@@ -8,7 +8,9 @@
  */
 export { activationSums, countMeansAbove, DENSITY_COLUMNS, meanQuantile } from "./density.ts";
 export { Gamma, type GammaSpec, parseGamma } from "./gamma.ts";
+export { codeGamma, GAMMA_SOURCES, paperGammas, SourcedGamma, textGamma } from "./paper_gammas.ts";
 export {
+  DENSITY_GAMMAS_COLUMNS,
   type DensityFromOptions,
   densityFromRun,
   type DensityResult,

@@ -56,6 +56,8 @@ export interface DensityRunOptions extends RunOptions {
   maxLen: number;
   shots: number;
   gamma: GammaSpec;
+  /** Further γ, each counted with its source into density_gammas.csv (paper_gammas.ts). */
+  gammas?: readonly { gamma: GammaSpec; source: string }[];
   seed: number;
   batchSize: number;
   /** Layers scored per pass (default: all). */
@@ -100,6 +102,9 @@ export async function runDensity(opts: DensityRunOptions): Promise<DensityResult
     maxLen: opts.maxLen,
     shots: opts.shots,
     gamma: opts.gamma.text,
+    ...(opts.gammas?.length
+      ? { gammas: opts.gammas.map((g) => ({ gamma: g.gamma.text, source: g.source })) }
+      : {}),
     seed: opts.seed,
     batchSize: opts.batchSize,
     layerGroup: opts.layerGroup ?? null,
@@ -208,7 +213,26 @@ export async function runDensity(opts: DensityRunOptions): Promise<DensityResult
           );
         }
         const reader = keepSums ? sumsReader(run.path, sumsIndex(cfg, results)) : null;
-        return await finish(run, opts.model, opts.seed, opts.gamma, datasets, reader, true, opts.quiet);
+        const result = await finish(
+          run,
+          opts.model,
+          opts.seed,
+          opts.gamma,
+          datasets,
+          reader,
+          true,
+          opts.quiet,
+        );
+        if (opts.gammas?.length) {
+          await writeGammas(run, {
+            model: opts.model,
+            seed: opts.seed,
+            gammas: opts.gammas,
+            datasets,
+            sums: reader,
+          });
+        }
+        return result;
       } finally {
         if (budget) {
           run.manifest.measurements = measurements(mem.stop(), budget, (performance.now() - t0) / 1000, {
@@ -278,6 +302,63 @@ async function finish(
   }
   if (!quiet) console.error(table.note);
   return { dir: run.path, gamma: table.gamma, note: table.note, rows };
+}
+
+/** Columns of `density_gammas.csv`: those of density.csv (layer totals) and the γ's source. */
+export const DENSITY_GAMMAS_COLUMNS = [
+  ...DENSITY_COLUMNS,
+  { name: "source", type: "string", description: "where the γ comes from: code or text (paper_gammas.ts)" },
+] as const;
+
+/**
+ * Writes density_gammas.csv: the per-layer totals at every γ of `gammas`, each with its source. The paper's
+ * γ are histogram edges (histogram.ts), so counts from the histogram are exact; `exact` says so per row.
+ */
+async function writeGammas(
+  run: RunDir,
+  opts: {
+    model: string;
+    seed: number;
+    gammas: readonly { gamma: GammaSpec; source: string }[];
+    datasets: DatasetDensity[];
+    sums: SumsReader | null;
+  },
+): Promise<void> {
+  const rows: CsvRow[] = [];
+  // The exact counts taken during accumulation are for the run's own γ: drop them so each γ is counted anew.
+  const datasets = opts.datasets.map((d) => ({
+    ...d,
+    modules: d.modules.map((m) => ({ ...m, active: null })),
+  }));
+  for (const { gamma, source } of opts.gammas) {
+    const table = await densityTable(datasets, gamma, opts.sums);
+    for (const c of table.counts) {
+      if (c.module !== "all") continue;
+      rows.push({
+        model: opts.model,
+        dataset: c.dataset,
+        layer: c.layer,
+        module: c.module,
+        params: c.params,
+        active: c.count.active,
+        fraction: c.count.active / c.params,
+        gamma: table.gamma,
+        gamma_spec: gamma.text,
+        samples: c.samples,
+        seed: opts.seed,
+        exact: c.count.exact,
+        active_low: c.count.low,
+        active_high: c.count.high,
+        source,
+      });
+    }
+  }
+  await run.writeCsv(
+    "density_gammas.csv",
+    DENSITY_GAMMAS_COLUMNS,
+    rows,
+    "activated parameters per layer at each γ of the gammas list, with its source (the paper's code or text)",
+  );
 }
 
 function sparse(h: Float64Array): [number, number][] {

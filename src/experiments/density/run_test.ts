@@ -113,48 +113,84 @@ Deno.test(
   },
 );
 
-Deno.test("a truncated density_sums file: resume computes its stage again; --from names it; --from on an interrupted run says how to resume", async () => {
-  await using tmp = await tempDir();
-  const a = join(tmp.path, "a");
-  const opts = options(a, { datasets: ["mmlu"], samples: 2 });
-  await runDensity(opts);
-  const sums = join(a, "density_sums/mmlu.layers0-4.f32");
-  const whole = await Deno.readFile(sums);
-  await Deno.truncate(sums, 1000);
+Deno.test(
+  "a truncated density_sums file: resume computes its stage again; --from names it; --from on an interrupted run says how to resume",
+  needsMirror,
+  async () => {
+    await using tmp = await tempDir();
+    const a = join(tmp.path, "a");
+    const opts = options(a, { datasets: ["mmlu"], samples: 2 });
+    await runDensity(opts);
+    const sums = join(a, "density_sums/mmlu.layers0-4.f32");
+    const whole = await Deno.readFile(sums);
+    await Deno.truncate(sums, 1000);
 
-  // --from reads the index's sizes first: a `Cannot read` naming the file, no RangeError.
-  await assert.rejects(
-    densityFromRun({ from: a, gamma: parseGamma("q0.5"), out: join(tmp.path, "from"), quiet: true }),
-    (err: Error) => {
-      assert.equal(err.name, "ActpatError");
-      assert.match(
-        err.message,
-        new RegExp(`^Cannot read ${sums}: it holds 1000 bytes, but density_sums.json gives ${whole.length}`),
-      );
-      return true;
-    },
-  );
+    // --from reads the index's sizes first: a `Cannot read` naming the file, no RangeError.
+    await assert.rejects(
+      densityFromRun({ from: a, gamma: parseGamma("q0.5"), out: join(tmp.path, "from"), quiet: true }),
+      (err: Error) => {
+        assert.equal(err.name, "ActpatError");
+        assert.match(
+          err.message,
+          new RegExp(
+            `^Cannot read ${sums}: it holds 1000 bytes, but density_sums.json gives ${whole.length}`,
+          ),
+        );
+        return true;
+      },
+    );
 
-  // A resumed run checks the stored stage's file and computes it again: the same bytes as before.
-  await runDensity(opts);
-  assert.deepEqual(await Deno.readFile(sums), whole);
-  const manifest = await readManifest(join(a, "manifest.json"));
-  assert.deepEqual(manifest.stages.map((s) => [s.name, s.reused]), [["density.mmlu.layers0-4", false]]);
-  // The model's context and the inputs beyond it are recorded (stories260K-hf: 512 positions).
-  const context = manifest.config.context as { maxPositions: number; truncation: string; overLong: object };
-  assert.equal(context.maxPositions, 512);
-  assert.equal(context.truncation, "none");
+    // A resumed run checks the stored stage's file and computes it again: the same bytes as before.
+    await runDensity(opts);
+    assert.deepEqual(await Deno.readFile(sums), whole);
+    const manifest = await readManifest(join(a, "manifest.json"));
+    assert.deepEqual(manifest.stages.map((s) => [s.name, s.reused]), [["density.mmlu.layers0-4", false]]);
+    // The model's context and the inputs beyond it are recorded (stories260K-hf: 512 positions).
+    const context = manifest.config.context as { maxPositions: number; truncation: string; overLong: object };
+    assert.equal(context.maxPositions, 512);
+    assert.equal(context.truncation, "none");
 
-  // --from on a run that did not finish: how to resume it.
-  await Deno.writeTextFile(
-    join(a, "manifest.json"),
-    JSON.stringify({ ...manifest, status: "interrupted", argv: ["--model", "m", "--out", a] }),
-  );
-  await assert.rejects(
-    densityFromRun({ from: a, gamma: parseGamma("q0.5"), out: join(tmp.path, "from2"), quiet: true }),
-    new RegExp(
-      `Cannot recompute density from ${a}: its density run is interrupted, not finished; resume it first with\\n` +
-        `  deno task density --model m --out ${a}$`,
-    ),
-  );
-});
+    // --from on a run that did not finish: how to resume it.
+    await Deno.writeTextFile(
+      join(a, "manifest.json"),
+      JSON.stringify({ ...manifest, status: "interrupted", argv: ["--model", "m", "--out", a] }),
+    );
+    await assert.rejects(
+      densityFromRun({ from: a, gamma: parseGamma("q0.5"), out: join(tmp.path, "from2"), quiet: true }),
+      new RegExp(
+        `Cannot recompute density from ${a}: its density run is interrupted, not finished; resume it first with\\n` +
+          `  deno task density --model m --out ${a}$`,
+      ),
+    );
+  },
+);
+
+Deno.test(
+  "density gammas: density_gammas.csv counts each γ with its source, equal to direct runs at that γ",
+  needsMirror,
+  async () => {
+    await using tmp = await tempDir();
+    const gammas = [
+      { gamma: parseGamma("2e-6"), source: "code" },
+      { gamma: parseGamma("2e-5"), source: "text" },
+    ];
+    const withList = join(tmp.path, "list");
+    await runDensity(options(withList, { datasets: ["mmlu"], keepSumsBytes: 0, gammas }));
+    const rows = (await read(withList, "density_gammas.csv")).trim().split("\n").slice(1);
+    const header = (await read(withList, "density_gammas.csv")).split("\n")[0].split(",");
+    const col = (r: string, c: string) => r.split(",")[header.indexOf(c)];
+    assert.equal(rows.length, 2 * 5, "5 layers × 2 γ");
+    for (const { gamma, source } of gammas) {
+      // Independent: a plain run at that γ counts exactly during accumulation (density.csv, layer totals).
+      const direct = join(tmp.path, gamma.text);
+      await runDensity(options(direct, { datasets: ["mmlu"], keepSumsBytes: 0, gamma }));
+      const lines = (await read(direct, "density.csv")).trim().split("\n");
+      const dh = lines[0].split(",");
+      const totals = lines.slice(1).map((l) => l.split(",")).filter((f) => f[dh.indexOf("module")] === "all");
+      const mine = rows.filter((r) => col(r, "gamma_spec") === gamma.text);
+      assert.deepEqual(mine.map((r) => col(r, "source")), new Array(5).fill(source));
+      assert.deepEqual(mine.map((r) => col(r, "exact")), new Array(5).fill("true"), "γ on a histogram edge");
+      assert.deepEqual(mine.map((r) => col(r, "active")), totals.map((f) => f[dh.indexOf("active")]));
+    }
+  },
+);

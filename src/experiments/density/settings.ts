@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { Gamma } from "./gamma.ts";
+import { SourcedGamma } from "./paper_gammas.ts";
 
 /** Schema of the density settings. */
 export const DensitySettings = z.strictObject({
@@ -12,6 +13,9 @@ export const DensitySettings = z.strictObject({
   maxLen: z.number().int().positive().describe("corpus window length"),
   shots: z.number().int().nonnegative(),
   gamma: Gamma,
+  gammas: z.array(SourcedGamma).default([]).describe(
+    "further γ counted into density_gammas.csv with their source (the paper's code and text differ)",
+  ),
   batchSize: z.number().int().positive(),
   layerGroup: z.number().int().positive().nullable().default(null).describe("layers per graph; null: all"),
 });

@@ -27,6 +27,7 @@ import {
 } from "../../data/mod.ts";
 import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
+import { CalibrationUnbuildable } from "./calibration_unbuildable.ts";
 
 /** A calibration set as given on the command line: `c4`, `wikitext2`, `boolq`, or `name:split`. */
 export interface CalibrationSpec {
@@ -58,11 +59,11 @@ const PREFILL_PROMPTS = 100;
 const SEPARATOR = "\n###\n";
 
 /**
- * The split calibration reads by default: train everywhere (Wanda, the paper), except MMLU, whose
- * `auxiliary_train` the paper uses is not registered: its validation split (evaluation reads test).
+ * The split calibration reads by default: train everywhere (Wanda, the paper), except MMLU: `auxiliary_train`
+ * (99,842 rows), as the paper's code (lib/dataset/mmlu.py line 76, get_mmlu_calibration).
  */
 export function defaultCalibrationSplit(dataset: string): string {
-  return dataset === "mmlu" ? "validation" : "train";
+  return dataset === "mmlu" ? "auxiliary_train" : "train";
 }
 
 /** Parses `name` or `name:split`. */
@@ -133,45 +134,51 @@ export async function calibrationSet(
   if (note && !options.quiet) console.error(note);
   const corpus = dataset.spec;
   const loaded = await dataset.split(split);
-  if (corpus.kind === "perplexity-corpus" && spec.dataset === "c4") {
-    const texts = loaded.docs.map((d) => corpus.text(d));
-    const windows = calibrationWindows(texts, tokenizer, { nsamples, seqLen, seed });
-    return {
-      dataset: spec.dataset,
-      split,
-      ...(note ? { note } : {}),
-      procedure: "wanda-c4",
-      sequences: windows.map((w) => w.tokens),
-      record: datasetRecord(loaded, {
-        windows: {
-          seed,
-          generator: "python-random",
-          seqLen,
-          docs: windows.map((w) => w.doc),
-          starts: windows.map((w) => w.start),
-        },
-      }),
-    };
+  try {
+    if (corpus.kind === "perplexity-corpus" && spec.dataset === "c4") {
+      const texts = loaded.docs.map((d) => corpus.text(d));
+      const windows = calibrationWindows(texts, tokenizer, { nsamples, seqLen, seed });
+      return {
+        dataset: spec.dataset,
+        split,
+        ...(note ? { note } : {}),
+        procedure: "wanda-c4",
+        sequences: windows.map((w) => w.tokens),
+        record: datasetRecord(loaded, {
+          windows: {
+            seed,
+            generator: "python-random",
+            seqLen,
+            docs: windows.map((w) => w.doc),
+            starts: windows.map((w) => w.start),
+          },
+        }),
+      };
+    }
+    if (corpus.kind === "perplexity-corpus") {
+      const text = loaded.docs.map((d) => corpus.text(d)).join(" ");
+      const ids = Int32Array.from(tokenizer.encode(text, { addBos: true }));
+      const w = wandaWindows(ids, { nsamples, seqLen, seed });
+      return {
+        dataset: spec.dataset,
+        split,
+        ...(note ? { note } : {}),
+        procedure: `wanda-${spec.dataset}`,
+        sequences: w.starts.map((_, i) => Array.from(windowTokens(w, i))),
+        record: datasetRecord(loaded, {
+          windows: { seed, generator: "python-random", seqLen, starts: w.starts },
+        }),
+      };
+    }
+    checkCalibrationDataset(spec.dataset);
+    const task = TASK_CALIBRATION[spec.dataset];
+    const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
+    return note ? { ...set, note } : set;
+  } catch (err) {
+    // The split is loaded: a failure now means it is too small for what was asked (a typed, per-cell result).
+    if (!(err instanceof ActpatError) || err instanceof CalibrationUnbuildable) throw err;
+    throw new CalibrationUnbuildable({ dataset: spec.dataset, split, nsamples, seqLen, detail: err.message });
   }
-  if (corpus.kind === "perplexity-corpus") {
-    const text = loaded.docs.map((d) => corpus.text(d)).join(" ");
-    const ids = Int32Array.from(tokenizer.encode(text, { addBos: true }));
-    const w = wandaWindows(ids, { nsamples, seqLen, seed });
-    return {
-      dataset: spec.dataset,
-      split,
-      ...(note ? { note } : {}),
-      procedure: `wanda-${spec.dataset}`,
-      sequences: w.starts.map((_, i) => Array.from(windowTokens(w, i))),
-      record: datasetRecord(loaded, {
-        windows: { seed, generator: "python-random", seqLen, starts: w.starts },
-      }),
-    };
-  }
-  checkCalibrationDataset(spec.dataset);
-  const task = TASK_CALIBRATION[spec.dataset];
-  const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
-  return note ? { ...set, note } : set;
 }
 
 /**

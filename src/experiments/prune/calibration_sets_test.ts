@@ -4,6 +4,9 @@ import { tempDir } from "../../../test/fixtures/temp_dir.ts";
 import { DATASETS, type LoadOptions, openDataset, sampleExamples } from "../../data/mod.ts";
 import { calibrationSet, calibrationSplit, parseCalibration } from "./calibration_sets.ts";
 import { needsMirror } from "../../../test/fixtures/mirror.ts";
+import { writeParquet } from "../../../test/fixtures/datasets.ts";
+import { CalibrationUnbuildable } from "./calibration_unbuildable.ts";
+import { defaultCalibrationSplit } from "./calibration_sets.ts";
 
 /** Bytes + 3, BOS = 1: token counts are byte counts, and windows decode exactly. */
 const bytes = {
@@ -156,7 +159,15 @@ Deno.test("task calibration: running out of fill rows is a clear error", async (
   const load = await fixture(tmp.path);
   await assert.rejects(
     () => calibrationSet({ dataset: "boolq" }, bytes, { nsamples: 4, seqLen: 2000, seed: 1, load }),
-    /Cannot build the boolq calibration set: the fill prompts ran past the 12 rows of split "train"/,
+    (err) => {
+      assert.ok(err instanceof CalibrationUnbuildable, "a typed, per-cell result");
+      assert.deepEqual(err.cell.nsamples, 4);
+      assert.match(
+        err.message,
+        /^Cannot build the calibration set boolq\/train \(4 × 2000 tokens\): Cannot build the boolq calibration set: the fill prompts ran past the 12 rows of split "train"/,
+      );
+      return true;
+    },
   );
   await assert.rejects(
     () => calibrationSet({ dataset: "gsm8k" }, bytes, { nsamples: 4, seqLen: 20, seed: 1, load }),
@@ -177,11 +188,48 @@ Deno.test(
       /boolq\/train is not available .*downloads are disabled.*using boolq\/validation instead/,
     );
     assert.deepEqual(await calibrationSplit(openDataset("boolq", load), "train"), { split: "train" });
+    // MMLU's auxiliary_train (the paper's) is hub-only: the first split on disk instead, with a note.
     const mmlu = await calibrationSplit(openDataset("mmlu", load), undefined);
-    assert.deepEqual(mmlu, { split: "validation" });
-    await assert.rejects(
-      () => calibrationSplit(openDataset("hellaswag", load), undefined),
-      /Cannot calibrate on "hellaswag": no split of it is available/,
+    assert.equal(mmlu.split, "dev");
+    assert.match(mmlu.note!, /mmlu\/auxiliary_train is not available .*using mmlu\/dev instead/);
+    // HellaSwag has no train split on disk, only the piece of its validation split the repository embeds.
+    const hellaswag = await calibrationSplit(openDataset("hellaswag", load), undefined);
+    assert.match(
+      hellaswag.note!,
+      /hellaswag\/train is not available .*using hellaswag\/validation-\w+ instead/,
     );
   },
 );
+
+Deno.test("MMLU calibrates on auxiliary_train, read from a parquet in the hub's exact layout", async () => {
+  await using tmp = await tempDir();
+  // cais/mmlu all/auxiliary_train-00000-of-00001.parquet: question, subject ("" for these rows), choices, answer.
+  const rows = Array.from({ length: 40 }, (_, i) => ({
+    question: `Question ${i}: which is right?`,
+    subject: "",
+    choices: ["one", "two", "three", "four"],
+    answer: i % 4,
+  }));
+  const dir = join(tmp.path, "datasets/mmlu/all");
+  await Deno.mkdir(dir, { recursive: true });
+  await writeParquet(join(dir, "auxiliary_train-00000-of-00001.parquet"), [
+    { name: "question", data: rows.map((d) => d.question), type: "STRING" },
+    { name: "subject", data: rows.map((d) => d.subject), type: "STRING" },
+    { name: "choices", data: rows.map((d) => d.choices), type: "STRING_LIST" },
+    { name: "answer", data: rows.map((d) => d.answer), type: "INT64" },
+  ]);
+  assert.equal(defaultCalibrationSplit("mmlu"), "auxiliary_train");
+  assert.equal(DATASETS.get("mmlu").splits.auxiliary_train.rows, 99842);
+  const load = { mirror: tmp.path, cache: tmp.path, download: false, strictRows: false, quiet: true };
+  const set = await calibrationSet({ dataset: "mmlu" }, bytes, { nsamples: 2, seqLen: 200, seed: 0, load });
+  assert.equal(set.split, "auxiliary_train");
+  assert.equal(set.note, undefined, "no fallback: the paper's split was read");
+  assert.equal(set.procedure, "paper-answers");
+  assert.deepEqual(set.sequences.map((s) => s.length), [200, 200]);
+  // The paper's prompt (lib/dataset/mmlu.py gen_prompt) with the row's empty subject.
+  const text = new TextDecoder().decode(Uint8Array.from(set.sequences[0].slice(1), (t) => t - 3));
+  assert.match(
+    text,
+    /^The following are multiple choice questions \(with answers\) about \.\n\nQuestion \d+: which is right\?\nA\. one\n/,
+  );
+});

@@ -35,6 +35,9 @@ export interface ActivationAllocationOptions {
 /**
  * The paper's layerwise sparsity from per-layer activated-parameter counts N_i:
  * N'_i = sigmoid((N_i − mean N)/std N + α), S_i = S + β·S·(1 − L·N'_i / Σ_j N'_j).
+ * (The AAAI text writes α/i, i the layer, in the sigmoid; the constant α here is not that variant.) The
+ * authors' code never evaluates this formula: Table 1's "Wanda (ours)" ran their hard-coded lists
+ * (paper_lists.ts, allocation `paper-lists`), which α = 2, β = 0.2 cannot give (paper/FIDELITY.md).
  * Σ_i (1 − L·N'_i/ΣN') = 0, so the mean of S_i is S up to rounding (≤ L ulps). Layers with more activated
  * parameters get lower sparsity. Equal counts (std 0) give the uniform allocation, the limit of the formula.
  */

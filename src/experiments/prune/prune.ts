@@ -27,12 +27,17 @@ import {
 import { computeDensityCounts, type GammaSpec, parseGamma, readDensityCounts } from "../density/mod.ts";
 import { checkCheckpointDir, PrunedCheckpointWriter } from "./pruned_checkpoint.ts";
 import { activationAllocation, owlAllocation, uniformAllocation } from "./layer_allocation.ts";
+import { PAPER_LIST_SOURCE, paperListAllocation, paperListFor, type PaperListModel } from "./paper_lists.ts";
 import { parsePrunePattern, type PrunePattern } from "./mask.ts";
 import { type ModuleSparsity, owlOutlierRatios, type PruneMethod, pruneSequential } from "./sequential.ts";
 import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
-/** Layer allocations. */
-export const ALLOCATIONS = ["uniform", "activation", "owl"] as const;
+/**
+ * Layer allocations: uniform; `activation-formula`, the paper's formula on activated-parameter counts
+ * (layer_allocation.ts); `paper-lists`, the per-layer lists the authors' code prunes with (paper_lists.ts,
+ * Table 1's "Wanda (ours)"); OWL.
+ */
+export const ALLOCATIONS = ["uniform", "activation-formula", "paper-lists", "owl"] as const;
 export type Allocation = typeof ALLOCATIONS[number];
 
 /** Everything that decides a pruned model (recorded in `pruning.json` and the run manifest). */
@@ -50,6 +55,11 @@ export interface PruneConfig {
   seed: number;
   /** Calibration sequences per engine call. */
   batchSize: number;
+  /**
+   * `paper-lists`: which of the authors' lists (llama-7b, llama2-7b, llama2-13b, llama3-8b); null: the one
+   * the model reference names (paper_lists.ts `paperListFor`).
+   */
+  paperList: string | null;
   /** Activation allocation: α, β, std convention and where the counts N_i come from. */
   activation: {
     alpha: number;
@@ -83,6 +93,7 @@ export function defaultPruneConfig(overrides: Partial<PruneConfig> = {}): PruneC
     seqLen: null,
     seed: 0,
     batchSize: 8,
+    paperList: null,
     activation: {
       alpha: 2,
       beta: 0.2,
@@ -102,7 +113,7 @@ export function defaultPruneConfig(overrides: Partial<PruneConfig> = {}): PruneC
 export type AllocationInputs =
   | { kind: "uniform" }
   | {
-    kind: "activation";
+    kind: "activation-formula";
     counts: number[];
     dataset: string;
     gamma: string | null;
@@ -114,7 +125,8 @@ export type AllocationInputs =
     gammaValue?: number;
     split?: string;
   }
-  | { kind: "owl"; outlierRatios: number[]; lambda: number; M: number };
+  | { kind: "owl"; outlierRatios: number[]; lambda: number; M: number }
+  | { kind: "paper-lists"; list: string; source: string };
 
 /** A pruned model ready to evaluate, with everything `pruning.json` and `sparsity.csv` say. */
 export interface PrunedModel {
@@ -180,7 +192,7 @@ function checkConfig(config: PruneConfig, model: LlamaConfig): PrunePattern {
       }
     }
   }
-  if (layers < 2 && config.allocation === "activation") {
+  if (layers < 2 && config.allocation === "activation-formula") {
     throw new ActpatError("prune", "the activation allocation needs at least 2 layers");
   }
   return pattern;
@@ -213,6 +225,13 @@ export async function pruneModel(
 ): Promise<PrunedModel> {
   const L = model.config.numLayers;
   const base = checkConfig(config, model.config);
+  // Before any calibration work: a model without an authors' list fails now.
+  if (config.allocation === "paper-lists" && base.kind !== "nm") {
+    paperListAllocation(config.paperList ?? paperListFor(model.ref), {
+      layers: L,
+      sparsity: config.sparsity,
+    });
+  }
   if (options.save) {
     if (!options.spillDir) throw new ActpatError("save pruned model", "no folder given");
     if (model.format !== "hf") {
@@ -245,7 +264,16 @@ export async function pruneModel(
   } else if (config.allocation === "uniform") {
     targets = uniformAllocation(L, config.sparsity);
     allocationInputs = { kind: "uniform" };
-  } else if (config.allocation === "activation") {
+  } else if (config.allocation === "paper-lists") {
+    const list = config.paperList ?? paperListFor(model.ref);
+    targets = paperListAllocation(list, { layers: L, sparsity: config.sparsity });
+    const src = PAPER_LIST_SOURCE;
+    allocationInputs = {
+      kind: "paper-lists",
+      list: list!,
+      source: `${src.repository}@${src.commit} ${src.file}:${src.lines[list as PaperListModel]}`,
+    };
+  } else if (config.allocation === "activation-formula") {
     const a = config.activation;
     const density = a.densityFrom !== null
       ? await readDensityCounts(a.densityFrom, {
@@ -279,7 +307,7 @@ export async function pruneModel(
       std: a.std,
     });
     allocationInputs = {
-      kind: "activation",
+      kind: "activation-formula",
       counts: density.counts,
       dataset: density.dataset,
       gamma: density.gamma,

@@ -158,14 +158,14 @@ Deno.test(
       lines.push(`stories,piqa,${l},all,1,${counts[l]},0,2e-6,2e-6,64,0,true,${counts[l]},${counts[l]}`);
     }
     await Deno.writeTextFile(join(tmp.path, "density.csv"), lines.join("\n") + "\n");
-    const cfg = config({ allocation: "activation", sparsity: 0.5 });
+    const cfg = config({ allocation: "activation-formula", sparsity: 0.5 });
     cfg.activation = { ...cfg.activation, densityFrom: tmp.path };
     const pruned = await pruneModel(model, cfg, { run, quiet: true });
     const want = activationAllocation(counts, { sparsity: 0.5, alpha: 2, beta: 0.2 });
     assert.deepEqual(pruned.targets, want);
     assert(Math.abs(want.reduce((a, b) => a + b) / 5 - 0.5) < 1e-15, "mean of S_i is S");
     assert.deepEqual(pruned.allocationInputs, {
-      kind: "activation",
+      kind: "activation-formula",
       counts,
       dataset: "piqa",
       gamma: "2e-6",
@@ -187,10 +187,10 @@ Deno.test(
   needsMirror,
   async () => {
     const model = await loadModel(STORIES_HF);
-    const cfg = config({ allocation: "activation", sparsity: 0.5 });
+    const cfg = config({ allocation: "activation-formula", sparsity: 0.5 });
     cfg.activation = { ...cfg.activation, samples: 4, maxLen: 32, gamma: parseGamma("q0.9") };
     const act = await pruneModel(model, cfg, { run, quiet: true });
-    assert(act.allocationInputs.kind === "activation");
+    assert(act.allocationInputs.kind === "activation-formula");
     const counts = act.allocationInputs.counts;
     assert.equal(counts.length, 5);
     assert(counts.every((c) => Number.isInteger(c) && c > 0));

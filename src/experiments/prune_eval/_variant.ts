@@ -13,11 +13,18 @@ import { type RunDir, runStage } from "../../results/run_dir.ts";
 import type { ComputeDType } from "../../model/llama/_weights.ts";
 import { type EvalConfig, evaluateModel, type OpenedTask, printRows } from "../eval/mod.ts";
 import { type CalibrationSet, type PruneConfig, pruneModel, sparsityRows } from "../prune/mod.ts";
+import { CalibrationUnbuildable } from "../prune/calibration_unbuildable.ts";
 import type { EngineOptions } from "../engine_options.ts";
 import type { RunOptions } from "../experiment_run.ts";
 
 /** A stage's stored result (plain JSON). */
 export interface VariantResult {
+  /**
+   * "cannot-be-built": its calibration set cannot be built from the data at hand (calibration_unbuildable.ts);
+   * `reason` says why, `rows` is empty, and the run goes on with the other variants.
+   */
+  status?: "ok" | "cannot-be-built";
+  reason?: string;
   rows: CsvRow[];
   sparsity: CsvRow[];
   targets: number[];
@@ -67,14 +74,28 @@ export async function pruneAndEvaluate(
   const save = options.keep && model.format === "hf";
   try {
     const needsCalibration = prune.method === "wanda" || prune.allocation === "owl";
-    const pruned = await pruneModel(model, prune, {
-      calibration: needsCalibration && options.calibration ? await options.calibration() : undefined,
-      run: options.run,
-      load: options.load,
-      spillDir: options.dir,
-      save,
-      quiet: options.quiet,
-    });
+    let calibration: CalibrationSet | undefined;
+    try {
+      calibration = needsCalibration && options.calibration ? await options.calibration() : undefined;
+    } catch (err) {
+      if (!(err instanceof CalibrationUnbuildable)) throw err;
+      return cannotBeBuilt(model, err);
+    }
+    let pruned;
+    try {
+      pruned = await pruneModel(model, prune, {
+        calibration,
+        run: options.run,
+        load: options.load,
+        spillDir: options.dir,
+        save,
+        quiet: options.quiet,
+      });
+    } catch (err) {
+      // pruneModel builds the calibration set itself when none was given (transfer: one per cell).
+      if (!(err instanceof CalibrationUnbuildable)) throw err;
+      return cannotBeBuilt(model, err);
+    }
     const t0 = performance.now();
     const outcome = await evaluateModel(
       { config: model.config, weights: pruned.weights, tokenizer: model.tokenizer },
@@ -95,6 +116,44 @@ export async function pruneAndEvaluate(
   } finally {
     if (!options.keep) await Deno.remove(options.dir, { recursive: true }).catch(() => {});
   }
+}
+
+/** The result of a variant whose calibration set cannot be built. */
+function cannotBeBuilt(model: LoadedModel, err: CalibrationUnbuildable): VariantResult {
+  return {
+    status: "cannot-be-built",
+    reason: err.message,
+    rows: [],
+    sparsity: [],
+    targets: new Array(model.config.numLayers).fill(0),
+    datasets: [],
+    skipped: [],
+    pruning: { cannotBeBuilt: err.cell },
+    pruneSeconds: 0,
+    evalSeconds: 0,
+  };
+}
+
+/**
+ * Rows of a results table for a variant that cannot be built: one per evaluated task, metric
+ * `cannot-be-built`, value null, `status` and `reason` set (so the table shows the cell and why).
+ */
+export function cannotBeBuiltRows(
+  tasks: readonly string[],
+  evalConfig: EvalConfig,
+  reason: string,
+): CsvRow[] {
+  return tasks.map((task) => ({
+    task,
+    metric: "cannot-be-built",
+    value: null,
+    stderr: null,
+    n: 0,
+    scoring: evalConfig.scoring,
+    shots: evalConfig.shots,
+    status: "cannot-be-built",
+    reason,
+  }));
 }
 
 /** What every variant of one run shares. */
@@ -182,6 +241,8 @@ export async function runVariant(
 /** A variant's entry in the run manifest. */
 export function variantSummary(result: VariantResult): Record<string, unknown> {
   return {
+    status: result.status ?? "ok",
+    ...(result.reason ? { reason: result.reason } : {}),
     targets: result.targets,
     skipped: result.skipped,
     pruneSeconds: result.pruneSeconds,

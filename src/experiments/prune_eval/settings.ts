@@ -4,6 +4,13 @@
  */
 import { z } from "zod";
 import { Gamma } from "../density/gamma.ts";
+import { ALLOCATIONS } from "../prune/prune.ts";
+import { PAPER_LIST_MODELS } from "../prune/paper_lists.ts";
+
+/** The authors' list a config names (paper_lists.ts); null: the one the model reference names, if any. */
+const paperList = z.enum(PAPER_LIST_MODELS).nullable().default(null).describe(
+  "the authors' per-layer sparsity list (lib/util/prune_ori.py) for allocation paper-lists; null: from the model name",
+);
 
 const prune = {
   sparsity: z.number().gt(0).lt(1),
@@ -18,6 +25,11 @@ export const Table1Settings = z.strictObject({
   ...prune,
   calibration: z.string().describe("NAME or NAME:SPLIT"),
   gamma: Gamma.describe("γ of the activation allocation's counts"),
+  paperList,
+  alpha: z.number().default(2).describe("α of the activation-formula row (the paper's text: 2)"),
+  beta: z.number().nonnegative().default(0.2).describe(
+    "β of the activation-formula row (the paper's text: 0.2)",
+  ),
 });
 export type Table1Settings = z.infer<typeof Table1Settings>;
 
@@ -25,5 +37,9 @@ export type Table1Settings = z.infer<typeof Table1Settings>;
 export const TransferSettings = z.strictObject({
   ...prune,
   calibrations: z.array(z.string()).min(1),
+  allocation: z.enum(ALLOCATIONS).default("uniform").describe(
+    "layer allocation of every pruned model (the paper's Table 2: its Wanda (ours), i.e. paper-lists)",
+  ),
+  paperList,
 });
 export type TransferSettings = z.infer<typeof TransferSettings>;

@@ -6,12 +6,20 @@
  */
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { UsageError } from "../../util/errors.ts";
-import { runVariant, variantContext, variantSummary, writeVariantTables } from "./_variant.ts";
+import {
+  cannotBeBuiltRows,
+  runVariant,
+  variantContext,
+  variantSummary,
+  writeVariantTables,
+} from "./_variant.ts";
 import {
   type Allocation,
   calibrationLabel,
   type CalibrationSet,
   calibrationSet,
+  PAPER_LIST_MODELS,
+  paperListFor,
   type PruneConfig,
   type PruneMethod,
   SPARSITY_SCHEMA,
@@ -26,12 +34,17 @@ export interface Table1Variant {
   allocation: Allocation | "none";
 }
 
-/** The paper's rows, in its order. */
+/**
+ * The rows: the paper's (dense, Wanda, "Wanda (ours)"), with "ours" twice: as the authors' code ran it
+ * (`wanda-paper-lists`, their hard-coded per-layer lists; only for the four models they exist for) and as the
+ * paper's text describes it (`wanda-activation`, the formula with α, β); plus magnitude and OWL.
+ */
 export const TABLE1_VARIANTS: readonly Table1Variant[] = [
   { label: "dense", method: "dense", allocation: "none" },
   { label: "magnitude", method: "magnitude", allocation: "uniform" },
   { label: "wanda", method: "wanda", allocation: "uniform" },
-  { label: "wanda-activation", method: "wanda", allocation: "activation" },
+  { label: "wanda-paper-lists", method: "wanda", allocation: "paper-lists" },
+  { label: "wanda-activation", method: "wanda", allocation: "activation-formula" },
   { label: "wanda-owl", method: "wanda", allocation: "owl" },
 ];
 
@@ -39,15 +52,26 @@ export const TABLE1_VARIANTS: readonly Table1Variant[] = [
 export const TABLE1_SCHEMA: CsvSchema = [
   { name: "model", type: "string", description: "model reference as given" },
   { name: "method", type: "string", description: "dense, magnitude or wanda" },
-  { name: "allocation", type: "string", description: "layer allocation: none, uniform, activation, owl" },
+  {
+    name: "allocation",
+    type: "string",
+    description: "layer allocation: none, uniform, paper-lists, activation-formula, owl",
+  },
   { name: "sparsity", type: "number", description: "mean target sparsity (0 for dense)" },
   { name: "task", type: "string", description: "evaluated dataset" },
   { name: "metric", type: "string", description: "ppl, nll, acc, acc_norm (as eval.csv)" },
-  { name: "value", type: "number", description: "metric value" },
+  { name: "value", type: "number", nullable: true, description: "metric value (empty: cannot be built)" },
   { name: "stderr", type: "number", nullable: true, description: "standard error (lm-eval mean_stderr)" },
   { name: "n", type: "integer", description: "examples scored (windows for ppl, tokens for nll)" },
   { name: "scoring", type: "string", description: "lm-eval, paper, or perplexity" },
   { name: "shots", type: "integer", description: "few-shot examples per prompt" },
+  {
+    name: "status",
+    type: "string",
+    description:
+      "ok, or cannot-be-built when the cell's calibration set cannot be built from the data at hand",
+  },
+  { name: "reason", type: "string", nullable: true, description: "why the cell cannot be built" },
 ];
 
 /** Columns of table1's `sparsity.csv`: `sparsity.csv` of `prune` per variant. */
@@ -62,7 +86,10 @@ export interface Table1Options extends RunOptions {
   /** Pruning settings shared by the variants (method and allocation are set per variant). */
   prune: PruneConfig;
   eval: EvalConfig;
-  /** Labels of {@link TABLE1_VARIANTS} to run (default all). */
+  /**
+   * Labels of {@link TABLE1_VARIANTS} to run (default all; `wanda-paper-lists` only when the authors have a
+   * list for the model, see paper_lists.ts).
+   */
   variants?: string[];
   /** Keep each pruned checkpoint under `<run dir>/models/<label>` (default: removed after evaluation). */
   keepModels?: boolean;
@@ -71,7 +98,14 @@ export interface Table1Options extends RunOptions {
 
 /** Runs Table 1 into a run directory; returns its path and the rows of `table1.csv`. */
 export async function runTable1(opts: Table1Options): Promise<{ dir: string; rows: CsvRow[] }> {
-  const variants = (opts.variants ?? TABLE1_VARIANTS.map((v) => v.label)).map((label) => {
+  const list = opts.prune.paperList ?? paperListFor(opts.model);
+  const defaults = TABLE1_VARIANTS.filter((v) => v.allocation !== "paper-lists" || list !== null);
+  if (list === null && !opts.quiet && opts.variants === undefined) {
+    console.error(
+      `table1: no wanda-paper-lists row: the authors' lists exist for ${PAPER_LIST_MODELS.join(", ")} only`,
+    );
+  }
+  const variants = (opts.variants ?? defaults.map((v) => v.label)).map((label) => {
     const v = TABLE1_VARIANTS.find((x) => x.label === label);
     if (!v) {
       throw new UsageError(
@@ -111,7 +145,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     for (const v of variants) {
       const prune: PruneConfig | null = v.method === "dense"
         ? null
-        : { ...opts.prune, method: v.method, allocation: v.allocation as Allocation };
+        : { ...opts.prune, method: v.method, allocation: v.allocation as Allocation, paperList: list };
       if (!opts.quiet) console.error(`table1: ${v.label}`);
       const result = await runVariant(ctx, {
         stage: `table1.${v.label}`,
@@ -125,8 +159,11 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
         : prune.pattern === "unstructured"
         ? prune.sparsity
         : meanOf(result.targets);
-      for (const r of result.rows) {
-        rows.push({ ...r, method: v.method, allocation: v.allocation, sparsity: s });
+      const cells = result.status === "cannot-be-built"
+        ? cannotBeBuiltRows(opts.eval.tasks, opts.eval, result.reason!)
+        : result.rows.map((r) => ({ ...r, status: "ok", reason: null }));
+      for (const r of cells) {
+        rows.push({ ...r, model: opts.model, method: v.method, allocation: v.allocation, sparsity: s });
       }
       for (const r of result.sparsity) sparsity.push({ method: v.method, allocation: v.allocation, ...r });
       summary.push({ variant: v.label, ...variantSummary(result) });

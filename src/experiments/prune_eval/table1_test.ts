@@ -36,7 +36,7 @@ Deno.test(
       "dense/none",
       "magnitude/uniform",
       "wanda/uniform",
-      "wanda/activation",
+      "wanda/activation-formula",
       "wanda/owl",
     ]);
     assert.equal(rows.length, 5 * 2, "piqa acc and acc_norm per variant; hellaswag skipped");

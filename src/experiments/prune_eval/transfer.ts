@@ -7,6 +7,7 @@
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
 import {
+  cannotBeBuiltRows,
   runVariant,
   variantContext,
   type VariantResult,
@@ -34,7 +35,7 @@ export const TRANSFER_SCHEMA: CsvSchema = [
   { name: "calibration_split", type: "string", nullable: true, description: "split the calibration used" },
   { name: "task", type: "string", description: "evaluated dataset" },
   { name: "metric", type: "string", description: "ppl, nll, acc, acc_norm (as eval.csv)" },
-  { name: "value", type: "number", description: "metric value" },
+  { name: "value", type: "number", nullable: true, description: "metric value (empty: cannot be built)" },
   { name: "stderr", type: "number", nullable: true, description: "standard error (lm-eval mean_stderr)" },
   { name: "n", type: "integer", description: "examples scored" },
   { name: "scoring", type: "string", description: "lm-eval, paper, or perplexity" },
@@ -42,6 +43,13 @@ export const TRANSFER_SCHEMA: CsvSchema = [
   { name: "method", type: "string", description: "pruning method" },
   { name: "allocation", type: "string", description: "layer allocation" },
   { name: "sparsity", type: "number", description: "mean target sparsity" },
+  {
+    name: "status",
+    type: "string",
+    description:
+      "ok, or cannot-be-built when the cell's calibration set cannot be built from the data at hand",
+  },
+  { name: "reason", type: "string", nullable: true, description: "why the cell cannot be built" },
 ];
 
 /** Options of {@link runTransfer}. */
@@ -115,7 +123,10 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
         allocation: prune ? prune.allocation : "none",
         sparsity: prune ? prune.sparsity : 0,
       };
-      for (const r of result.rows) rows.push({ ...r, ...common });
+      const cells = result.status === "cannot-be-built"
+        ? cannotBeBuiltRows(opts.eval.tasks, opts.eval, result.reason!)
+        : result.rows.map((r) => ({ ...r, status: "ok", reason: null }));
+      for (const r of cells) rows.push({ model: opts.model, ...r, ...common });
       if (prune) {
         for (const r of result.sparsity) {
           sparsity.push({ method: `${prune.method}@${label}`, allocation: prune.allocation, ...r });

@@ -10,6 +10,7 @@ import { DATASETS } from "../../data/registry.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import { runStage } from "../../results/run_dir.ts";
 import { readManifest, versions } from "../../results/manifest.ts";
+import { loadPublished, PUBLISHED_SCHEMA, publishedBeside } from "../../results/published.ts";
 import { ActpatError } from "../../util/errors.ts";
 import { PAPER_SAMPLE_SPLITS } from "../activation/mod.ts";
 import type { EngineOptions } from "../engine_options.ts";
@@ -203,6 +204,16 @@ export async function runReproduction(
           dir: stageDir,
           seconds: (performance.now() - t0) / 1000,
         });
+      }
+      // The paper's numbers beside ours, for the report (only for models the papers report on).
+      const pairs = await publishedBeside(run.path, config.model, await loadPublished());
+      if (pairs.length > 0) {
+        await run.writeCsv(
+          "published.csv",
+          PUBLISHED_SCHEMA,
+          pairs.map((p) => ({ ...p })),
+          "the papers' numbers (paper/published.json) beside this run's",
+        );
       }
       return { dir: run.path, stages: outcomes };
     });

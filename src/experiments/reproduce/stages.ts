@@ -109,6 +109,7 @@ export const REPRODUCE_EXPERIMENTS = [
             maxLen: c.maxLen,
             shots: c.shots,
             gamma: parseGamma(c.gamma),
+            gammas: c.gammas.map((g) => ({ gamma: parseGamma(g.gamma), source: g.source })),
             seed: ctx.config.activationSeed,
             batchSize: c.batchSize,
             ...(c.layerGroup ? { layerGroup: c.layerGroup } : {}),
@@ -178,7 +179,13 @@ export const REPRODUCE_EXPERIMENTS = [
               nsamples: c.nsamples,
               seqLen: c.seqLen,
               seed: ctx.config.seed,
-              activation: { ...defaultPruneConfig().activation, gamma: parseGamma(c.gamma) },
+              paperList: c.paperList,
+              activation: {
+                ...defaultPruneConfig().activation,
+                gamma: parseGamma(c.gamma),
+                alpha: c.alpha,
+                beta: c.beta,
+              },
             }),
             eval: defaultEvalConfig({
               tasks: c.tasks,
@@ -204,6 +211,8 @@ export const REPRODUCE_EXPERIMENTS = [
             ...ctx.base,
             calibrations: c.calibrations.map(parseCalibration),
             prune: defaultPruneConfig({
+              allocation: c.allocation,
+              paperList: c.paperList,
               sparsity: c.sparsity,
               nsamples: c.nsamples,
               seqLen: c.seqLen,

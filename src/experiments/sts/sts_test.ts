@@ -247,7 +247,7 @@ async function runTask(args: string[], cwd: string): Promise<{ code: number; std
 }
 
 Deno.test(
-  "deno task sts: bad flags exit 1 with a clear error and leave no run directory",
+  "deno task sts: bad flags exit 2 with a clear error and leave no run directory",
   needsMirror,
   async () => {
     const cwd = await Deno.makeTempDir({ prefix: "actpat_sts_cli_" });
