@@ -36,7 +36,9 @@ Deno.test({
       // Nothing is left out, and every file came from the repository, not a mirror or the cache.
       const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
       assert.deepEqual(manifest.skipped, []);
-      const origins = manifest.datasets.flatMap((d: { files: { from: string }[] }) => d.files.map((f) => f.from));
+      const origins = manifest.datasets.flatMap((d: { files: { from: string }[] }) =>
+        d.files.map((f) => f.from)
+      );
       assert.ok(origins.length >= 12 && origins.every((f: string) => f === "embedded"), origins.join(","));
 
       const compare = await runTask("compare.ts", [BASELINE, out, "--out", join(out, "cmp")]);

@@ -91,7 +91,7 @@ Deno.test(
       { message: `Cannot resolve model ${join(tmp.path, "none")}: no such file or directory` },
     );
     await assert.rejects(
-      writeRandomCheckpoint(fresh, { shape: "tiny", resolve: { mirror: null }, quiet: true }),
+      writeRandomCheckpoint(fresh, { shape: "tiny", resolve: { mirror: null, embedded: null }, quiet: true }),
       (err: Error) => {
         assert.match(
           err.message,
