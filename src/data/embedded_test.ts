@@ -16,6 +16,20 @@ import { DATASETS } from "./registry.ts";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
+/** Every file under models/ but the SOURCE.md notes, relative to models/. */
+const MODEL_FILES: string[] = (() => {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(join(ROOT, "models", dir))) {
+      const rel = dir ? `${dir}/${e.name}` : e.name;
+      if (e.isDirectory) walk(rel);
+      else if (e.name !== "SOURCE.md") out.push(rel);
+    }
+  };
+  walk("");
+  return out.sort();
+})();
+
 /** Every (dataset, split) whose files are all in datasets/ (the pieces, and whole files embedded as they are). */
 function embeddedSplits(): { name: string; split: string; folder: string }[] {
   const out = [];
@@ -83,10 +97,10 @@ Deno.test("datasets/README.md lists every embedded file with its sha256, as the 
     }
   }
   assert.equal(files, 12);
-  for (const entry of Deno.readDirSync(STORIES_HF)) {
-    if (entry.name === "SOURCE.md") continue;
-    const digest = sha256(await Deno.readFile(join(STORIES_HF, entry.name)));
-    assert.equal(readme.get(`stories260K-hf/${entry.name}`), digest, `README stories260K-hf/${entry.name}`);
+  assert.equal(MODEL_FILES.length, 8);
+  for (const file of MODEL_FILES) {
+    const digest = sha256(await Deno.readFile(join(ROOT, "models", file)));
+    assert.equal(readme.get(file), digest, `README ${file}`);
   }
 });
 
@@ -121,12 +135,11 @@ Deno.test(
         await Deno.readFile(`${MIRROR}/datasets/${file}`),
       );
     }
-    for (const entry of Deno.readDirSync(STORIES_HF)) {
-      if (entry.name === "SOURCE.md") continue;
+    for (const file of MODEL_FILES) {
       assert.deepEqual(
-        await Deno.readFile(join(STORIES_HF, entry.name)),
-        await Deno.readFile(mirrorPath(`models/stories260K-hf/${entry.name}`)),
-        entry.name,
+        await Deno.readFile(join(ROOT, "models", file)),
+        await Deno.readFile(mirrorPath(`models/${file}`)),
+        file,
       );
     }
   },

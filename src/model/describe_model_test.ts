@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MIRROR, needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { MIRROR, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { runTask } from "../../test/fixtures/run_task.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { describeArchitecture, describeParameters, parameterCounts } from "./describe_model.ts";
@@ -40,7 +40,6 @@ Deno.test("describeArchitecture and describeParameters print the stories260K arc
 
 Deno.test(
   "deno task info prints the same architecture for stories260K-hf and stories260K.bin",
-  needsMirror,
   async () => {
     await using tmp = await tempDir();
     const env = { ACTPAT_MIRROR: MIRROR ?? "", ACTPAT_CACHE: join(tmp.path, "cache") };

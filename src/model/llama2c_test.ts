@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { llama2cConfig, loadLlama2c, pairsToRotateHalf, readLlama2cHeader } from "./llama2c.ts";
 import { readConfig } from "./parse_config.ts";
@@ -8,7 +8,6 @@ import { openCheckpointWeights } from "./safetensors.ts";
 
 Deno.test(
   "stories260K via llama2.c and via stories260K-hf give the same config and identical tensors",
-  needsMirror,
   async () => {
     const bin = await loadLlama2c(STORIES_BIN);
     const hfConfig = await readConfig(STORIES_HF);
@@ -23,7 +22,7 @@ Deno.test(
   },
 );
 
-Deno.test("readLlama2cHeader reads the stories260K header", needsMirror, async () => {
+Deno.test("readLlama2cHeader reads the stories260K header", async () => {
   assert.deepEqual(await readLlama2cHeader(STORIES_BIN), {
     dim: 64,
     hiddenDim: 172,
@@ -66,7 +65,7 @@ Deno.test("loadLlama2c reads a separate classifier when vocab_size is negative",
   assert.deepEqual(weights.get("lm_head.weight").shape, [vocab, dim]);
 });
 
-Deno.test("loadLlama2c refuses truncated, foreign and versioned files", needsMirror, async () => {
+Deno.test("loadLlama2c refuses truncated, foreign and versioned files", async () => {
   await using tmp = await tempDir();
   const path = join(tmp.path, "m.bin");
   const full = await Deno.readFile(STORIES_BIN);

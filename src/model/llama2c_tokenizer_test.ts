@@ -37,7 +37,7 @@ function runCEncode(text: string, pieces: readonly string[], scores: Float32Arra
   }
 }
 
-Deno.test("tok512.bin encodes 'Once upon a time' as llama2.c does", needsMirror, async () => {
+Deno.test("tok512.bin encodes 'Once upon a time' as llama2.c does", async () => {
   const tok = await loadLlama2cTokenizer(STORIES_TOK, 512);
   assert.deepEqual(tok.encode("Once upon a time"), [1, 403, 407, 261, 378]);
   assert.deepEqual(tok.encode("Once upon a time", { addBos: false }), [403, 407, 261, 378]);
@@ -71,7 +71,7 @@ Deno.test(
   },
 );
 
-Deno.test("loadLlama2cTokenizer refuses missing, truncated and mismatched files", needsMirror, async () => {
+Deno.test("loadLlama2cTokenizer refuses missing, truncated and mismatched files", async () => {
   await using tmp = await tempDir();
   const path = join(tmp.path, "tok.bin");
   await assert.rejects(loadLlama2cTokenizer(path), {

@@ -23,7 +23,6 @@ async function storiesCopy(dir: string): Promise<string> {
 
 Deno.test(
   "loadModel loads stories260K from its Hugging Face folder and its llama2.c file alike",
-  needsMirror,
   async () => {
     await using tmp = await tempDir();
     const options = { mirror: null, cacheDir: join(tmp.path, "cache"), quiet: true };
@@ -74,7 +73,6 @@ Deno.test(
 
 Deno.test(
   "loadModel downloads an HF folder and a llama2.c file with its sibling tokenizer from the hub",
-  needsMirror,
   async () => {
     await using tmp = await tempDir();
     const served = join(tmp.path, "served");

@@ -50,7 +50,7 @@ async function fakeHub() {
   return {
     server,
     cacheDir,
-    options: { mirror: null, cacheDir, endpoint: server.url, quiet: true },
+    options: { mirror: null, embedded: null, cacheDir, endpoint: server.url, quiet: true },
     async [Symbol.asyncDispose]() {
       await server.close();
       await tmp[Symbol.asyncDispose]();
@@ -96,7 +96,7 @@ Deno.test("resolveModel prefers a local path, then the repository's models/, the
 
 Deno.test("resolveModel finds the real checkpoints in the mirror", needsMirror, async () => {
   const ref = "karpathy/tinyllamas/stories260K/stories260K.bin";
-  const mirrored = await resolveModel(ref, { mirror: MIRROR });
+  const mirrored = await resolveModel(ref, { mirror: MIRROR, embedded: null });
   assert.deepEqual(mirrored, { ref, path: STORIES_BIN, isFile: true, source: "mirror" });
   assert.equal(
     (await resolveModel("stories260K-hf", { mirror: MIRROR, embedded: null })).path,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { needsMirror, STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { STORIES_BIN, STORIES_HF } from "../../test/fixtures/mirror.ts";
 import { rawSafetensors } from "../../test/fixtures/raw_safetensors.ts";
 import { tempDir } from "../../test/fixtures/temp_dir.ts";
 import { openCheckpointWeights, openSafetensors, readSafetensorsHeader } from "./safetensors.ts";
@@ -26,7 +26,6 @@ Deno.test("readSafetensorsHeader reads stories260K-hf: 47 tensors (embedding, 5 
 
 Deno.test(
   "readFloat32 returns the same values as the llama2.c file holds for an unpermuted tensor",
-  needsMirror,
   async () => {
     const store = await openSafetensors([join(STORIES_HF, "model.safetensors")]);
     // Independent read: llama2.c stores the final RMSNorm after the embedding and the per-layer tensors
