@@ -115,8 +115,8 @@ Deno.test("F32, F16 and BF16 safetensors weights enter as external data and give
 Deno.test("float16 compute stays within half-precision error of the reference", async () => {
   // float16 keeps 11 significant bits (rounding 4.9e-4 relative); through 2 layers, softmax inputs and the
   // lm_head's sums a few tens of roundings accumulate: observed ≤ 7e-3 with onnxruntime 1.30's CPU kernels and
-  // 3.4e-2 with 1.29's (the version of the npm CUDA provider; its CPU float16 kernels round intermediate
-  // sums to float16), bound 5e-2 of max(1, |logit|): a wrong weight or op moves logits by O(1).
+  // 3.4e-2 with 1.29's (the version of the npm CUDA provider; which kernel rounds more is not established),
+  // bound 5e-2 of max(1, |logit|): a wrong weight or op moves logits by O(1).
   for (const name of ["gqa_untied", "llama3_rope"]) {
     const { config, weights, store } = tinyModel(name, 1);
     const ids = randomIds(config, 6, 1);
