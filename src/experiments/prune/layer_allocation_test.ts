@@ -8,6 +8,7 @@ import {
 } from "./layer_allocation.ts";
 import { wandaScores } from "./wanda_mask.ts";
 import { assertThrowsMsg } from "../../../test/fixtures/assert.ts";
+import { REPO_C4_COUNTS } from "../../../test/fixtures/paper_c4_counts.ts";
 import { mulberry32 } from "../../../test/fixtures/random.ts";
 
 /** |actual − expected| <= tol (tolerances are stated at each call). */
@@ -34,43 +35,6 @@ Deno.test("activationAllocation: two layers by hand", () => {
   // The layer with more activated parameters is pruned less.
   assert.ok(s[1] < s[0]);
 });
-
-// Activated-parameter counts of a 32-layer Llama (c4, γ = 2e-6) printed at the end of the paper's
-// `distribution_draw.py` (Qian2333/Exploring-Activation-Patterns-of-Parameters-in-Language-Models).
-const COUNTS_32 = [
-  1061292,
-  6319729,
-  14767367,
-  19149928,
-  21451890,
-  22124198,
-  21653518,
-  22533946,
-  22715992,
-  23012050,
-  23320873,
-  21679099,
-  21088533,
-  21843715,
-  21866557,
-  22593499,
-  23646562,
-  22568772,
-  21387521,
-  20828237,
-  21268883,
-  18788506,
-  17122682,
-  15369127,
-  14025833,
-  12663446,
-  12024558,
-  10586793,
-  10162286,
-  8258830,
-  8591076,
-  8899162,
-];
 
 // Computed independently with numpy (python3 here):
 //   z = (N - N.mean()) / N.std(); n = 1 / (1 + np.exp(-(z + 2))); S_i = 0.5 + 0.2*0.5*(1 - 32*n/n.sum())
@@ -110,13 +74,13 @@ const EXPECTED_32_POPULATION = [
 ];
 
 Deno.test("activationAllocation: 32-layer counts match numpy", () => {
-  const s = activationAllocation(COUNTS_32, { sparsity: 0.5 });
+  const s = activationAllocation(REPO_C4_COUNTS, { sparsity: 0.5 });
   assert.deepEqual(s.length, 32);
   // Tolerance 1e-15: same formula in float64, only the summation order of mean/std/ΣN' differs (numpy
   // sums pairwise), which moves results by a few ulps of 0.5 (1.1e-16 each).
   for (let i = 0; i < 32; i++) assertClose(s[i], EXPECTED_32_POPULATION[i], 1e-15, `layer ${i}`);
   // Same with ddof = 1 (numpy N.std(ddof=1)), first and last layers.
-  const sample = activationAllocation(COUNTS_32, { sparsity: 0.5, std: "sample" });
+  const sample = activationAllocation(REPO_C4_COUNTS, { sparsity: 0.5, std: "sample" });
   assertClose(sample[0], 0.558619335334008, 1e-15);
   assertClose(sample[31], 0.5222215150590452, 1e-15);
 });
@@ -132,7 +96,7 @@ Deno.test("activationAllocation: mean equals S", () => {
     // a few ulps of S (≤ 1.1e-16 each for S < 1).
     assertClose(mean(s), S, 1e-15, `trial ${trial}`);
   }
-  assert.deepEqual(mean(activationAllocation(COUNTS_32, { sparsity: 0.5 })), 0.5);
+  assert.deepEqual(mean(activationAllocation(REPO_C4_COUNTS, { sparsity: 0.5 })), 0.5);
 });
 
 Deno.test("activationAllocation: degenerate and invalid inputs", () => {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { activationAllocation } from "./layer_allocation.ts";
+import { REPO_C4_COUNTS } from "../../../test/fixtures/paper_c4_counts.ts";
 import {
   backSolveAlpha,
   PAPER_LIST_MODELS,
@@ -21,42 +22,6 @@ const SOURCE_LINE_SHA256: Record<string, string> = {
   "llama3-8b": "4cb62911bedebfa607caf793d9dede64258de952b418d6883430dbad90d4da53",
   "llama-7b": "38e221a5403d2583c96a813e4857262e854e6c611355d7a108ad4115f47e416e",
 };
-
-/** The one set of per-layer C4 counts the authors' repository prints (distribution_draw.py line 141). */
-const REPO_C4_COUNTS = [
-  1061292,
-  6319729,
-  14767367,
-  19149928,
-  21451890,
-  22124198,
-  21653518,
-  22533946,
-  22715992,
-  23012050,
-  23320873,
-  21679099,
-  21088533,
-  21843715,
-  21866557,
-  22593499,
-  23646562,
-  22568772,
-  21387521,
-  20828237,
-  21268883,
-  18788506,
-  17122682,
-  15369127,
-  14025833,
-  12663446,
-  12024558,
-  10586793,
-  10162286,
-  8258830,
-  8591076,
-  8899162,
-];
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
