@@ -70,7 +70,7 @@ Deno.test("compare: identical runs compare clean and the task exits 0; it writes
   const before = [await files(a), await files(b)];
   const plain = await runTask(a, b);
   assert.equal(plain.code, 0, plain.stderr);
-  assert.match(plain.stdout, /OK: 14 files match within tolerance/);
+  assert.match(plain.stdout, /OK: 16 files match within tolerance/);
   assert.deepEqual([await files(a), await files(b)], before, "compare wrote into a run it checks");
   const out = join(a, "..", "cmp");
   const run = await runTask(a, b, "--out", out);
