@@ -125,7 +125,7 @@ const CASES: Case[] = [
     name: "unknown execution provider",
     task: "density",
     args: () => ["--model", M, ...DENSITY, "--ep", "tpu"],
-    error: () => 'Cannot parse --ep: "tpu" is not an execution provider',
+    error: () => 'Cannot parse --ep: "tpu" is not one of cpu, webgpu, cuda',
   },
   {
     name: "threads not a number",
@@ -155,7 +155,7 @@ const CASES: Case[] = [
     name: "unknown pruning method",
     task: "prune",
     args: () => ["--model", M, "--method", "sparsegpt"],
-    error: () => 'Cannot parse --method: "sparsegpt" is not wanda or magnitude',
+    error: () => 'Cannot parse --method: "sparsegpt" is not one of wanda, magnitude',
   },
   {
     name: "sparsity above 1",
@@ -191,7 +191,7 @@ const CASES: Case[] = [
     name: "compare --max-lines negative",
     task: "compare",
     args: () => [BASELINE, BASELINE, "--max-lines=-1"],
-    error: () => 'Cannot compare runs: --max-lines must be a non-negative integer, got "-1"',
+    error: () => 'Cannot parse --max-lines: "-1" is not a non-negative integer',
   },
   {
     name: "generate with a word for a number",
@@ -203,7 +203,7 @@ const CASES: Case[] = [
     name: "generate without a prompt",
     task: "generate",
     args: () => ["--model", M, "--max-new-tokens", "2"],
-    error: () => "Cannot generate: --prompt is required",
+    error: () => "Cannot run generate: --prompt is required",
   },
   {
     name: "info without a model",
@@ -233,7 +233,7 @@ const CASES: Case[] = [
     name: "unknown checkpoint shape",
     task: "make_checkpoint",
     args: (c) => ["--shape", "nope", "--out", join(c.ws, "ckpt")],
-    error: () => 'Cannot parse --shape: unknown shape "nope"',
+    error: () => 'Cannot parse --shape: "nope" is not one of tiny',
   },
   {
     name: "unknown dataset",
