@@ -17,6 +17,17 @@ import { CalibrationUnbuildable } from "../prune/calibration_unbuildable.ts";
 import type { EngineOptions } from "../engine_options.ts";
 import type { RunOptions } from "../experiment_run.ts";
 
+/** The last columns of table1's and transfer's tables: whether the cell could be built, and why not. */
+export const CELL_STATUS_COLUMNS: CsvSchema = [
+  {
+    name: "status",
+    type: "string",
+    description:
+      "ok, or cannot-be-built when the cell's calibration set cannot be built from the data at hand",
+  },
+  { name: "reason", type: "string", nullable: true, description: "why the cell cannot be built" },
+];
+
 /** A stage's stored result (plain JSON). */
 export interface VariantResult {
   /**

@@ -8,6 +8,7 @@ import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { UsageError } from "../../util/errors.ts";
 import {
   cannotBeBuiltRows,
+  CELL_STATUS_COLUMNS,
   runVariant,
   variantContext,
   variantSummary,
@@ -65,13 +66,7 @@ export const TABLE1_SCHEMA: CsvSchema = [
   { name: "n", type: "integer", description: "examples scored (windows for ppl, tokens for nll)" },
   { name: "scoring", type: "string", description: "lm-eval, paper, or perplexity" },
   { name: "shots", type: "integer", description: "few-shot examples per prompt" },
-  {
-    name: "status",
-    type: "string",
-    description:
-      "ok, or cannot-be-built when the cell's calibration set cannot be built from the data at hand",
-  },
-  { name: "reason", type: "string", nullable: true, description: "why the cell cannot be built" },
+  ...CELL_STATUS_COLUMNS,
 ];
 
 /** Columns of table1's `sparsity.csv`: `sparsity.csv` of `prune` per variant. */

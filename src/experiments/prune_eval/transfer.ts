@@ -8,6 +8,7 @@ import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
 import {
   cannotBeBuiltRows,
+  CELL_STATUS_COLUMNS,
   runVariant,
   variantContext,
   type VariantResult,
@@ -43,13 +44,7 @@ export const TRANSFER_SCHEMA: CsvSchema = [
   { name: "method", type: "string", description: "pruning method" },
   { name: "allocation", type: "string", description: "layer allocation" },
   { name: "sparsity", type: "number", description: "mean target sparsity" },
-  {
-    name: "status",
-    type: "string",
-    description:
-      "ok, or cannot-be-built when the cell's calibration set cannot be built from the data at hand",
-  },
-  { name: "reason", type: "string", nullable: true, description: "why the cell cannot be built" },
+  ...CELL_STATUS_COLUMNS,
 ];
 
 /** Options of {@link runTransfer}. */
