@@ -8,6 +8,7 @@
 export {
   type ActivationSample,
   activationSamples,
+  contextReport,
   type DatasetSamples,
   isUnavailable,
   loadSamplesOrSkip,

@@ -222,19 +222,32 @@ export async function loadSamplesOrSkip(
   );
   const context = options.maxPositions === undefined
     ? {}
-    : { context: overLong(samples, options.maxPositions) };
-  const long = Object.entries(context.context?.overLong ?? {});
-  if (long.length > 0 && !options.quiet) {
+    : { context: contextReport(samples, options.maxPositions, options.quiet) };
+  run.manifest.config = { ...run.manifest.config, skipped, sampleTokens, ...context };
+  await run.save();
+  return { samples, skipped };
+}
+
+/**
+ * {@link overLong} of `samples`, with a warning on stderr (unless `quiet`) naming the datasets that have
+ * inputs beyond the model's `maxPositions`: what a run records as its manifest's `context`.
+ */
+export function contextReport(
+  samples: ReadonlyMap<string, Pick<DatasetSamples, "samples">>,
+  maxPositions: number,
+  quiet = false,
+): ReturnType<typeof overLong> {
+  const report = overLong(samples, maxPositions);
+  const long = Object.entries(report.overLong);
+  if (long.length > 0 && !quiet) {
     console.error(
-      `warning: inputs longer than the model's context (${options.maxPositions} positions) are fed whole, as ` +
+      `warning: inputs longer than the model's context (${maxPositions} positions) are fed whole, as ` +
         `the paper's loaders do: ${
           long.map(([d, o]) => `${d} ${o.samples} of ${o.of} (up to ${o.longest} tokens)`).join(", ")
         }`,
     );
   }
-  run.manifest.config = { ...run.manifest.config, skipped, sampleTokens, ...context };
-  await run.save();
-  return { samples, skipped };
+  return report;
 }
 
 /**
@@ -244,7 +257,7 @@ export async function loadSamplesOrSkip(
  * paper's `get_dataset` loaders do, and the count says how many sit beyond the model's trained positions.
  */
 export function overLong(
-  samples: ReadonlyMap<string, DatasetSamples>,
+  samples: ReadonlyMap<string, Pick<DatasetSamples, "samples">>,
   maxPositions: number,
 ): {
   maxPositions: number;

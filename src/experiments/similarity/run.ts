@@ -19,6 +19,7 @@ import { progress } from "../../util/progress.ts";
 import {
   type ActivationSample,
   activationSamples,
+  contextReport,
   groupLabel,
   isUnavailable,
   layerGroups,
@@ -118,6 +119,18 @@ export async function computePairSimilarities(
     throw new ActpatError(`run ${run.manifest.command}`, "no dataset pair could be loaded");
   }
   const sides = usable.map(([a, b]) => drawn.get(`${a}:${b}`)!);
+  // Every drawn input per dataset, for the manifest's record of inputs beyond the model's context.
+  const byDataset = new Map<string, { samples: ActivationSample[] }>();
+  usable.forEach(([a, b], i) => {
+    for (const [name, list] of [[a, sides[i][0]], [b, sides[i][1]]] as const) {
+      const entry = byDataset.get(name) ?? { samples: [] };
+      entry.samples.push(...list);
+      byDataset.set(name, entry);
+    }
+  });
+  const context = contextReport(byDataset, model.config.maxPositionEmbeddings, settings.quiet);
+  run.manifest.config = { ...run.manifest.config, context };
+  await run.save();
   const layersAll = Array.from({ length: model.config.numLayers }, (_, l) => l);
   const groups = layerGroups(layersAll, settings.layerGroup);
   const results: PairSimilarities[] = usable.map(([a, b], k) => ({
