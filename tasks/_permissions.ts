@@ -14,7 +14,8 @@
  *    found by soname through the system's search path);
  *  - run: Chromium for the report (`PUPPETEER_EXECUTABLE_PATH`, the system's usual paths, or the one bundled
  *    in npm `@sparticuz/chromium`: Deno itself to unpack it, then its binary in the cache), nvidia-smi for
- *    `--ep cuda` and bench;
+ *    `--ep cuda` and bench; for `reproduce`, Deno (its `--devices` workers) and sbatch, squeue, sacct,
+ *    scontrol (`--executor slurm`, `--status`);
  *  - env and sys: all (onnxruntime, puppeteer and the manifest read many variables and system facts).
  * A task that reaches further fails with `Cannot write <path>: Deno's permissions for this task do not allow
  * it (...)`, exit 2.
@@ -43,6 +44,9 @@ export const DATASET_HOSTS: readonly string[] = [
   "rowanzellers.com",
   "yonatanbisk.com",
 ];
+
+/** The Slurm commands `reproduce` runs (src/experiments/reproduce/slurm.ts). */
+const SLURM_COMMANDS = ["sbatch", "squeue", "sacct", "scontrol"] as const;
 
 /** What a task touches besides reading. */
 interface Profile {
@@ -236,6 +240,12 @@ export function taskPermissions(
     if (cache) run.add(abs(join(cache, "chromium", BUNDLED_CHROMIUM_PACKAGE.split("@").pop()!, "chromium")));
   }
   if (cuda || task === "bench") run.add("nvidia-smi");
+  // The Slurm executor submits jobs and reads their states (`--executor slurm`, `--status`).
+  if (task === "reproduce" && (str(flags, "executor") === "slurm" || flags.has("status"))) {
+    for (const c of SLURM_COMMANDS) run.add(c);
+  }
+  // Local workers are Deno processes (`--devices`).
+  if (task === "reproduce" && flags.has("devices")) run.add(ctx.denoPath ?? Deno.execPath());
   if (task === "bench") run.add("df");
 
   const out = ["--allow-read", "--allow-env", "--allow-sys"];

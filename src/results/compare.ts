@@ -157,8 +157,11 @@ export function compareTables(
   };
 }
 
-/** Files that belong to the report or to an earlier comparison, not to the measurements. */
-const SKIPPED_DIRS = new Set(["figures"]);
+/**
+ * Files that belong to the report or to an earlier comparison, not to the measurements; `cells/` holds the
+ * parts of a reproduction's stages, whose results its stage folders hold too.
+ */
+const SKIPPED_DIRS = new Set(["figures", "cells"]);
 const SKIPPED_FILES = new Set(["compare.csv"]);
 
 /** CSV files under `dir`, as sorted paths relative to it. */

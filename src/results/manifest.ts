@@ -159,8 +159,9 @@ export const Manifest = z.object({
   startedAt: isoTime,
   resumedAt: z.array(isoTime).describe("restarts of an interrupted run in the same directory"),
   endedAt: isoTime.nullable(),
-  status: z.enum(["running", "ok", "failed", "interrupted"]).describe(
-    "interrupted: stopped by SIGINT or SIGTERM; rerun the command line with --out on this folder to resume",
+  status: z.enum(["running", "ok", "failed", "interrupted", "submitted"]).describe(
+    "interrupted: stopped by SIGINT or SIGTERM; rerun the command line with --out on this folder to resume; " +
+      "submitted: its cells were handed to Slurm, and the run's last job finishes it",
   ),
   error: z.string().nullable(),
   stages: z.array(StageRecord),

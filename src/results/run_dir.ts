@@ -55,6 +55,8 @@ export class RunDir {
   readonly path: string;
   readonly manifest: Manifest;
   readonly now: () => Date;
+  /** How a run that ends without error is marked: "submitted" when it handed its work to Slurm. */
+  endStatus: "ok" | "submitted" = "ok";
   #lock: FileLock | null;
   #stale: string[];
   #saving: Promise<void> = Promise.resolve();
@@ -135,7 +137,7 @@ export class RunDir {
    * Marks the run finished: status, end time, and the error message of a failed run. A run that ends well
    * removes the outputs of the run it replaced that it did not write again. Releases the folder's lock.
    */
-  async finish(status: "ok" | "failed", error?: unknown): Promise<void> {
+  async finish(status: "ok" | "failed" | "submitted", error?: unknown): Promise<void> {
     this.manifest.status = status;
     this.manifest.endedAt = this.now().toISOString();
     this.manifest.error = error === undefined ? null : error instanceof Error ? error.message : String(error);
@@ -361,7 +363,7 @@ export async function withRunDir<T>(options: RunDirOptions, fn: (run: RunDir) =>
   const run = await createRunDir(options);
   try {
     const value = await fn(run);
-    await run.finish("ok");
+    await run.finish(run.endStatus);
     return value;
   } catch (err) {
     await run.finish("failed", err);

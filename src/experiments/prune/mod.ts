@@ -37,3 +37,4 @@ export {
   defaultCalibrationSplit,
   parseCalibration,
 } from "./calibration_sets.ts";
+export { uniformAllocation } from "./layer_allocation.ts";

@@ -5,6 +5,12 @@
  *
  * @module
  */
-export { runTable1, TABLE1_VARIANTS, type Table1Options } from "./table1.ts";
+export {
+  runTable1,
+  TABLE1_VARIANTS,
+  type Table1Options,
+  type Table1Variant,
+  table1Variants,
+} from "./table1.ts";
 export { runTransfer, type TransferOptions } from "./transfer.ts";
 export { Table1Settings, TransferSettings } from "./settings.ts";

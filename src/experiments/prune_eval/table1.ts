@@ -49,6 +49,14 @@ export const TABLE1_VARIANTS: readonly Table1Variant[] = [
   { label: "wanda-owl", method: "wanda", allocation: "owl" },
 ];
 
+/**
+ * The rows Table 1 has by default for a model with the authors' list `list` (null: none, so no
+ * `wanda-paper-lists` row).
+ */
+export function table1Variants(list: string | null): readonly Table1Variant[] {
+  return TABLE1_VARIANTS.filter((v) => v.allocation !== "paper-lists" || list !== null);
+}
+
 /** Columns of `table1.csv`. */
 export const TABLE1_SCHEMA: CsvSchema = [
   { name: "model", type: "string", description: "model reference as given" },
@@ -94,7 +102,7 @@ export interface Table1Options extends RunOptions {
 /** Runs Table 1 into a run directory; returns its path and the rows of `table1.csv`. */
 export async function runTable1(opts: Table1Options): Promise<{ dir: string; rows: CsvRow[] }> {
   const list = opts.prune.paperList ?? paperListFor(opts.model);
-  const defaults = TABLE1_VARIANTS.filter((v) => v.allocation !== "paper-lists" || list !== null);
+  const defaults = table1Variants(list);
   if (list === null && !opts.quiet && opts.variants === undefined) {
     console.error(
       `table1: no wanda-paper-lists row: the authors' lists exist for ${PAPER_LIST_MODELS.join(", ")} only`,

@@ -59,6 +59,11 @@ export interface TransferOptions extends RunOptions {
   quiet?: boolean;
 }
 
+/** The resumable stage of one calibration set (`c4:train` → `transfer.c4-train`). */
+function transferStageName(calibration: string): string {
+  return `transfer.${calibration.replace(":", "-")}`;
+}
+
 /** A calibration skipped because its data cannot be had (the reason), else null. */
 function unavailable(err: unknown): string | null {
   if (!(err instanceof ActpatError)) return null;
@@ -102,7 +107,7 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
       if (!opts.quiet) console.error(`transfer: calibration ${label}`);
       let result: VariantResult;
       try {
-        result = await runVariant(ctx, { stage: `transfer.${label.replace(":", "-")}`, label, prune });
+        result = await runVariant(ctx, { stage: transferStageName(label), label, prune });
       } catch (err) {
         const reason = unavailable(err);
         if (reason === null) throw err;

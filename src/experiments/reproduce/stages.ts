@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import type { LoadOptions } from "../../data/mod.ts";
 import type { EngineOptions } from "../engine_options.ts";
-import { parseLayerRangeSpec, parseLayerRangeSpecs } from "../layer_ranges.ts";
+import { parseLayerRangeSpec, parseLayerRangeSpecs, resolveLayerRange } from "../layer_ranges.ts";
 import { DensitySettings, parseGamma, runDensity } from "../density/mod.ts";
 import {
   parsePairs,
@@ -16,9 +16,24 @@ import {
   runSimilarity,
   SimilaritySettings,
 } from "../similarity/mod.ts";
-import { defaultCalibrationSplit, defaultPruneConfig, parseCalibration } from "../prune/mod.ts";
+import {
+  defaultCalibrationSplit,
+  defaultPruneConfig,
+  PAPER_SPARSITY_LISTS,
+  paperListAllocation,
+  paperListFor,
+  parseCalibration,
+  uniformAllocation,
+} from "../prune/mod.ts";
 import { defaultEvalConfig } from "../eval/mod.ts";
-import { runTable1, runTransfer, Table1Settings, TransferSettings } from "../prune_eval/mod.ts";
+import {
+  runTable1,
+  runTransfer,
+  type Table1Variant,
+  table1Variants,
+  Table1Settings,
+  TransferSettings,
+} from "../prune_eval/mod.ts";
 import { runSts, StsSettings } from "../sts/mod.ts";
 import { MassiveSettings, runMassive } from "../massive/mod.ts";
 import type { ReproduceConfig } from "./config.ts";
@@ -26,11 +41,10 @@ import type { ReproduceConfig } from "./config.ts";
 /** What a stage runs with: the config, the run options every experiment takes, and the dataset probes. */
 export interface StageContext {
   config: ReproduceConfig;
-  /** Model, tokenizer, output directory, argv, quiet: the run options of the stage's experiment. */
+  /** Model, tokenizer, argv, quiet: the run options of the stage's experiment (each run names its `out`). */
   base: {
     model: string;
     tokenizer?: string;
-    out: string;
     argv?: string[];
     quiet?: boolean;
     force?: boolean;
@@ -38,6 +52,8 @@ export interface StageContext {
   };
   engine: EngineOptions;
   load: LoadOptions;
+  /** The model's depth when its config can be read without loading or downloading anything, else null. */
+  numLayers: number | null;
   log: (line: string) => void;
   /** The datasets of `names` that can be had (in their sample split); the others are reported as skipped. */
   available(names: readonly string[]): Promise<string[]>;
@@ -45,11 +61,26 @@ export interface StageContext {
   probe(name: string, split: string): Promise<string | null>;
 }
 
+/** A piece of a stage that runs as a cell of its own (a Table 1 row, a calibration set of Table 2). */
+export interface StagePart {
+  /** Unique within the stage; the cell is `<stage>.<name>`. */
+  name: string;
+  /** Its settings, resolved (what `reproduce --plan` prints). */
+  resolved: Record<string, unknown>;
+  /** Runs the part as an experiment run of its own in `out`; its inner stage record is what the stage reuses. */
+  run(out: string): Promise<unknown>;
+}
+
 /** A stage ready to run: what its hash covers besides its config section, and the run itself. */
 export interface StagePlan {
   /** Replaces entries of the section in the hash (e.g. the datasets left after probing). */
   inputs?: Record<string, unknown>;
-  run(): Promise<unknown>;
+  /** The settings it runs with, resolved from the config and the model's depth (what `--plan` prints). */
+  resolved: Record<string, unknown>;
+  /** Independent parts, each a cell; the stage itself then assembles their stored results. */
+  parts?: StagePart[];
+  /** Runs the whole stage (with parts: reusing their inner stage records) into `out`. */
+  run(out: string): Promise<unknown>;
 }
 
 /** The parts of the config outside its own section that a stage reads. */
@@ -89,6 +120,78 @@ function pairSettings(samples: number, ctx: StageContext) {
   };
 }
 
+/** How the activation stages draw their inputs (the ids themselves are in each stage's manifest). */
+function sampleDraw(ctx: StageContext, samples: number) {
+  return {
+    samples,
+    draws: `Python random.seed(${ctx.config.activationSeed}), one generator continued across datasets`,
+    ids: "drawn when the cell runs; listed in its manifest (datasets[].examples.ids, windows)",
+  };
+}
+
+/** A layer range spec with the layers it names on this model, when its depth is known. */
+function rangeWithLayers(spec: string, numLayers: number | null) {
+  if (numLayers === null) return { spec, layers: "resolved against the model's depth when the cell runs" };
+  try {
+    const r = resolveLayerRange(parseLayerRangeSpec(spec), numLayers);
+    return { spec, layers: `${r.first}-${r.last}` };
+  } catch (err) {
+    return { spec, layers: `cannot be resolved: ${(err as Error).message}` };
+  }
+}
+
+/** The calibration set of a pruning cell, as `calibrationSet` builds it. */
+function calibrationSource(text: string, nsamples: number, seqLen: number, seed: number) {
+  const c = parseCalibration(text);
+  return {
+    dataset: c.dataset,
+    split: c.split ?? defaultCalibrationSplit(c.dataset),
+    nsamples,
+    seqLen,
+    draws: `Python random.seed(${seed}) as wanda/lib/data.py`,
+  };
+}
+
+/** Per-layer target sparsities of a Table 1 row, where they follow from the config alone. */
+function rowSparsities(
+  v: Table1Variant,
+  c: { sparsity: number; alpha: number; beta: number; gamma: string; calibration: string },
+  list: string | null,
+  numLayers: number | null,
+): unknown {
+  switch (v.allocation) {
+    case "none":
+      return "dense (0 everywhere)";
+    case "uniform":
+      return numLayers === null ? `${c.sparsity} in every layer` : uniformAllocation(numLayers, c.sparsity);
+    case "paper-lists":
+      try {
+        // Without the model's depth, the list's own length (the check against the model happens when it runs).
+        const own = list === null ? undefined : (PAPER_SPARSITY_LISTS as Record<string, readonly number[]>)[list];
+        return paperListAllocation(list, { layers: numLayers ?? own?.length ?? 0, sparsity: c.sparsity });
+      } catch (err) {
+        return `cannot be had: ${(err as Error).message}`;
+      }
+    case "activation-formula":
+      return `from this cell: α = ${c.alpha}, β = ${c.beta} over the counts above γ = ${c.gamma} of its ` +
+        `calibration set (${c.calibration})`;
+    case "owl":
+      return `from this cell: OWL's outlier ratios of its calibration set (${c.calibration})`;
+  }
+}
+
+/** The evaluation of a pruning stage, resolved. */
+function evalSettings(c: { tasks: string[]; limit: number | null; seqLen: number }, ctx: StageContext) {
+  const e = defaultEvalConfig({ tasks: c.tasks, limit: c.limit, seqLen: c.seqLen, splits: ctx.config.splits });
+  return {
+    tasks: e.tasks.map((t) => ({ task: t, split: ctx.config.splits[t] ?? "the task's evaluation split" })),
+    limit: e.limit ?? "all rows",
+    scoring: e.scoring,
+    shots: e.shots,
+    perplexitySeqLen: e.seqLen,
+  };
+}
+
 /** The experiments in the order they run. */
 export const REPRODUCE_EXPERIMENTS = [
   experiment({
@@ -101,9 +204,18 @@ export const REPRODUCE_EXPERIMENTS = [
       if (datasets.length === 0) return "none of its datasets can be had";
       return {
         inputs: { datasets },
-        run: () =>
+        resolved: {
+          datasets,
+          gamma: c.gamma,
+          gammas: c.gammas,
+          ...sampleDraw(ctx, c.samples),
+          maxLen: c.maxLen,
+          shots: c.shots,
+        },
+        run: (out) =>
           runDensity({
             ...ctx.base,
+            out,
             datasets,
             samples: c.samples,
             maxLen: c.maxLen,
@@ -133,7 +245,8 @@ export const REPRODUCE_EXPERIMENTS = [
       if (pairs.length === 0) return "none of its dataset pairs can be had";
       return {
         inputs: { pairs },
-        run: () => runSimilarity({ ...ctx.base, pairs, ...pairSettings(c.samples, ctx) }),
+        resolved: { pairs: pairs.map((p) => p.join(":")), ...sampleDraw(ctx, c.samples) },
+        run: (out) => runSimilarity({ ...ctx.base, out, pairs, ...pairSettings(c.samples, ctx) }),
       };
     },
   }),
@@ -147,9 +260,15 @@ export const REPRODUCE_EXPERIMENTS = [
       if (datasets.length < 2) return "fewer than two of its datasets can be had";
       return {
         inputs: { datasets },
-        run: () =>
+        resolved: {
+          datasets,
+          layers: c.layers ? rangeWithLayers(c.layers, ctx.numLayers) : "the deep half (relevance's default)",
+          ...sampleDraw(ctx, c.samples),
+        },
+        run: (out) =>
           runRelevance({
             ...ctx.base,
+            out,
             datasets,
             ...(c.layers ? { layers: parseLayerRangeSpec(c.layers) } : {}),
             ...pairSettings(c.samples, ctx),
@@ -169,33 +288,50 @@ export const REPRODUCE_EXPERIMENTS = [
       if (reason !== null) {
         return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
       }
-      return {
-        run: () =>
-          runTable1({
-            ...ctx.base,
-            prune: defaultPruneConfig({
-              sparsity: c.sparsity,
-              calibration,
-              nsamples: c.nsamples,
-              seqLen: c.seqLen,
-              seed: ctx.config.seed,
-              paperList: c.paperList,
-              activation: {
-                ...defaultPruneConfig().activation,
-                gamma: parseGamma(c.gamma),
-                alpha: c.alpha,
-                beta: c.beta,
-              },
-            }),
-            eval: defaultEvalConfig({
-              tasks: c.tasks,
-              limit: c.limit,
-              seqLen: c.seqLen,
-              splits: ctx.config.splits,
-            }),
-            engine: ctx.engine,
-            load: ctx.load,
+      const list = c.paperList ?? paperListFor(ctx.base.model);
+      const table1 = (out: string, variants?: string[]) =>
+        runTable1({
+          ...ctx.base,
+          out,
+          ...(variants ? { variants } : {}),
+          prune: defaultPruneConfig({
+            sparsity: c.sparsity,
+            calibration,
+            nsamples: c.nsamples,
+            seqLen: c.seqLen,
+            seed: ctx.config.seed,
+            paperList: c.paperList,
+            activation: {
+              ...defaultPruneConfig().activation,
+              gamma: parseGamma(c.gamma),
+              alpha: c.alpha,
+              beta: c.beta,
+            },
           }),
+          eval: defaultEvalConfig({
+            tasks: c.tasks,
+            limit: c.limit,
+            seqLen: c.seqLen,
+            splits: ctx.config.splits,
+          }),
+          engine: ctx.engine,
+          load: ctx.load,
+        });
+      const calib = calibrationSource(c.calibration, c.nsamples, c.seqLen, ctx.config.seed);
+      return {
+        resolved: { sparsity: c.sparsity, calibration: calib, eval: evalSettings(c, ctx) },
+        parts: table1Variants(list).map((v) => ({
+          name: v.label,
+          resolved: {
+            method: v.method,
+            allocation: v.allocation,
+            ...(v.allocation === "paper-lists" ? { paperList: list } : {}),
+            layerSparsity: rowSparsities(v, c, list, ctx.numLayers),
+            calibration: v.method === "wanda" || v.allocation === "owl" ? calib.dataset : "none",
+          },
+          run: (out: string) => table1(out, [v.label]),
+        })),
+        run: (out) => table1(out),
       };
     },
   }),
@@ -205,28 +341,45 @@ export const REPRODUCE_EXPERIMENTS = [
     schema: TransferSettings,
     reads: ["splits"],
     plan(c, ctx) {
-      return Promise.resolve({
-        run: () =>
-          runTransfer({
-            ...ctx.base,
-            calibrations: c.calibrations.map(parseCalibration),
-            prune: defaultPruneConfig({
-              allocation: c.allocation,
-              paperList: c.paperList,
-              sparsity: c.sparsity,
-              nsamples: c.nsamples,
-              seqLen: c.seqLen,
-              seed: ctx.config.seed,
-            }),
-            eval: defaultEvalConfig({
-              tasks: c.tasks,
-              limit: c.limit,
-              seqLen: c.seqLen,
-              splits: ctx.config.splits,
-            }),
-            engine: ctx.engine,
-            load: ctx.load,
+      const list = c.paperList ?? paperListFor(ctx.base.model);
+      const transfer = (out: string, calibrations: string[]) =>
+        runTransfer({
+          ...ctx.base,
+          out,
+          calibrations: calibrations.map(parseCalibration),
+          prune: defaultPruneConfig({
+            allocation: c.allocation,
+            paperList: c.paperList,
+            sparsity: c.sparsity,
+            nsamples: c.nsamples,
+            seqLen: c.seqLen,
+            seed: ctx.config.seed,
           }),
+          eval: defaultEvalConfig({
+            tasks: c.tasks,
+            limit: c.limit,
+            seqLen: c.seqLen,
+            splits: ctx.config.splits,
+          }),
+          engine: ctx.engine,
+          load: ctx.load,
+        });
+      const row: Table1Variant = { label: "transfer", method: "wanda", allocation: c.allocation };
+      return Promise.resolve({
+        resolved: {
+          sparsity: c.sparsity,
+          method: "wanda",
+          allocation: c.allocation,
+          layerSparsity: rowSparsities(row, { ...c, alpha: 2, beta: 0.2, gamma: "q0.99", calibration: "each" }, list, ctx.numLayers),
+          eval: evalSettings(c, ctx),
+        },
+        parts: c.calibrations.map((text) => ({
+          // The part's name is the inner stage's (`transfer.c4-train`), as transfer.ts names it.
+          name: text.replace(":", "-"),
+          resolved: { calibration: calibrationSource(text, c.nsamples, c.seqLen, ctx.config.seed) },
+          run: (out: string) => transfer(out, [text]),
+        })),
+        run: (out) => transfer(out, c.calibrations),
       });
     },
   }),
@@ -237,9 +390,23 @@ export const REPRODUCE_EXPERIMENTS = [
     reads: [],
     plan(c, ctx) {
       return Promise.resolve({
-        run: () =>
+        resolved: {
+          benchmarks: c.benchmarks,
+          split: c.split,
+          pairs: c.samples,
+          rows: c.benchmarks.map((b) =>
+            b === "stsb"
+              ? { benchmark: b, ids: `rows 0-${c.samples - 1} of the split, in file order` }
+              : { benchmark: b, ids: `the first ${c.samples} of random.shuffle of the split's rows (seed ` +
+                `${ctx.config.activationSeed}); listed in the cell's manifest` }
+          ),
+          seed: ctx.config.activationSeed,
+          ranges: c.layers.map((l) => rangeWithLayers(l, ctx.numLayers)),
+        },
+        run: (out) =>
           runSts({
             ...ctx.base,
+            out,
             benchmarks: c.benchmarks,
             split: c.split,
             samples: c.samples,
@@ -258,9 +425,19 @@ export const REPRODUCE_EXPERIMENTS = [
     reads: ["splits"],
     plan(c, ctx) {
       return Promise.resolve({
-        run: () =>
+        resolved: {
+          corpora: c.corpora,
+          sequences: c.sequences,
+          seqLen: c.seqLen,
+          criterion: { absolute: c.absolute, ratio: c.ratio },
+          intervention: c.intervention,
+          pplWindows: c.pplWindows ?? "massive's default",
+          seed: ctx.config.seed,
+        },
+        run: (out) =>
           runMassive({
             ...ctx.base,
+            out,
             sequences: c.sequences,
             seqLen: c.seqLen,
             corpora: c.corpora,
