@@ -6,7 +6,7 @@
 import type { LoadOptions } from "../data/mod.ts";
 import { type LoadedModel, loadModel, type LoadModelOptions } from "../model/load_model.ts";
 import { modelRecord } from "../results/manifest.ts";
-import { type RunDir, type RunDirOptions, withRunDir } from "../results/run_dir.ts";
+import { adoptStageRecords, type RunDir, type RunDirOptions, withRunDir } from "../results/run_dir.ts";
 import type { EngineOptions } from "./engine_options.ts";
 
 /** What every experiment run takes besides its own settings. */
@@ -35,6 +35,11 @@ export interface RunOptions {
   force?: boolean;
   /** Load weights holding NaN or ±Inf, with a warning, instead of refusing them (`--allow-nonfinite`). */
   allowNonfinite?: boolean;
+  /**
+   * Run directories whose finished stage records this run takes first, so its stages with the same inputs
+   * are reused (the parts of a reproduction's stage, run as cells of their own).
+   */
+  stagesFrom?: readonly string[];
 }
 
 /** What {@link experimentRun} records besides the run options. */
@@ -73,6 +78,7 @@ export async function experimentRun<T>(
     force: spec.force ?? false,
   };
   return await withRunDir(runOptions, async (run) => {
+    for (const dir of spec.stagesFrom ?? []) await adoptStageRecords(run, dir);
     const model = spec.loaded ??
       await loadModel(spec.model, {
         ...spec.modelLoad,

@@ -345,6 +345,27 @@ function stageRecord(f: StageFile) {
   };
 }
 
+/**
+ * Takes the finished stage records of another run directory (`<from>/stages/*.json`) into `run`, so that
+ * its stages with the same inputs are reused: a stage assembled from parts that ran elsewhere (the cells of
+ * a reproduction). A folder without records adds nothing.
+ */
+export async function adoptStageRecords(run: RunDir, from: string): Promise<void> {
+  const src = join(from, STAGES);
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(src));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return;
+    throw err;
+  }
+  for (const e of entries) {
+    if (e.isFile && e.name.endsWith(".json")) {
+      await writeFileAtomic(run.file(join(STAGES, e.name)), await Deno.readFile(join(src, e.name)));
+    }
+  }
+}
+
 /** A stage record, or null when missing or unreadable (then the stage simply runs again). */
 async function readStageFile(path: string): Promise<StageFile | null> {
   try {

@@ -5,7 +5,6 @@
  */
 import { join } from "node:path";
 import { type CellDone, readCellDone, runCell } from "../../results/cell_record.ts";
-import { writeFileAtomic } from "../../util/atomic_write.ts";
 import { ActpatError } from "../../util/errors.ts";
 import type { ExecutablePlan } from "./plan.ts";
 
@@ -17,9 +16,8 @@ export interface CellOutcome {
 }
 
 /**
- * Runs cell `id` of `exec` in run directory `run` under `key`. An assembly cell first takes the inner stage
- * records of its parts (`<part dir>/stages/*.json`) into its own folder, so the stage reuses their results
- * instead of computing them again.
+ * Runs cell `id` of `exec` in run directory `run` under `key`. An assembly cell is given its parts' folders,
+ * whose inner stage records its run takes, so the stage reuses their results instead of computing them again.
  */
 export async function executeCell(
   exec: ExecutablePlan,
@@ -36,30 +34,8 @@ export async function executeCell(
   const done = await readCellDone(run, id);
   if (done?.key === key) return { id, reused: true, record: done };
   const out = join(run, cell.dir);
-  const { reused, record } = await runCell(run, id, key, async () => {
-    if (cell.role === "assembly") {
-      for (const dep of exec.plan.cells.filter((c) => cell.dependsOn.includes(c.id))) {
-        await adoptStageRecords(join(run, dep.dir), out);
-      }
-    }
-    return await runner(out);
-  });
+  // An assembly takes its parts' finished inner stages, so it reuses their results.
+  const parts = exec.plan.cells.filter((c) => cell.dependsOn.includes(c.id)).map((c) => join(run, c.dir));
+  const { reused, record } = await runCell(run, id, key, () => runner(out, parts));
   return { id, reused, record };
-}
-
-/** Copies the inner stage records of a part's run folder into the assembling stage's folder. */
-async function adoptStageRecords(from: string, into: string): Promise<void> {
-  const src = join(from, "stages");
-  let entries: Deno.DirEntry[];
-  try {
-    entries = await Array.fromAsync(Deno.readDir(src));
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return;
-    throw err;
-  }
-  for (const e of entries) {
-    if (e.isFile && e.name.endsWith(".json")) {
-      await writeFileAtomic(join(into, "stages", e.name), await Deno.readFile(join(src, e.name)));
-    }
-  }
 }

@@ -67,7 +67,8 @@ export type ReproducePlan = z.infer<typeof ReproducePlan>;
 /** A plan and how to run each of its cells into a folder. */
 export interface ExecutablePlan {
   plan: ReproducePlan;
-  runners: ReadonlyMap<string, (out: string) => Promise<unknown>>;
+  /** Runs a cell into `out`; an assembly's `parts` are its parts' folders (their records are reused). */
+  runners: ReadonlyMap<string, (out: string, parts: readonly string[]) => Promise<unknown>>;
 }
 
 /** Options of {@link planReproduction}. */
@@ -158,7 +159,7 @@ export async function planReproduction(opts: PlanOptions): Promise<ExecutablePla
 
   const stages: PlannedStage[] = [];
   const cells: PlannedCell[] = [];
-  const runners = new Map<string, (out: string) => Promise<unknown>>();
+  const runners = new Map<string, (out: string, parts: readonly string[]) => Promise<unknown>>();
   for (const experiment of REPRODUCE_EXPERIMENTS) {
     const { name, dir } = experiment;
     if (opts.only && !opts.only.includes(name)) continue;

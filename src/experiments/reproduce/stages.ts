@@ -79,8 +79,8 @@ export interface StagePlan {
   resolved: Record<string, unknown>;
   /** Independent parts, each a cell; the stage itself then assembles their stored results. */
   parts?: StagePart[];
-  /** Runs the whole stage (with parts: reusing their inner stage records) into `out`. */
-  run(out: string): Promise<unknown>;
+  /** Runs the whole stage into `out`; with parts, taking the stage records of their folders `parts`. */
+  run(out: string, parts: readonly string[]): Promise<unknown>;
 }
 
 /** The parts of the config outside its own section that a stage reads. */
@@ -289,10 +289,11 @@ export const REPRODUCE_EXPERIMENTS = [
         return `calibration set ${calibration.dataset} (${split}) cannot be had: ${reason}`;
       }
       const list = c.paperList ?? paperListFor(ctx.base.model);
-      const table1 = (out: string, variants?: string[]) =>
+      const table1 = (out: string, variants?: string[], parts: readonly string[] = []) =>
         runTable1({
           ...ctx.base,
           out,
+          stagesFrom: parts,
           ...(variants ? { variants } : {}),
           prune: defaultPruneConfig({
             sparsity: c.sparsity,
@@ -331,7 +332,7 @@ export const REPRODUCE_EXPERIMENTS = [
           },
           run: (out: string) => table1(out, [v.label]),
         })),
-        run: (out) => table1(out),
+        run: (out, parts) => table1(out, undefined, parts),
       };
     },
   }),
@@ -342,10 +343,11 @@ export const REPRODUCE_EXPERIMENTS = [
     reads: ["splits"],
     plan(c, ctx) {
       const list = c.paperList ?? paperListFor(ctx.base.model);
-      const transfer = (out: string, calibrations: string[]) =>
+      const transfer = (out: string, calibrations: string[], parts: readonly string[] = []) =>
         runTransfer({
           ...ctx.base,
           out,
+          stagesFrom: parts,
           calibrations: calibrations.map(parseCalibration),
           prune: defaultPruneConfig({
             allocation: c.allocation,
@@ -379,7 +381,7 @@ export const REPRODUCE_EXPERIMENTS = [
           resolved: { calibration: calibrationSource(text, c.nsamples, c.seqLen, ctx.config.seed) },
           run: (out: string) => transfer(out, [text]),
         })),
-        run: (out) => transfer(out, c.calibrations),
+        run: (out, parts) => transfer(out, c.calibrations, parts),
       });
     },
   }),
