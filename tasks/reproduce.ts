@@ -30,7 +30,9 @@ import { listFlag, oneOf, overrideFlags, parseTaskArgs, positiveInt } from "./_c
 import { CONFIG_FILE, REPO_ROOT, taskFile, taskPermissions } from "./_permissions.ts";
 
 const STAGE_NAMES = REPRODUCE_STAGES.map((s) => s.name);
-const USAGE = `usage: deno task reproduce [--config FILE] [--out DIR] [--only ${STAGE_NAMES.join(",")}] [--no-pdf]
+const USAGE = `usage: deno task reproduce [--config FILE] [--out DIR] [--only ${
+  STAGE_NAMES.join(",")
+}] [--no-pdf]
        [--executor local|slurm] [--devices 0,1,...|cpu:0,cpu:1,...]
        [--partition P] [--account A] [--time T] [--cpus-per-task N] [--dry-run]
        deno task reproduce --plan [--json] [--config FILE] [--only ...]
@@ -85,7 +87,9 @@ await runMain(async () => {
   const threads = positiveInt("threads", values.threads);
   const cpusPerTask = positiveInt("cpus-per-task", values["cpus-per-task"]) ?? 1;
   const devices = values.devices === undefined ? undefined : parseDevices(values.devices);
-  if (devices && executor !== "local") throw new UsageError("parse --devices", "it goes with --executor local");
+  if (devices && executor !== "local") {
+    throw new UsageError("parse --devices", "it goes with --executor local");
+  }
   const slurmOnly = ["partition", "account", "time", "cpus-per-task", "dry-run"] as const;
   for (const f of slurmOnly) {
     if (values[f] !== undefined && executor !== "slurm") {
@@ -97,11 +101,19 @@ await runMain(async () => {
   // A worker: one cell of a started run (local workers and Slurm jobs start these).
   if (values.cell !== undefined) {
     if (!out) throw new UsageError("run reproduce", `--cell needs --out (the run directory)\n${USAGE}`);
-    const outcome = await runReproductionCell({ run: out, cell: values.cell, ...(threads ? { threads } : {}) });
-    console.log(`${outcome.id}: ${outcome.reused ? "reused" : "ran"} in ${outcome.record.seconds.toFixed(1)} s`);
+    const outcome = await runReproductionCell({
+      run: out,
+      cell: values.cell,
+      ...(threads ? { threads } : {}),
+    });
+    console.log(
+      `${outcome.id}: ${outcome.reused ? "reused" : "ran"} in ${outcome.record.seconds.toFixed(1)} s`,
+    );
     return;
   }
-  if (threads !== undefined) throw new UsageError("parse --threads", "it goes with --cell (the config sets threads)");
+  if (threads !== undefined) {
+    throw new UsageError("parse --threads", "it goes with --cell (the config sets threads)");
+  }
   if (values.status) {
     if (!out) throw new UsageError("run reproduce", `--status needs --out (the run directory)\n${USAGE}`);
     const states = await cellStates(out, await readPlanFile(out));
@@ -133,11 +145,19 @@ await runMain(async () => {
       kind: "workers",
       devices,
       command: (cell, device) =>
-        taskCommand(["--cell", cell, "--out", out!, ...(device.threads ? ["--threads", String(device.threads)] : [])]),
+        taskCommand([
+          "--cell",
+          cell,
+          "--out",
+          out!,
+          ...(device.threads ? ["--threads", String(device.threads)] : []),
+        ]),
     };
   }
   if (executor === "slurm") {
-    if (!out) throw new UsageError("run reproduce", `--executor slurm needs --out on a shared filesystem\n${USAGE}`);
+    if (!out) {
+      throw new UsageError("run reproduce", `--executor slurm needs --out on a shared filesystem\n${USAGE}`);
+    }
     const slurmOptions = (run: string) => ({
       request: {
         ...(values.partition ? { partition: values.partition } : {}),
@@ -147,7 +167,8 @@ await runMain(async () => {
         gpu: config.ep !== "cpu",
       },
       chdir: REPO_ROOT,
-      cellCommand: (cell: string) => taskCommand(["--cell", cell, "--out", run, "--threads", String(cpusPerTask)]),
+      cellCommand: (cell: string) =>
+        taskCommand(["--cell", cell, "--out", run, "--threads", String(cpusPerTask)]),
       finishCommand: taskCommand(finishArgs(run)),
       dryRun: values["dry-run"] === true,
       log: (line: string) => console.error(line),
@@ -159,16 +180,24 @@ await runMain(async () => {
       const keys = file?.keys ?? Object.fromEntries(p.cells.map((c) => [c.id, c.hash]));
       const states = file ? await cellStates(out, file) : [];
       const done = new Set(states.filter((s) => s.state === "done").map((s) => s.cell));
-      await submitToSlurm(p.cells.filter((c) => !done.has(c.id)), {
-        config,
-        only: only ?? null,
-        weights: file?.weights ?? [],
-        keys,
-        plan: p,
-      }, out, slurmOptions(out));
+      await submitToSlurm(
+        p.cells.filter((c) => !done.has(c.id)),
+        {
+          config,
+          only: only ?? null,
+          weights: file?.weights ?? [],
+          keys,
+          plan: p,
+        },
+        out,
+        slurmOptions(out),
+      );
       return;
     }
-    plan = { kind: "scheduler", submit: (pending, file, run) => submitToSlurm(pending, file, run, slurmOptions(run)) };
+    plan = {
+      kind: "scheduler",
+      submit: (pending, file, run) => submitToSlurm(pending, file, run, slurmOptions(run)),
+    };
   }
   console.error(`reproduce: ${config.title}`);
   const result = await runReproduction({
@@ -188,7 +217,9 @@ await runMain(async () => {
   const report = await renderReport(result.dir, { pdf: !values["no-pdf"] });
   console.log(`run directory: ${result.dir}`);
   for (const s of result.stages) {
-    const what = s.status === "skipped" ? `skipped (${s.reason})` : `${s.status} in ${s.seconds.toFixed(1)} s`;
+    const what = s.status === "skipped"
+      ? `skipped (${s.reason})`
+      : `${s.status} in ${s.seconds.toFixed(1)} s`;
     console.log(`  ${s.stage.padEnd(10)} ${what}`);
   }
   console.log(`report: ${report.pdf ?? report.html}`);

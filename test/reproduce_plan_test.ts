@@ -69,11 +69,18 @@ Deno.test({
       const text = await runTask("reproduce.ts", ["--plan", "--config", cfg], env);
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /model: .*Llama-2-7b-hf \(32 layers\)/);
-      assert.match(text.stdout, /cell table1 \[assembly\] → 04-table1; after table1\.dense, .*table1\.wanda-owl; hash [0-9a-f]{16}/);
+      assert.match(
+        text.stdout,
+        /cell table1 \[assembly\] → 04-table1; after table1\.dense, .*table1\.wanda-owl; hash [0-9a-f]{16}/,
+      );
       for (const c of plan.cells) assert.ok(text.stdout.includes(`cell ${c.id} [${c.role}]`), c.id);
 
       // The same config, run, cannot load that model: the plan above never tried.
-      const run = await runTask("reproduce.ts", ["--config", cfg, "--out", join(tmp, "run"), "--no-pdf"], env);
+      const run = await runTask(
+        "reproduce.ts",
+        ["--config", cfg, "--out", join(tmp, "run"), "--no-pdf"],
+        env,
+      );
       assert.equal(run.code, 2, run.stdout);
       assert.match(run.stderr, /Cannot .*model/);
     } finally {
@@ -104,6 +111,51 @@ Deno.test("reproduce flags of the executors: bad input exits 2 with the flag nam
     const status = await runTask("reproduce.ts", ["--status", "--out", tmp]);
     assert.equal(status.code, 2);
     assert.match(status.stderr, /holds no plan\.json: start the run with deno task reproduce --out/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("reproduce --executor slurm --dry-run prints one sbatch script per cell with its edges, writes nothing", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "actpat_dry_" });
+  try {
+    const out = join(tmp, "run");
+    const args = ["--executor", "slurm", "--dry-run", "--out", out, "--partition", "p1", "--account", "lab"];
+    const cpu = await runTask("reproduce.ts", [...args, "--time", "1:00:00", "--cpus-per-task", "2"]);
+    assert.equal(cpu.code, 0, cpu.stderr);
+    const scripts = cpu.stdout.split(/^# ---- /m).slice(1);
+    assert.equal(scripts.length, 16, "15 cells and the job that finishes the run");
+    const table1 = scripts.find((s) => s.startsWith("table1\n"))!;
+    assert.match(
+      table1,
+      /#SBATCH --dependency=afterok:<job of table1\.dense>:<job of table1\.magnitude>:<job of table1\.wanda>:<job of table1\.wanda-activation>:<job of table1\.wanda-owl>\n/,
+    );
+    for (
+      const line of [
+        "--partition=p1",
+        "--account=lab",
+        "--time=1:00:00",
+        "--cpus-per-task=2",
+        "--kill-on-invalid-dep=yes",
+      ]
+    ) {
+      assert.ok(table1.includes(`#SBATCH ${line}\n`), line);
+    }
+    assert.ok(!table1.includes("--gres"), "no GPU for the cpu provider");
+    assert.match(
+      table1,
+      new RegExp(
+        `exec \\S+ run --no-prompt .* \\S+/tasks/reproduce\\.ts --cell table1 --out ${out} --threads 2\\n`,
+      ),
+    );
+    const finish = scripts.find((s) => s.startsWith("finish\n"))!;
+    assert.match(finish, /--dependency=afterok:<job of density>:.*<job of massive>\n/);
+    assert.match(finish, /reproduce\.ts --config \S+default\.json --out \S+\n/);
+    await assert.rejects(Deno.stat(out), Deno.errors.NotFound, "a dry run writes nothing");
+
+    const gpu = await runTask("reproduce.ts", [...args, "--config", PAPER_LLAMA2, "--only", "sts"]);
+    assert.equal(gpu.code, 0, gpu.stderr);
+    assert.match(gpu.stdout, /^#SBATCH --gres=gpu:1$/m, "webgpu: one GPU per job");
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }

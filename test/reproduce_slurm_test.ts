@@ -36,7 +36,9 @@ async function waitFor(what: string, seconds: number, ok: () => Promise<boolean>
 }
 
 async function queue(cluster: SlurmCluster): Promise<string[]> {
-  return (await cluster.client("squeue", ["-h", "-o", "%i %T %j"])).split("\n").filter((l) => l.trim() !== "");
+  return (await cluster.client("squeue", ["-h", "-o", "%i %T %j"])).split("\n").filter((l) =>
+    l.trim() !== ""
+  );
 }
 
 /** Every file under `dir`, relative to it. */
@@ -96,12 +98,18 @@ Deno.test({
       const plan = JSON.parse(await Deno.readTextFile(join(slurm, "plan.json")));
       const ids: string[] = plan.plan.cells.map((c: { id: string }) => c.id);
       assert.equal(ids.length, 10, ids.join(", "));
-      for (const id of ids) assert.match(first.stderr, new RegExp(`${id.replaceAll(".", "\\.")} submitted as job`));
+      for (const id of ids) {
+        assert.match(first.stderr, new RegExp(`${id.replaceAll(".", "\\.")} submitted as job`));
+      }
 
       // Kill the slowest part while it runs: it and what depends on it (table1, the finishing job) go.
       const victim = "table1.wanda-activation";
       const job = JSON.parse(await Deno.readTextFile(join(slurm, "slurm", `${victim}.job.json`))).jobId;
-      await waitFor(`${victim} runs`, 180, async () => (await queue(cluster)).some((l) => l.startsWith(`${job} RUNNING`)));
+      await waitFor(
+        `${victim} runs`,
+        180,
+        async () => (await queue(cluster)).some((l) => l.startsWith(`${job} RUNNING`)),
+      );
       await cluster.client("scancel", [job]);
       await waitFor("the queue empties", 240, async () => (await queue(cluster)).length === 0);
 
@@ -147,7 +155,8 @@ Deno.test({
       const owner = (f: string) =>
         cells.filter((c) => {
           const id = c.id.replaceAll(".", "\\.");
-          const records = `cells/${id}\\.(done|failed)\\.json|logs/${id}\\.\\d+\\.log|slurm/${id}\\.(job\\.json|sbatch)`;
+          const records =
+            `cells/${id}\\.(done|failed)\\.json|logs/${id}\\.\\d+\\.log|slurm/${id}\\.(job\\.json|sbatch)`;
           return f.startsWith(`${c.dir}/`) || new RegExp(`^(${records})$`).test(f);
         }).map((c) => c.id);
       for (const f of await files(slurm)) {

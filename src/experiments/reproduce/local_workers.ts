@@ -25,7 +25,9 @@ export interface Device {
  */
 export function parseDevices(text: string, cores = navigator.hardwareConcurrency): Device[] {
   const entries = text.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  if (entries.length === 0) throw new UsageError("parse --devices", "no device given (e.g. 0,1 or cpu:0,cpu:1)");
+  if (entries.length === 0) {
+    throw new UsageError("parse --devices", "no device given (e.g. 0,1 or cpu:0,cpu:1)");
+  }
   const slices = entries.filter((e) => e.startsWith("cpu:")).length;
   const devices = entries.map((e): Device => {
     const cpu = /^cpu:(\d+)$/.exec(e);

@@ -17,7 +17,12 @@ import { versions } from "../../results/manifest.ts";
 import { PAPER_SAMPLE_SPLITS } from "../activation/mod.ts";
 import type { EngineOptions } from "../engine_options.ts";
 import type { ReproduceConfig } from "./config.ts";
-import { REPRODUCE_EXPERIMENTS, type ReproduceExperiment, type ReproduceStage, type StageContext } from "./stages.ts";
+import {
+  REPRODUCE_EXPERIMENTS,
+  type ReproduceExperiment,
+  type ReproduceStage,
+  type StageContext,
+} from "./stages.ts";
 
 /** What a cell is: a whole stage, a part of one, or the assembly of a stage's parts. */
 export const CELL_ROLES = ["stage", "part", "assembly"] as const;

@@ -59,7 +59,10 @@ export async function readPlanFile(run: string): Promise<PlanFile> {
   }
   const parsed = PlanFile.safeParse(json);
   if (!parsed.success) {
-    throw new ActpatError(`read ${path}`, parsed.error.issues.map((i) => i.path.join(".") + ": " + i.message).join("; "));
+    throw new ActpatError(
+      `read ${path}`,
+      parsed.error.issues.map((i) => i.path.join(".") + ": " + i.message).join("; "),
+    );
   }
   return parsed.data;
 }

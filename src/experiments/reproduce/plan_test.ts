@@ -63,10 +63,14 @@ Deno.test("plan of the default config: the stories260K stages, their cells, depe
   }
   // Every cell after its dependencies; no two cells share a folder or nest in one another.
   plan.cells.forEach((c, i) => {
-    for (const d of c.dependsOn) assert.ok(plan.cells.findIndex((x) => x.id === d) < i, `${d} before ${c.id}`);
+    for (const d of c.dependsOn) {
+      assert.ok(plan.cells.findIndex((x) => x.id === d) < i, `${d} before ${c.id}`);
+    }
   });
   const dirs = plan.cells.map((c) => c.dir);
-  for (const a of dirs) for (const b of dirs) if (a !== b) assert.ok(!b.startsWith(`${a}/`), `${b} inside ${a}`);
+  for (const a of dirs) {
+    for (const b of dirs) if (a !== b) assert.ok(!b.startsWith(`${a}/`), `${b} inside ${a}`);
+  }
   assert.equal(new Set(dirs).size, dirs.length);
   assert.equal(new Set(plan.cells.map((c) => c.hash)).size, plan.cells.length);
   for (const c of plan.cells) assert.match(c.hash, /^[0-9a-f]{64}$/);
@@ -76,7 +80,10 @@ Deno.test("plan of the default config: the stories260K stages, their cells, depe
   assert.equal(density.gamma, "q0.99");
   assert.deepEqual(cell(plan, "table1.wanda").settings.layerSparsity, [0.5, 0.5, 0.5, 0.5, 0.5]);
   assert.equal(cell(plan, "table1.dense").settings.layerSparsity, "dense (0 everywhere)");
-  assert.match(String(cell(plan, "table1.wanda-activation").settings.layerSparsity), /from this cell: α = 2, β = 0.2/);
+  assert.match(
+    String(cell(plan, "table1.wanda-activation").settings.layerSparsity),
+    /from this cell: α = 2, β = 0.2/,
+  );
   const table1 = plan.stages.find((s) => s.name === "table1")!.settings;
   assert.deepEqual(table1.calibration, {
     dataset: "c4",
@@ -107,7 +114,8 @@ Deno.test("plan hashes: stable, and a setting changes the cells that read it onl
     assert.equal(x.hash !== y.hash, x.stage === "table1", x.id);
   }
   // --only: the other stages are not planned at all.
-  const only = (await planOf({ config, configPath: "cfg", only: ["sts"], load: { mirror: null } }, false)).plan;
+  const only =
+    (await planOf({ config, configPath: "cfg", only: ["sts"], load: { mirror: null } }, false)).plan;
   assert.deepEqual(only.cells.map((x) => x.id), ["sts"]);
   assert.equal(only.cells[0].hash, a.cells.find((x) => x.id === "sts")!.hash);
 });
@@ -139,12 +147,21 @@ Deno.test("plan of the Llama-2-7B paper config: the authors' list, both γ, MMLU
   const transfer = plan.cells.filter((c) => c.stage === "transfer" && c.role === "part");
   assert.equal(transfer.length, 7);
   assert.deepEqual(
-    (cell(plan, "transfer.mmlu").settings.calibration as { split: string; nsamples: number; seqLen: number }),
-    { dataset: "mmlu", split: "auxiliary_train", nsamples: 128, seqLen: 4096, draws: "Python random.seed(0) as wanda/lib/data.py" },
+    cell(plan, "transfer.mmlu").settings.calibration as { split: string; nsamples: number; seqLen: number },
+    {
+      dataset: "mmlu",
+      split: "auxiliary_train",
+      nsamples: 128,
+      seqLen: 4096,
+      draws: "Python random.seed(0) as wanda/lib/data.py",
+    },
   );
   assert.equal(plan.stages.find((s) => s.name === "transfer")!.settings.allocation, "paper-lists");
   // Without the model's config the STS ranges wait for its depth.
-  const sts = plan.stages.find((s) => s.name === "sts")!.settings.ranges as { spec: string; layers: string }[];
+  const sts = plan.stages.find((s) => s.name === "sts")!.settings.ranges as {
+    spec: string;
+    layers: string;
+  }[];
   assert.deepEqual(sts.map((r) => r.spec), ["12-29", "12-31", "16-29", "16-31", "20-29", "20-31"]);
   assert.match(sts[0].layers, /when the cell runs/);
 });

@@ -4,21 +4,30 @@ import type { CellStatus } from "./slurm.ts";
 
 /** One `key: value` line per setting, values as compact JSON. */
 function settingLines(settings: Record<string, unknown>, indent: string): string[] {
-  return Object.entries(settings).map(([k, v]) => `${indent}${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+  return Object.entries(settings).map(([k, v]) =>
+    `${indent}${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`
+  );
 }
 
 /** The plan as text: the model and engine, then each stage, its settings and its cells. */
 export function formatPlan(plan: ReproducePlan): string {
-  const depth = plan.model.numLayers === null ? "depth unknown until it loads" : `${plan.model.numLayers} layers`;
+  const depth = plan.model.numLayers === null
+    ? "depth unknown until it loads"
+    : `${plan.model.numLayers} layers`;
   const lines = [
     `plan: ${plan.title}`,
     `config: ${plan.configPath}`,
     `model: ${plan.model.ref} (${depth})${plan.model.tokenizer ? `, tokenizer ${plan.model.tokenizer}` : ""}`,
-    `engine: ${JSON.stringify(plan.engine)}; seed ${plan.seed} (pruning, massive), activation seed ${plan.activationSeed}`,
+    `engine: ${
+      JSON.stringify(plan.engine)
+    }; seed ${plan.seed} (pruning, massive), activation seed ${plan.activationSeed}`,
     `actpat ${plan.actpat}; ${plan.cells.length} cells`,
   ];
   for (const stage of plan.stages) {
-    lines.push("", `stage ${stage.name} → ${stage.dir}${stage.status === "skipped" ? ` (skipped: ${stage.reason})` : ""}`);
+    lines.push(
+      "",
+      `stage ${stage.name} → ${stage.dir}${stage.status === "skipped" ? ` (skipped: ${stage.reason})` : ""}`,
+    );
     lines.push(...settingLines(stage.settings, "    "));
     for (const id of stage.cells) {
       const cell = plan.cells.find((c) => c.id === id)!;
@@ -42,7 +51,9 @@ export function formatStatus(run: string, states: readonly CellStatus[]): string
     `run: ${run}`,
     [...counts].map(([k, n]) => `${k} ${n}`).join(", "),
     ...states.map((s) =>
-      `  ${s.cell.padEnd(width)}  ${s.state.padEnd(7)}${s.job ? `  job ${s.job}` : ""}${s.detail ? `  ${s.detail}` : ""}`
+      `  ${s.cell.padEnd(width)}  ${s.state.padEnd(7)}${s.job ? `  job ${s.job}` : ""}${
+        s.detail ? `  ${s.detail}` : ""
+      }`
     ),
   ].join("\n");
 }

@@ -16,7 +16,7 @@ import { experimentRun } from "../experiment_run.ts";
 import type { ReproduceConfig } from "./config.ts";
 import { type CellOutcome, executeCell } from "./execute_cell.ts";
 import { type Device, runOnWorkers } from "./local_workers.ts";
-import { type ExecutablePlan, planReproduction, type PlannedCell } from "./plan.ts";
+import { type ExecutablePlan, type PlannedCell, planReproduction } from "./plan.ts";
 import { type PlanFile, readPlanFile, writePlanFile } from "./plan_file.ts";
 import { REPRODUCE_EXPERIMENTS, type ReproduceStage } from "./stages.ts";
 
@@ -54,7 +54,10 @@ export interface ReproduceOptions {
 export type ReproduceExecutor =
   | { kind: "in-process" }
   | { kind: "workers"; devices: readonly Device[]; command(cell: string, device: Device): string[] }
-  | { kind: "scheduler"; submit(pending: readonly PlannedCell[], file: PlanFile, run: string): Promise<void> };
+  | {
+    kind: "scheduler";
+    submit(pending: readonly PlannedCell[], file: PlanFile, run: string): Promise<void>;
+  };
 
 /** What each stage did. */
 export interface StageOutcome {
@@ -67,7 +70,10 @@ export interface StageOutcome {
 
 /** The plan of `config` as the run options give it (`download`: fetch what is not on disk to probe it). */
 export function planOf(
-  opts: Pick<ReproduceOptions, "config" | "configPath" | "only" | "load" | "argv" | "quiet" | "log" | "force" | "allowNonfinite">,
+  opts: Pick<
+    ReproduceOptions,
+    "config" | "configPath" | "only" | "load" | "argv" | "quiet" | "log" | "force" | "allowNonfinite"
+  >,
   download: boolean,
   threads?: number,
 ): Promise<ExecutablePlan> {
@@ -141,7 +147,12 @@ export async function runReproduction(
         return { dir: run.path, stages: [] };
       }
       if (executor.kind === "workers") {
-        await runOnWorkers(pending, { run: run.path, devices: executor.devices, command: executor.command, log });
+        await runOnWorkers(pending, {
+          run: run.path,
+          devices: executor.devices,
+          command: executor.command,
+          log,
+        });
         for (const c of pending) ranNow.add(c.id);
       } else {
         for (const cell of exec.plan.cells) {
@@ -233,14 +244,18 @@ export interface CellRunOptions {
  */
 export async function runReproductionCell(opts: CellRunOptions): Promise<CellOutcome> {
   const file = await readPlanFile(opts.run);
-  const exec = await planOf({
-    config: file.config,
-    configPath: file.plan.configPath,
-    only: file.only as ReproduceStage[] | undefined ?? undefined,
-    load: opts.load,
-    quiet: opts.quiet,
-    log: opts.log,
-  }, true, opts.threads);
+  const exec = await planOf(
+    {
+      config: file.config,
+      configPath: file.plan.configPath,
+      only: file.only as ReproduceStage[] | undefined ?? undefined,
+      load: opts.load,
+      quiet: opts.quiet,
+      log: opts.log,
+    },
+    true,
+    opts.threads,
+  );
   const planned = file.plan.cells.find((c) => c.id === opts.cell);
   const mine = exec.plan.cells.find((c) => c.id === opts.cell);
   if (!planned) {

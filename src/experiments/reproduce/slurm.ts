@@ -39,7 +39,12 @@ export interface SlurmOptions {
   log: (line: string) => void;
 }
 
-const JobFile = z.strictObject({ cell: z.string(), jobId: z.string(), key: z.string(), submittedAt: z.string() });
+const JobFile = z.strictObject({
+  cell: z.string(),
+  jobId: z.string(),
+  key: z.string(),
+  submittedAt: z.string(),
+});
 type JobFile = z.infer<typeof JobFile>;
 
 function jobFilePath(run: string, cell: string): string {
@@ -92,7 +97,12 @@ export function sbatchScript(
 async function slurm(cmd: string, args: string[], stdin?: string): Promise<string> {
   let child;
   try {
-    child = new Deno.Command(cmd, { args, stdin: stdin === undefined ? "null" : "piped", stdout: "piped", stderr: "piped" })
+    child = new Deno.Command(cmd, {
+      args,
+      stdin: stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    })
       .spawn();
   } catch (err) {
     const detail = err instanceof Deno.errors.NotFound
@@ -108,7 +118,10 @@ async function slurm(cmd: string, args: string[], stdin?: string): Promise<strin
   const out = await child.output();
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
-    throw new ActpatError(`run ${cmd} ${args.join(" ")}`, new TextDecoder().decode(out.stderr).trim() || `exit ${out.code}`);
+    throw new ActpatError(
+      `run ${cmd} ${args.join(" ")}`,
+      new TextDecoder().decode(out.stderr).trim() || `exit ${out.code}`,
+    );
   }
   return text;
 }
@@ -132,7 +145,9 @@ export async function queuedStates(jobIds: readonly string[]): Promise<Map<strin
 async function endedStates(jobIds: readonly string[]): Promise<Map<string, string>> {
   const states = new Map<string, string>();
   if (jobIds.length === 0) return states;
-  const acct = await slurm("sacct", ["-n", "-P", "-X", "-o", "JobID,State", "-j", jobIds.join(",")]).catch(() => "");
+  const acct = await slurm("sacct", ["-n", "-P", "-X", "-o", "JobID,State", "-j", jobIds.join(",")]).catch(
+    () => "",
+  );
   for (const line of acct.split("\n")) {
     const [id, state] = line.trim().split("|");
     if (id && state) states.set(id, state.split(" ")[0]);
@@ -146,7 +161,15 @@ async function endedStates(jobIds: readonly string[]): Promise<Map<string, strin
 }
 
 /** The states a job passes through before it ends. */
-const LIVE = new Set(["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "RESIZING"]);
+const LIVE = new Set([
+  "PENDING",
+  "CONFIGURING",
+  "RUNNING",
+  "COMPLETING",
+  "SUSPENDED",
+  "REQUEUED",
+  "RESIZING",
+]);
 
 /**
  * Submits the pending cells (in dependency order) and the job that finishes the run. A cell whose last job
@@ -189,9 +212,18 @@ export async function submitToSlurm(
     const jobId = await submit(cell.id, opts.cellCommand(cell.id), after);
     jobs.set(cell.id, jobId);
     if (!opts.dryRun) {
-      const record: JobFile = { cell: cell.id, jobId, key: file.keys[cell.id], submittedAt: new Date().toISOString() };
+      const record: JobFile = {
+        cell: cell.id,
+        jobId,
+        key: file.keys[cell.id],
+        submittedAt: new Date().toISOString(),
+      };
       await writeFileAtomic(jobFilePath(run, cell.id), JSON.stringify(record, null, 2) + "\n");
-      opts.log(`reproduce: ${cell.id} submitted as job ${jobId}${after.length ? ` (after ${after.join(", ")})` : ""}`);
+      opts.log(
+        `reproduce: ${cell.id} submitted as job ${jobId}${
+          after.length ? ` (after ${after.join(", ")})` : ""
+        }`,
+      );
     }
   }
   const finish = await submit("finish", opts.finishCommand, [...jobs.values()]);

@@ -29,9 +29,9 @@ import { defaultEvalConfig } from "../eval/mod.ts";
 import {
   runTable1,
   runTransfer,
+  Table1Settings,
   type Table1Variant,
   table1Variants,
-  Table1Settings,
   TransferSettings,
 } from "../prune_eval/mod.ts";
 import { runSts, StsSettings } from "../sts/mod.ts";
@@ -167,7 +167,9 @@ function rowSparsities(
     case "paper-lists":
       try {
         // Without the model's depth, the list's own length (the check against the model happens when it runs).
-        const own = list === null ? undefined : (PAPER_SPARSITY_LISTS as Record<string, readonly number[]>)[list];
+        const own = list === null
+          ? undefined
+          : (PAPER_SPARSITY_LISTS as Record<string, readonly number[]>)[list];
         return paperListAllocation(list, { layers: numLayers ?? own?.length ?? 0, sparsity: c.sparsity });
       } catch (err) {
         return `cannot be had: ${(err as Error).message}`;
@@ -182,7 +184,12 @@ function rowSparsities(
 
 /** The evaluation of a pruning stage, resolved. */
 function evalSettings(c: { tasks: string[]; limit: number | null; seqLen: number }, ctx: StageContext) {
-  const e = defaultEvalConfig({ tasks: c.tasks, limit: c.limit, seqLen: c.seqLen, splits: ctx.config.splits });
+  const e = defaultEvalConfig({
+    tasks: c.tasks,
+    limit: c.limit,
+    seqLen: c.seqLen,
+    splits: ctx.config.splits,
+  });
   return {
     tasks: e.tasks.map((t) => ({ task: t, split: ctx.config.splits[t] ?? "the task's evaluation split" })),
     limit: e.limit ?? "all rows",
@@ -372,7 +379,12 @@ export const REPRODUCE_EXPERIMENTS = [
           sparsity: c.sparsity,
           method: "wanda",
           allocation: c.allocation,
-          layerSparsity: rowSparsities(row, { ...c, alpha: 2, beta: 0.2, gamma: "q0.99", calibration: "each" }, list, ctx.numLayers),
+          layerSparsity: rowSparsities(
+            row,
+            { ...c, alpha: 2, beta: 0.2, gamma: "q0.99", calibration: "each" },
+            list,
+            ctx.numLayers,
+          ),
           eval: evalSettings(c, ctx),
         },
         parts: c.calibrations.map((text) => ({
@@ -397,10 +409,11 @@ export const REPRODUCE_EXPERIMENTS = [
           split: c.split,
           pairs: c.samples,
           rows: c.benchmarks.map((b) =>
-            b === "stsb"
-              ? { benchmark: b, ids: `rows 0-${c.samples - 1} of the split, in file order` }
-              : { benchmark: b, ids: `the first ${c.samples} of random.shuffle of the split's rows (seed ` +
-                `${ctx.config.activationSeed}); listed in the cell's manifest` }
+            b === "stsb" ? { benchmark: b, ids: `rows 0-${c.samples - 1} of the split, in file order` } : {
+              benchmark: b,
+              ids: `the first ${c.samples} of random.shuffle of the split's rows (seed ` +
+                `${ctx.config.activationSeed}); listed in the cell's manifest`,
+            }
           ),
           seed: ctx.config.activationSeed,
           ranges: c.layers.map((l) => rangeWithLayers(l, ctx.numLayers)),
