@@ -97,6 +97,17 @@ Deno.test("taskPermissions: write only the cache and the paths the flags name; n
   assert.ok(list(cuda, "net").includes("npm.example:8443"));
   assert.equal(flag(cuda, "ffi"), "--allow-ffi");
   assert.deepEqual(list(cuda, "run"), ["nvidia-smi"]);
+
+  // reproduce: Slurm's commands only for --executor slurm and --status; Deno (its workers) is run anyway.
+  const runs = (args: string[]) =>
+    list(taskPermissions("reproduce", args, { env: env(), denoPath: "/bin/deno" }), "run");
+  const slurm = ["sbatch", "squeue", "sacct", "scontrol"];
+  for (const c of slurm) {
+    assert.ok(runs(["--executor", "slurm", "--out", "/r"]).includes(c), c);
+    assert.ok(runs(["--status", "--out", "/r"]).includes(c), c);
+    assert.ok(!runs(["--out", "/r", "--devices", "cpu:0,cpu:1"]).includes(c), c);
+  }
+  assert.ok(runs(["--out", "/r", "--devices", "0,1"]).includes("/bin/deno"));
   assert.equal(
     flag(taskPermissions("generate", ["--model", "m"], { env: env() }), "write"),
     `--allow-write=${cache}`,

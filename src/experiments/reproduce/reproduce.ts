@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { LoadOptions } from "../../data/mod.ts";
 import { readCellDone } from "../../results/cell_record.ts";
 import { readManifest } from "../../results/manifest.ts";
+import type { RunDir } from "../../results/run_dir.ts";
 import { loadPublished, PUBLISHED_SCHEMA, publishedBeside } from "../../results/published.ts";
 import { ActpatError } from "../../util/errors.ts";
 import type { EngineOptions } from "../engine_options.ts";
@@ -186,7 +187,7 @@ export async function runReproduction(
  * stages' own manifests hold the exact example ids), and what each stage did this time.
  */
 async function recordStages(
-  run: Awaited<Parameters<Parameters<typeof experimentRun>[1]>[0]>["run"],
+  run: RunDir,
   exec: ExecutablePlan,
   file: PlanFile,
   ranNow: ReadonlySet<string>,

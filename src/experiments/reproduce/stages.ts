@@ -7,7 +7,7 @@
 import type { z } from "zod";
 import type { LoadOptions } from "../../data/mod.ts";
 import type { EngineOptions } from "../engine_options.ts";
-import { parseLayerRangeSpec, parseLayerRangeSpecs, resolveLayerRange } from "../layer_ranges.ts";
+import { parseLayerRangeSpec, parseLayerRangeSpecs } from "../layer_ranges.ts";
 import { DensitySettings, parseGamma, runDensity } from "../density/mod.ts";
 import {
   parsePairs,
@@ -16,15 +16,7 @@ import {
   runSimilarity,
   SimilaritySettings,
 } from "../similarity/mod.ts";
-import {
-  defaultCalibrationSplit,
-  defaultPruneConfig,
-  PAPER_SPARSITY_LISTS,
-  paperListAllocation,
-  paperListFor,
-  parseCalibration,
-  uniformAllocation,
-} from "../prune/mod.ts";
+import { defaultCalibrationSplit, defaultPruneConfig, paperListFor, parseCalibration } from "../prune/mod.ts";
 import { defaultEvalConfig } from "../eval/mod.ts";
 import {
   runTable1,
@@ -37,6 +29,13 @@ import {
 import { runSts, StsSettings } from "../sts/mod.ts";
 import { MassiveSettings, runMassive } from "../massive/mod.ts";
 import type { ReproduceConfig } from "./config.ts";
+import {
+  calibrationSource,
+  evalSettings,
+  rangeWithLayers,
+  rowSparsities,
+  sampleDraw,
+} from "./resolved_settings.ts";
 
 /** What a stage runs with: the config, the run options every experiment takes, and the dataset probes. */
 export interface StageContext {
@@ -117,85 +116,6 @@ function pairSettings(samples: number, ctx: StageContext) {
     engine: ctx.engine,
     quiet: ctx.base.quiet,
     load: ctx.load,
-  };
-}
-
-/** How the activation stages draw their inputs (the ids themselves are in each stage's manifest). */
-function sampleDraw(ctx: StageContext, samples: number) {
-  return {
-    samples,
-    draws: `Python random.seed(${ctx.config.activationSeed}), one generator continued across datasets`,
-    ids: "drawn when the cell runs; listed in its manifest (datasets[].examples.ids, windows)",
-  };
-}
-
-/** A layer range spec with the layers it names on this model, when its depth is known. */
-function rangeWithLayers(spec: string, numLayers: number | null) {
-  if (numLayers === null) return { spec, layers: "resolved against the model's depth when the cell runs" };
-  try {
-    const r = resolveLayerRange(parseLayerRangeSpec(spec), numLayers);
-    return { spec, layers: `${r.first}-${r.last}` };
-  } catch (err) {
-    return { spec, layers: `cannot be resolved: ${(err as Error).message}` };
-  }
-}
-
-/** The calibration set of a pruning cell, as `calibrationSet` builds it. */
-function calibrationSource(text: string, nsamples: number, seqLen: number, seed: number) {
-  const c = parseCalibration(text);
-  return {
-    dataset: c.dataset,
-    split: c.split ?? defaultCalibrationSplit(c.dataset),
-    nsamples,
-    seqLen,
-    draws: `Python random.seed(${seed}) as wanda/lib/data.py`,
-  };
-}
-
-/** Per-layer target sparsities of a Table 1 row, where they follow from the config alone. */
-function rowSparsities(
-  v: Table1Variant,
-  c: { sparsity: number; alpha: number; beta: number; gamma: string; calibration: string },
-  list: string | null,
-  numLayers: number | null,
-): unknown {
-  switch (v.allocation) {
-    case "none":
-      return "dense (0 everywhere)";
-    case "uniform":
-      return numLayers === null ? `${c.sparsity} in every layer` : uniformAllocation(numLayers, c.sparsity);
-    case "paper-lists":
-      try {
-        // Without the model's depth, the list's own length (the check against the model happens when it runs).
-        const own = list === null
-          ? undefined
-          : (PAPER_SPARSITY_LISTS as Record<string, readonly number[]>)[list];
-        return paperListAllocation(list, { layers: numLayers ?? own?.length ?? 0, sparsity: c.sparsity });
-      } catch (err) {
-        return `cannot be had: ${(err as Error).message}`;
-      }
-    case "activation-formula":
-      return `from this cell: α = ${c.alpha}, β = ${c.beta} over the counts above γ = ${c.gamma} of its ` +
-        `calibration set (${c.calibration})`;
-    case "owl":
-      return `from this cell: OWL's outlier ratios of its calibration set (${c.calibration})`;
-  }
-}
-
-/** The evaluation of a pruning stage, resolved. */
-function evalSettings(c: { tasks: string[]; limit: number | null; seqLen: number }, ctx: StageContext) {
-  const e = defaultEvalConfig({
-    tasks: c.tasks,
-    limit: c.limit,
-    seqLen: c.seqLen,
-    splits: ctx.config.splits,
-  });
-  return {
-    tasks: e.tasks.map((t) => ({ task: t, split: ctx.config.splits[t] ?? "the task's evaluation split" })),
-    limit: e.limit ?? "all rows",
-    scoring: e.scoring,
-    shots: e.shots,
-    perplexitySeqLen: e.seqLen,
   };
 }
 
@@ -374,17 +294,21 @@ export const REPRODUCE_EXPERIMENTS = [
           load: ctx.load,
         });
       const row: Table1Variant = { label: "transfer", method: "wanda", allocation: c.allocation };
+      // Transfer prunes with the default activation settings (defaultPruneConfig), each on its own calibration.
+      const act = defaultPruneConfig().activation;
+      const formula = {
+        ...c,
+        alpha: act.alpha,
+        beta: act.beta,
+        gamma: act.gamma.text,
+        calibration: "each cell's",
+      };
       return Promise.resolve({
         resolved: {
           sparsity: c.sparsity,
           method: "wanda",
           allocation: c.allocation,
-          layerSparsity: rowSparsities(
-            row,
-            { ...c, alpha: 2, beta: 0.2, gamma: "q0.99", calibration: "each" },
-            list,
-            ctx.numLayers,
-          ),
+          layerSparsity: rowSparsities(row, formula, list, ctx.numLayers),
           eval: evalSettings(c, ctx),
         },
         parts: c.calibrations.map((text) => ({
