@@ -165,7 +165,7 @@ Deno.test({
         if (owners.length === 0) {
           assert.match(
             f,
-            /^(manifest\.json|plan\.json|report\.html|figures\/.*|\.actpat\.lock|logs\/finish\.\d+\.log|slurm\/finish\.sbatch)$/,
+            /^(manifest\.json|plan\.json|report\.html|figures\/.*|\.actpat\.lock|logs\/finish\.\d+\.log|slurm\/finish\.(sbatch|job\.json))$/,
           );
         }
       }

@@ -142,7 +142,8 @@ export async function runReproduction(
       }
       const executor = opts.executor ?? { kind: "in-process" };
       const ranNow = new Set<string>();
-      if (executor.kind === "scheduler") {
+      // With nothing left to run, a scheduler is not needed: the run finishes here.
+      if (executor.kind === "scheduler" && pending.length > 0) {
         await executor.submit(pending, file, run.path);
         run.endStatus = "submitted";
         return { dir: run.path, stages: [] };

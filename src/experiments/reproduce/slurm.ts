@@ -226,9 +226,24 @@ export async function submitToSlurm(
       );
     }
   }
+  // One job finishes the run; one still queued after the same cells is not doubled.
+  const finishing = await readJobFile(run, "finish");
+  const submittedNow = pending.some((c) => jobs.get(c.id) !== previous.get(c.id)?.jobId);
+  if (
+    !opts.dryRun && !submittedNow && finishing &&
+    LIVE.has((await queuedStates([finishing.jobId])).get(finishing.jobId) ?? "")
+  ) {
+    opts.log(`reproduce: job ${finishing.jobId} already finishes the run`);
+    return;
+  }
   const finish = await submit("finish", opts.finishCommand, [...jobs.values()]);
-  if (opts.dryRun) console.log(scripts.join("\n"));
-  else opts.log(`reproduce: job ${finish} finishes the run (manifest, report) after the cells`);
+  if (opts.dryRun) {
+    console.log(scripts.join("\n"));
+    return;
+  }
+  const record: JobFile = { cell: "finish", jobId: finish, key: "", submittedAt: new Date().toISOString() };
+  await writeFileAtomic(jobFilePath(run, "finish"), JSON.stringify(record, null, 2) + "\n");
+  opts.log(`reproduce: job ${finish} finishes the run (manifest, report) after the cells`);
 }
 
 /** A cell's state for `reproduce --status`. */
