@@ -18,4 +18,5 @@ export {
   type SkippedDataset,
 } from "./samples.ts";
 export { groupLabel, layerGroups, layerLinearParams } from "./layer_groups.ts";
+export { IDS_WHEN_RUN, plannedSampleIds } from "./planned_ids.ts";
 export { measurements, memoryBudget } from "./memory_budget.ts";

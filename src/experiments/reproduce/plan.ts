@@ -184,6 +184,7 @@ export async function planReproduction(opts: PlanOptions): Promise<ExecutablePla
       numLayers,
       log: opts.log ?? (() => {}),
       probe,
+      sampleSplit,
       available: async (names) => {
         const kept: string[] = [];
         for (const n of names) {

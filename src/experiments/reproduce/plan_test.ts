@@ -165,3 +165,43 @@ Deno.test("plan of the Llama-2-7B paper config: the authors' list, both γ, MMLU
   assert.deepEqual(sts.map((r) => r.spec), ["12-29", "12-31", "16-29", "16-31", "20-29", "20-31"]);
   assert.match(sts[0].layers, /when the cell runs/);
 });
+
+Deno.test("plan sample ids: those the committed baseline's runs drew (their manifests), corpora when they run", async () => {
+  const plan = await planFor(await readReproduceConfig());
+  const baseline = (stage: string) =>
+    new URL(`../../../results/baseline-stories260K/${stage}/manifest.json`, import.meta.url);
+  const drawn = async (stage: string) => {
+    const m = JSON.parse(await Deno.readTextFile(baseline(stage)));
+    return new Map<string, number[]>(
+      m.datasets.filter((d: { examples?: unknown }) => d.examples).map((
+        d: { name: string; examples: { ids: number[] } },
+      ) => [
+        d.name,
+        d.examples.ids,
+      ]),
+    );
+  };
+  const density = cell(plan, "density").settings.ids as Record<string, number[] | string>;
+  const ran = await drawn("01-density");
+  assert.deepEqual([...ran.keys()], ["boolq", "humaneval", "mmlu", "siqa", "hellaswag"]);
+  for (const [name, ids] of ran) assert.deepEqual(density[name], ids, name);
+  assert.match(String(density.c4), /drawn when the cell runs/);
+  // Similarity draws each pair from a generator of its own; the manifest keeps each split's last draw.
+  const pairs = cell(plan, "similarity").settings.ids as Record<string, (number[] | string)[]>;
+  const sim = await drawn("02-similarity");
+  assert.deepEqual(sim.get("mmlu"), pairs["mmlu:wikitext2"][0]);
+  assert.deepEqual(sim.get("humaneval"), pairs["boolq:humaneval"][1]);
+  assert.deepEqual(sim.get("siqa"), pairs["siqa:c4"][0]);
+  assert.deepEqual(sim.get("boolq"), pairs["boolq:siqa"][0]);
+  assert.match(String(pairs["siqa:c4"][1]), /drawn when the cell runs/);
+  // STS: the pairs of sts_pairs.csv, in order.
+  const rows = cell(plan, "sts").settings.rows as Record<string, { ids: number[] }>;
+  const csv = (await Deno.readTextFile(
+    new URL("../../../results/baseline-stories260K/06-sts/sts_pairs.csv", import.meta.url),
+  ))
+    .trim().split("\n").slice(1).map((l) => l.split(","));
+  for (const b of ["stsb", "sick"]) {
+    const ids = [...new Set(csv.filter((r) => r[0] === b).map((r) => Number(r[3])))];
+    assert.deepEqual(rows[b].ids, ids, b);
+  }
+});

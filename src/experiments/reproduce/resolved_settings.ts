@@ -3,6 +3,9 @@
  * layers a range names on this model, a row's per-layer sparsities, the calibration split and its draws, the
  * evaluation's scoring) written out, or where it comes from when only running can tell.
  */
+import { DATASETS, openDataset, paperStsRows } from "../../data/mod.ts";
+import { plannedSampleIds } from "../activation/mod.ts";
+import { resolveStsSplit } from "../sts/mod.ts";
 import { defaultEvalConfig } from "../eval/mod.ts";
 import { parseLayerRangeSpec, resolveLayerRange } from "../layer_ranges.ts";
 import {
@@ -15,13 +18,47 @@ import {
 import type { Table1Variant } from "../prune_eval/mod.ts";
 import type { StageContext } from "./stages.ts";
 
-/** How the activation stages draw their inputs (the ids themselves are in each stage's manifest). */
-export function sampleDraw(ctx: StageContext, samples: number) {
+/**
+ * How an activation stage draws its inputs: `lists` are drawn each from a generator of its own (density: one
+ * list of every dataset; similarity and relevance: one per pair), datasets in turn; the row ids where they
+ * follow from the split sizes (plannedSampleIds), keyed by dataset, or by pair (first and second side).
+ */
+export function sampleDraw(ctx: StageContext, samples: number, lists: readonly (readonly string[])[]) {
+  const seed = ctx.config.activationSeed;
+  const drawn = lists.map((names) =>
+    plannedSampleIds(names.map((n) => ({ dataset: n, split: ctx.sampleSplit(n) })), samples, seed)
+  );
+  const ids = lists.length === 1
+    ? Object.fromEntries(lists[0].map((n, i) => [n, drawn[0][i]]))
+    : Object.fromEntries(lists.map((names, i) => [names.join(":"), drawn[i]]));
   return {
     samples,
-    draws: `Python random.seed(${ctx.config.activationSeed}), one generator continued across datasets`,
-    ids: "drawn when the cell runs; listed in its manifest (datasets[].examples.ids, windows)",
+    splits: Object.fromEntries([...new Set(lists.flat())].map((n) => [n, ctx.sampleSplit(n)])),
+    draws: `Python random.seed(${seed}) per ${lists.length === 1 ? "stage" : "pair"}, datasets in turn`,
+    ids,
   };
+}
+
+/**
+ * The STS pairs each benchmark draws (llama_sts.py as sts.ts runs it: STS-B's first rows in file order, SICK's
+ * first of a seeded shuffle), from the registry's split sizes.
+ */
+export function stsRows(
+  ctx: StageContext,
+  c: { benchmarks: readonly string[]; split: string; samples: number },
+) {
+  return Object.fromEntries(c.benchmarks.map((b) => {
+    try {
+      const split = resolveStsSplit(openDataset(b, ctx.load), c.split);
+      const rows = DATASETS.get(b).splits[split].rows;
+      return [b, {
+        split,
+        ids: paperStsRows(b as "stsb" | "sick", rows, { times: c.samples, seed: ctx.config.activationSeed }),
+      }];
+    } catch (err) {
+      return [b, `cannot be drawn: ${(err as Error).message}`];
+    }
+  }));
 }
 
 /** A layer range spec with the layers it names on this model, when its depth is known. */

@@ -11,6 +11,7 @@ import { parseLayerRangeSpec, parseLayerRangeSpecs } from "../layer_ranges.ts";
 import { DensitySettings, parseGamma, runDensity } from "../density/mod.ts";
 import {
   parsePairs,
+  relevancePairs,
   RelevanceSettings,
   runRelevance,
   runSimilarity,
@@ -35,6 +36,7 @@ import {
   rangeWithLayers,
   rowSparsities,
   sampleDraw,
+  stsRows,
 } from "./resolved_settings.ts";
 
 /** What a stage runs with: the config, the run options every experiment takes, and the dataset probes. */
@@ -54,6 +56,8 @@ export interface StageContext {
   /** The model's depth when its config can be read without loading or downloading anything, else null. */
   numLayers: number | null;
   log: (line: string) => void;
+  /** The split activation samples of dataset `name` are drawn from (the config's, else the paper's). */
+  sampleSplit(name: string): string;
   /** The datasets of `names` that can be had (in their sample split); the others are reported as skipped. */
   available(names: readonly string[]): Promise<string[]>;
   /** Why `name`/`split` cannot be had, or null. */
@@ -135,7 +139,7 @@ export const REPRODUCE_EXPERIMENTS = [
           datasets,
           gamma: c.gamma,
           gammas: c.gammas,
-          ...sampleDraw(ctx, c.samples),
+          ...sampleDraw(ctx, c.samples, [datasets]),
           maxLen: c.maxLen,
           shots: c.shots,
         },
@@ -172,7 +176,7 @@ export const REPRODUCE_EXPERIMENTS = [
       if (pairs.length === 0) return "none of its dataset pairs can be had";
       return {
         inputs: { pairs },
-        resolved: { pairs: pairs.map((p) => p.join(":")), ...sampleDraw(ctx, c.samples) },
+        resolved: { pairs: pairs.map((p) => p.join(":")), ...sampleDraw(ctx, c.samples, pairs) },
         run: (out) => runSimilarity({ ...ctx.base, out, pairs, ...pairSettings(c.samples, ctx) }),
       };
     },
@@ -190,7 +194,7 @@ export const REPRODUCE_EXPERIMENTS = [
         resolved: {
           datasets,
           layers: c.layers ? rangeWithLayers(c.layers, ctx.numLayers) : "the deep half (relevance's default)",
-          ...sampleDraw(ctx, c.samples),
+          ...sampleDraw(ctx, c.samples, relevancePairs(datasets)),
         },
         run: (out) =>
           runRelevance({
@@ -332,13 +336,7 @@ export const REPRODUCE_EXPERIMENTS = [
           benchmarks: c.benchmarks,
           split: c.split,
           pairs: c.samples,
-          rows: c.benchmarks.map((b) =>
-            b === "stsb" ? { benchmark: b, ids: `rows 0-${c.samples - 1} of the split, in file order` } : {
-              benchmark: b,
-              ids: `the first ${c.samples} of random.shuffle of the split's rows (seed ` +
-                `${ctx.config.activationSeed}); listed in the cell's manifest`,
-            }
-          ),
+          rows: stsRows(ctx, c),
           seed: ctx.config.activationSeed,
           ranges: c.layers.map((l) => rangeWithLayers(l, ctx.numLayers)),
         },

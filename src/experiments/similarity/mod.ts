@@ -7,5 +7,5 @@
  */
 export { SIMILARITY_COLUMNS, SIMILARITY_SUMMARY_COLUMNS } from "./similarity.ts";
 export { parsePairs, runSimilarity, type SimilarityRunOptions } from "./run.ts";
-export { RELEVANCE_COLUMNS, runRelevance } from "./relevance.ts";
+export { RELEVANCE_COLUMNS, relevancePairs, runRelevance } from "./relevance.ts";
 export { RelevanceSettings, SimilaritySettings } from "./settings.ts";

@@ -5,6 +5,6 @@
  *
  * @module
  */
-export { PAPER_LAYER_RANGES, runSts, type StsOptions } from "./sts.ts";
+export { PAPER_LAYER_RANGES, resolveStsSplit, runSts, type StsOptions } from "./sts.ts";
 export { paperStsRanges } from "./paper_ranges.ts";
 export { StsSettings } from "./settings.ts";
