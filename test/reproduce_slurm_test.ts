@@ -135,6 +135,15 @@ Deno.test({
       const manifest = JSON.parse(await Deno.readTextFile(join(slurm, "manifest.json")));
       assert.equal(manifest.status, "ok", manifest.error);
 
+      const text = await reproduce(["--status", "--out", slurm], cluster.path);
+      assert.match(text.stdout, /^done 10$/m, text.stdout);
+
+      // Everything done: the next reproduce submits nothing and finishes here, every stage reused.
+      const done = await reproduce(args, cluster.path);
+      assert.equal(done.code, 0, done.stderr);
+      assert.doesNotMatch(done.stderr, /submitted as job/);
+      assert.equal((done.stdout.match(/reused in/g) ?? []).length, 3, done.stdout);
+
       const csvs = await stageCsvs(local);
       assert.deepEqual(csvs, [
         "04-table1/sparsity.csv",

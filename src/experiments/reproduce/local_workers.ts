@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { readCellDone } from "../../results/cell_record.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
+import { onInterrupt } from "../../util/interrupt.ts";
 import type { PlannedCell } from "./plan.ts";
 
 /** Where a worker runs: a GPU (by index) or a CPU slice (its threads). */
@@ -111,9 +112,22 @@ async function startWorker(
     stderr: "piped",
     env: device.gpu === null ? {} : { CUDA_VISIBLE_DEVICES: String(device.gpu) },
   }).spawn();
+  // An interrupted reproduce stops its workers too (each marks its cell's run "interrupted"), then waits.
+  const unhook = onInterrupt(async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // Already ended.
+    }
+    await child.status;
+  });
   const copy = async (stream: ReadableStream<Uint8Array>) => {
     for await (const chunk of stream) await log.write(chunk);
   };
-  const [status] = await Promise.all([child.status, copy(child.stdout), copy(child.stderr)]);
-  return { id, device, ok: status.success };
+  try {
+    const [status] = await Promise.all([child.status, copy(child.stdout), copy(child.stderr)]);
+    return { id, device, ok: status.success };
+  } finally {
+    unhook();
+  }
 }
