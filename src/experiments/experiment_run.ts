@@ -6,7 +6,7 @@
 import type { LoadOptions } from "../data/mod.ts";
 import { type LoadedModel, loadModel, type LoadModelOptions } from "../model/load_model.ts";
 import { modelRecord } from "../results/manifest.ts";
-import { adoptStageRecords, type RunDir, type RunDirOptions, withRunDir } from "../results/run_dir.ts";
+import { adoptStageRecords, type RunDir, withRunDir } from "../results/run_dir.ts";
 import type { EngineOptions } from "./engine_options.ts";
 
 /** What every experiment run takes besides its own settings. */
@@ -30,7 +30,7 @@ export interface RunOptions {
   modelLoad?: Omit<LoadModelOptions, "tokenizer">;
   /**
    * Write into `out` even when it is not an actpat run or holds a run of another configuration (`--force`;
-   * see {@link RunDirOptions.force}).
+   * see `RunDirOptions.force` in src/results/run_dir.ts).
    */
   force?: boolean;
   /** Load weights holding NaN or ±Inf, with a warning, instead of refusing them (`--allow-nonfinite`). */
