@@ -22,11 +22,11 @@ import {
   pruneConfigFrom,
 } from "./_prune_flags.ts";
 import { ALLOCATIONS, parseCalibration, PRUNE_METHODS } from "../src/experiments/prune/mod.ts";
+import { CHOICE_TASKS } from "../src/experiments/eval/mod.ts";
 import { runTransfer } from "../src/experiments/prune_eval/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const DEFAULT_CALIBRATIONS = "boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2";
-const DEFAULT_TASKS = "boolq,siqa,piqa,hellaswag,mmlu";
 
 const USAGE =
   "usage: deno task transfer --model REF [--calibrations LIST] [--tasks LIST] [--method wanda|magnitude] " +
@@ -48,7 +48,7 @@ await runMain(async () => {
   const { values } = parseTaskArgs("transfer", USAGE, Deno.args, {
     ...MODEL_FLAGS,
     ...PRUNE_FLAGS,
-    ...evalFlags(DEFAULT_TASKS),
+    ...evalFlags(CHOICE_TASKS.join(",")),
     calibrations: { type: "string", default: DEFAULT_CALIBRATIONS },
     method: { type: "string", default: "wanda" },
     allocation: { type: "string", default: "uniform" },

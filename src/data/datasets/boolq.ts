@@ -64,8 +64,16 @@ export const boolq = defineDataset({
       prefixOf: { file: "dev.jsonl", lines: 200 },
     }], boolqFromPublisher),
   },
+  sampleSplit: "validation",
+  calibration: {
+    split: "train",
+    style: "prompts",
+    reference: "lib/dataset/boolq.py get_boolq_calibration",
+  },
   task: {
     reference: "lm_eval/tasks/super_glue/boolq/default.yaml @0d03a9f3",
+    split: "validation",
+    metrics: ["acc"],
     docToText: (doc) => `${doc.passage}\nQuestion: ${doc.question}?\nAnswer:`,
     docToChoice: () => ["no", "yes"],
     docToTarget: (doc) => doc.label,
@@ -75,5 +83,11 @@ export const boolq = defineDataset({
     prompt: (doc) => `${doc.passage}\nQuestion: ${doc.question}?\nAnswer:`,
     answer: (doc) => ["no", "yes"][doc.label],
     shotSplit: "validation",
+    eval: {
+      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/boolq.py get_boolq(label=True), eval_boolq",
+      split: "validation",
+      choices: ["no", "yes"],
+      readsFirstRows: true,
+    },
   },
 });

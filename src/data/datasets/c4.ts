@@ -59,4 +59,15 @@ export const c4 = defineDataset({
       })),
   },
   text: (doc) => doc.text,
+  sampleSplit: "train",
+  calibration: { split: "train", reference: "locuslab/wanda lib/data.py get_c4" },
+  perplexity: {
+    recipe: {
+      split: "validation",
+      // locuslab/wanda lib/data.py get_c4: ' '.join(valdata[:1100]['text']), then the first 256 windows.
+      texts: (docs) => [docs.slice(0, 1100).join(" ")],
+      maxWindows: 256,
+      about: "C4 validation shard 0, first 1100 documents joined with ' ', first 256 windows (Wanda get_c4)",
+    },
+  },
 });

@@ -37,4 +37,15 @@ export const c410k = defineDataset({
     },
   },
   text: (doc) => doc.text,
+  perplexity: {
+    recipe: {
+      split: "train",
+      // locuslab/massive-activations lib/load_data.py get_c4: tokenizer(' '.join(valdata["train"][:5000]['text'])),
+      // then `for i in range(100)` windows.
+      texts: (docs) => [docs.slice(0, 5000).join(" ")],
+      maxWindows: 100,
+      about: "NeelNanda/c4-10k train, first 5000 documents joined with ' ', BOS first, first 100 windows " +
+        "(massive-activations get_c4)",
+    },
+  },
 });

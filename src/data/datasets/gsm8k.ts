@@ -42,6 +42,7 @@ export const gsm8k = defineDataset({
       749738,
     ),
   },
+  sampleSplit: "test",
   task: {
     reference: "lm_eval/tasks/gsm8k/gsm8k.yaml @03919286",
     docToText: (doc) => `Question: ${doc.question}\nAnswer:`,

@@ -66,8 +66,16 @@ export const hellaswag = defineDataset({
       bytes: 747257,
     }], ([rows]) => hellaswagRows(rows)),
   },
+  sampleSplit: "validation",
+  calibration: {
+    split: "train",
+    style: "prefill",
+    reference: "lib/dataset/hellaswag.py get_hellaswag_calibration",
+  },
   task: {
     reference: "lm_eval/tasks/hellaswag/hellaswag.yaml @05480a11, utils.py @0a9cc282",
+    split: "validation",
+    metrics: ["acc", "acc_norm"],
     docToText: (doc) => hellaswagQuery(doc),
     docToChoice: (doc) => doc.endings.map(hellaswagPreprocess),
     docToTarget: (doc) => {
@@ -83,5 +91,10 @@ export const hellaswag = defineDataset({
       doc.endings.map((e, i) => `${LETTERS[i]}. ${e}\n\n`).join("") + "Answer:",
     answer: (doc) => LETTERS[doc.label ?? 0],
     shotSplit: "validation",
+    eval: {
+      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/hellaswag.py get_hellaswag(label=True), eval_hellaswag",
+      split: "validation",
+      choices: LETTERS,
+    },
   },
 });

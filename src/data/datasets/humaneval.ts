@@ -31,6 +31,7 @@ export const humaneval = defineDataset({
       ],
     },
   },
+  sampleSplit: "test",
   task: {
     // The original harness (openai/human-eval) completes the bare prompt; lm-eval variants append instructions.
     reference: "openai/human-eval evaluation (prompt as is); target = test + check(entry_point)",

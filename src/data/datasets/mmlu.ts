@@ -56,8 +56,16 @@ export const mmlu = defineDataset({
       prefixOf: { file: "validation.jsonl", lines: 200 },
     }], ([rows]) => rows),
   },
+  sampleSplit: "validation",
+  calibration: {
+    split: "auxiliary_train",
+    style: "answers",
+    reference: "lib/dataset/mmlu.py get_mmlu_calibration",
+  },
   task: {
     reference: "lm_eval/tasks/mmlu/default/_default_template_yaml @00859825, mmlu_<subject>.yaml",
+    split: "test",
+    metrics: ["acc"],
     description: (doc) =>
       `The following are multiple choice questions (with answers) about ${mmluSubject(doc)}.\n\n`,
     docToText: (doc) =>
@@ -76,5 +84,12 @@ export const mmlu = defineDataset({
     answer: (doc) => LETTERS[doc.answer],
     shotSplit: "dev",
     sameGroup: (a, b) => a.subject === b.subject,
+    eval: {
+      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/mmlu.py get_mmlu(label=True), eval_mmlu",
+      split: "validation",
+      choices: LETTERS,
+      // get_mmlu(n_shot=5): gen_prompt_nshot(trainset, 5), the first five auxiliary_train rows.
+      shots: { split: "auxiliary_train", count: 5 },
+    },
   },
 });

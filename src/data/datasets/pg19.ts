@@ -30,4 +30,15 @@ export const pg19 = defineDataset({
     },
   },
   text: (doc) => doc.text,
+  perplexity: {
+    recipe: {
+      split: "validation",
+      // locuslab/massive-activations lib/load_data.py get_pg19: tokenizer(' '.join(valdata[:5]['text'])) of
+      // emozilla/pg19 validation, then `for i in range(100)` windows.
+      texts: (docs) => [docs.slice(0, 5).join(" ")],
+      maxWindows: 100,
+      about: "PG-19 (emozilla/pg19) validation, first 5 books joined with ' ', BOS first, first 100 windows " +
+        "(massive-activations get_pg19)",
+    },
+  },
 });

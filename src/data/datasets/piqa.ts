@@ -76,8 +76,16 @@ export const piqa = defineDataset({
       },
     ], ([rows, labels]) => withLabels(rows, labels, "valid-labels.first200.lst")),
   },
+  sampleSplit: "validation",
+  calibration: {
+    split: "train",
+    style: "answers",
+    reference: "lib/dataset/piqa.py get_piqa_calibration",
+  },
   task: {
     reference: "lm_eval/tasks/piqa/piqa.yaml @11d8a69c",
+    split: "validation",
+    metrics: ["acc", "acc_norm"],
     docToText: (doc) => `Question: ${doc.goal}\nAnswer:`,
     docToChoice: (doc) => [doc.sol1, doc.sol2],
     docToTarget: (doc) => doc.label,
@@ -87,5 +95,10 @@ export const piqa = defineDataset({
     prompt: (doc) => `Question:${doc.goal}\n0. ${doc.sol1}\n1. ${doc.sol2}\nAnswer:`,
     answer: (doc) => String(doc.label),
     shotSplit: "validation",
+    eval: {
+      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/piqa.py get_piqa(label=True), eval_piqa",
+      split: "validation",
+      choices: ["0", "1"],
+    },
   },
 });

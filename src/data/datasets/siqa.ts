@@ -78,8 +78,16 @@ export const siqa = defineDataset({
       },
     ], ([rows, labels]) => withLabels(rows, labels, "dev-labels.first200.lst")),
   },
+  sampleSplit: "validation",
+  calibration: {
+    split: "train",
+    style: "prefill",
+    reference: "lib/dataset/siqa.py get_siqa_calibration",
+  },
   task: {
     reference: "lm_eval/tasks/siqa/siqa.yaml @470fb31c (task social_iqa)",
+    split: "validation",
+    metrics: ["acc"],
     docToText: (doc) => `Q: ${doc.context} ${doc.question}\nA:`,
     docToChoice: (doc) => [doc.answerA, doc.answerB, doc.answerC],
     docToTarget: (doc) => doc.label - 1,
@@ -91,5 +99,10 @@ export const siqa = defineDataset({
       `${doc.context}\n${doc.question}\nA. ${doc.answerA}\nB. ${doc.answerB}\nC. ${doc.answerC}\nAnswer:`,
     answer: (doc) => LETTERS[doc.label - 1],
     shotSplit: "validation",
+    eval: {
+      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/siqa.py get_siqa(label=True), eval_siqa",
+      split: "validation",
+      choices: ["A", "B", "C"],
+    },
   },
 });

@@ -43,4 +43,23 @@ export const wikitext2 = defineDataset({
     validation: wikitextSplit("wiki.valid.raw", "validation", 3760),
   },
   text: (doc) => doc.text,
+  sampleSplit: "train",
+  calibration: { split: "train", reference: "locuslab/wanda lib/data.py get_wikitext2" },
+  evalSplit: "test",
+  perplexity: {
+    recipe: {
+      split: "test",
+      texts: (docs) => [...docs],
+      about: 'WikiText-2 raw test, rows joined with "\\n\\n" (Wanda eval_ppl_wikitext)',
+    },
+    reference: {
+      split: "test",
+      // locuslab/massive-activations lib/load_data.py get_wikitext: "\n\n".join(testdata['text']) tokenized
+      // with add_special_tokens=False, all ⌊n / seqlen⌋ windows.
+      texts: (docs) => [...docs],
+      bos: false,
+      about:
+        'WikiText-2 raw test, rows joined with "\\n\\n", no BOS, all windows (massive-activations get_wikitext)',
+    },
+  },
 });

@@ -110,7 +110,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     }
     return v;
   });
-  const tasks = evalTasks(opts.eval.tasks, opts.eval.splits);
+  const tasks = evalTasks(opts.eval.tasks, { splits: opts.eval.splits, scoring: opts.eval.scoring });
   const config = {
     model: opts.model,
     tokenizer: opts.tokenizer ?? null,

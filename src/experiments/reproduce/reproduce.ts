@@ -6,13 +6,12 @@
  */
 import { join } from "node:path";
 import { type LoadOptions, loadSplit, onDisk, splitAvailability } from "../../data/mod.ts";
-import { DATASETS } from "../../data/registry.ts";
+import { DATASETS, sampleSplitOf } from "../../data/mod.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import { runStage } from "../../results/run_dir.ts";
 import { readManifest, versions } from "../../results/manifest.ts";
 import { loadPublished, PUBLISHED_SCHEMA, publishedBeside } from "../../results/published.ts";
 import { ActpatError } from "../../util/errors.ts";
-import { PAPER_SAMPLE_SPLITS } from "../activation/mod.ts";
 import type { EngineOptions } from "../engine_options.ts";
 import { experimentRun } from "../experiment_run.ts";
 import type { ReproduceConfig } from "./config.ts";
@@ -121,7 +120,7 @@ export async function runReproduction(
         return probes.get(key)!;
       };
       const sampleSplit = (name: string) =>
-        config.splits[name] ?? PAPER_SAMPLE_SPLITS[name] ?? Object.keys(DATASETS.get(name).splits)[0];
+        config.splits[name] ?? sampleSplitOf(DATASETS.get(name));
 
       const modelDigest = model.files.map((f) => f.sha256);
       const outcomes: StageOutcome[] = [];
