@@ -101,9 +101,9 @@ export function evalFlags(tasks: string) {
   return {
     tasks: { type: "string", default: tasks },
     limit: { type: "string" },
-    shots: { type: "string", default: "0" },
+    shots: { type: "string" },
     scoring: { type: "string", default: "lm-eval" },
-    "eval-seq-len": { type: "string", default: "2048" },
+    "eval-seq-len": { type: "string" },
     "add-bos": { type: "boolean", default: false },
     "max-length": { type: "string" },
     "eval-batch-size": { type: "string", default: "16" },
@@ -114,11 +114,13 @@ export function evalFlags(tasks: string) {
 /** Help lines of {@link evalFlags}. */
 export const EVAL_HELP =
   `  --tasks           evaluated tasks, comma-separated: wikitext2 (perplexity on test, windows of --eval-seq-len),
-                    boolq, siqa, piqa, hellaswag (validation), mmlu (test); unavailable ones are skipped
-  --limit           first N examples of each task (windows for perplexity); default all
-  --shots           few-shot examples (lm-eval: MMLU only, from dev; paper scoring: the paper's shot prompts)
-  --scoring         lm-eval (default: summed log-likelihood, acc and acc_norm) or paper (last-token choice)
-  --eval-seq-len    perplexity window length (default 2048)
+                    boolq, siqa, piqa, hellaswag (validation), mmlu (lm-eval: test; paper: validation);
+                    unavailable ones are skipped
+  --limit           first N examples of each task (windows for perplexity); default all (paper: its 256 draws)
+  --shots           few-shot examples (default: lm-eval 0; paper: MMLU's five auxiliary_train rows, others 0)
+  --scoring         lm-eval (default: templates and summed log-likelihood, acc, acc_norm where lm-eval defines
+                    it) or paper (the authors' 256 drawn validation rows, last-token choice)
+  --eval-seq-len    perplexity window length (default: the model's max_position_embeddings)
   --add-bos         prepend BOS to lm-eval contexts (off by default, as lm-eval)
   --max-length      lm-eval max_length (default max_position_embeddings)
   --eval-batch-size sequences per engine call when scoring (default 16); --batch-tokens padded tokens (8192)`;
@@ -139,9 +141,9 @@ export function evalConfigFrom(values: {
   return defaultEvalConfig({
     tasks: listFlag(values.tasks) ?? [],
     limit: positiveInt("limit", values.limit) ?? null,
-    shots: nonNegativeInt("shots", values.shots)!,
+    shots: nonNegativeInt("shots", values.shots) ?? null,
     scoring,
-    seqLen: positiveInt("eval-seq-len", values["eval-seq-len"])!,
+    seqLen: positiveInt("eval-seq-len", values["eval-seq-len"]) ?? null,
     addBos: values["add-bos"] ?? false,
     maxLength: positiveInt("max-length", values["max-length"]) ?? null,
     batchSize: positiveInt("eval-batch-size", values["eval-batch-size"])!,

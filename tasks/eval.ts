@@ -21,7 +21,7 @@ import { runMain } from "../src/util/errors.ts";
 
 const USAGE =
   "usage: deno task eval --model REF [--tasks LIST] [--limit N] [--shots K] [--scoring lm-eval|paper] " +
-  "[--seq-len 2048] [--add-bos] [--max-length N] [--batch-size 16] [--batch-tokens 8192] [--out DIR] " +
+  "[--seq-len L] [--add-bos] [--max-length N] [--batch-size 16] [--batch-tokens 8192] [--out DIR] " +
   ENGINE_USAGE;
 
 const HELP = `${USAGE}
@@ -29,12 +29,15 @@ const HELP = `${USAGE}
   --tasks         comma-separated (default ${
   DEFAULT_EVAL_TASKS.join(",")
 }): wikitext2 is perplexity on the test
-                  split (Wanda's windows of --seq-len tokens), the others multiple-choice accuracy on lm-eval's
-                  split (validation; MMLU test)
-  --limit         first N examples of each task (windows for perplexity); default all
-  --shots         few-shot examples (lm-eval: MMLU only, from dev; paper scoring: the paper's shot prompts)
-  --scoring       lm-eval (default: summed log-likelihood of " " + choice, acc and acc_norm) or paper
-                  (last-token logits of the choice tokens after the paper's prompt)
+                  split (Wanda's windows of --seq-len tokens), the others multiple-choice accuracy on the split of
+                  the scoring (lm-eval: validation, MMLU test; paper: validation)
+  --limit         first N examples of each task (windows for perplexity); default all (paper: its 256 draws)
+  --shots         few-shot examples (default: lm-eval 0; paper: MMLU's five auxiliary_train rows, others 0)
+  --scoring       lm-eval (default: lm-eval's templates, summed log-likelihood of " " + choice, acc, and
+                  acc_norm where lm-eval defines it) or paper (the authors' protocol: 256 validation rows drawn
+                  with Python's random as eval_one_shot, last-token logits of the answer tokens after the
+                  paper's prompt; needs WikiText-2 train, whose tokens the draws follow)
+  --seq-len       perplexity window length (default: the model's max_position_embeddings)
   --add-bos       prepend BOS to lm-eval contexts (lm-eval's add_bos_token; off by default, as lm-eval)
   --max-length    lm-eval max_length: longer inputs are cut on the left (default max_position_embeddings)
   --batch-size    sequences per engine call (default 16); --batch-tokens padded tokens per call (default 8192)`;
@@ -44,9 +47,9 @@ await runMain(async () => {
     ...MODEL_FLAGS,
     tasks: { type: "string", default: DEFAULT_EVAL_TASKS.join(",") },
     limit: { type: "string" },
-    shots: { type: "string", default: "0" },
+    shots: { type: "string" },
     scoring: { type: "string", default: "lm-eval" },
-    "seq-len": { type: "string", default: "2048" },
+    "seq-len": { type: "string" },
     "add-bos": { type: "boolean", default: false },
     "max-length": { type: "string" },
     "batch-size": { type: "string", default: "16" },
@@ -65,9 +68,9 @@ await runMain(async () => {
     config: defaultEvalConfig({
       tasks: listFlag(values.tasks) ?? [],
       limit: positiveInt("limit", values.limit) ?? null,
-      shots: nonNegativeInt("shots", values.shots)!,
+      shots: nonNegativeInt("shots", values.shots) ?? null,
       scoring,
-      seqLen: positiveInt("seq-len", values["seq-len"])!,
+      seqLen: positiveInt("seq-len", values["seq-len"]) ?? null,
       addBos: values["add-bos"]!,
       maxLength: positiveInt("max-length", values["max-length"]) ?? null,
       batchSize: positiveInt("batch-size", values["batch-size"])!,

@@ -30,7 +30,8 @@ import {
   scoreChoiceItem,
   summarise,
 } from "./choice_scores.ts";
-import { paperDefaultShots, paperEvalPrompt } from "./paper_protocol.ts";
+import { paperEvalPrompt } from "./paper_protocol.ts";
+import { taskShots } from "./tasks.ts";
 
 /** Scoring conventions. */
 export const SCORINGS = ["lm-eval", "paper"] as const;
@@ -98,7 +99,7 @@ export async function multipleChoiceAccuracy(
     if (!protocol) {
       throw new ActpatError(`score "${spec.name}" the paper's way`, "the paper gives no choice tokens for it");
     }
-    const shots = options.shots ?? paperDefaultShots(dataset);
+    const shots = taskShots(spec.name, "paper", options.shots);
     const prefix = protocol.shots;
     const records = [record];
     if (prefix && shots > 0) {
@@ -129,7 +130,7 @@ export async function multipleChoiceAccuracy(
     const acc = summarise(items.map((it) => it.pred === it.gold ? 1 : 0));
     return { acc, accNorm: null, shots, items, records };
   }
-  const shots = options.shots ?? 0;
+  const shots = taskShots(spec.name, "lm-eval", options.shots);
   const requests = await Promise.all(
     examples.map((e) => multipleChoiceRequest(dataset, e, { shots })),
   );

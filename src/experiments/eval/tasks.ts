@@ -52,6 +52,16 @@ export function evalSplit(spec: DatasetSpec<Doc>, scoring: Scoring): string | un
 }
 
 /**
+ * The few-shot examples a task gets: `shots` when given, else its scoring's own (lm-eval 0; paper: the prefix
+ * its dataset file declares, MMLU's five auxiliary_train rows, else 0).
+ */
+export function taskShots(name: string, scoring: Scoring, shots: number | null): number {
+  if (shots !== null) return shots;
+  const spec = DATASETS.get(name);
+  return scoring === "paper" ? spec.paper?.eval?.shots?.count ?? 0 : 0;
+}
+
+/**
  * Resolves task names (unknown or non-evaluation datasets throw, naming the valid ones); `splits` replaces
  * the evaluated split of the tasks it names (e.g. a piece the repository embeds).
  */
