@@ -33,6 +33,7 @@ export const PRUNE_FLAGS = {
   "density-max-len": { type: "string", default: "256" },
   lambda: { type: "string", default: "0.08" },
   "owl-m": { type: "string", default: "5" },
+  "owl-seq-len": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 /** Help lines of {@link PRUNE_FLAGS}. */
@@ -57,7 +58,8 @@ export const PRUNE_HELP =
   --gamma           γ, absolute (2e-6) or a quantile of the model's own activations (q0.99, default)
   --density-samples samples N for computed counts (default 64); --density-max-len corpus windows (default 256)
   OWL:
-  --lambda          OWL's λ (default 0.08); --owl-m outlier multiple M (default 5)`;
+  --lambda          OWL's λ (default 0.08); --owl-m outlier multiple M (default 5)
+  --owl-seq-len     OWL's calibration window length (default: OWL's 2048, at most --seq-len's)`;
 
 type Values = { [K in keyof typeof PRUNE_FLAGS]?: string };
 
@@ -92,6 +94,7 @@ export function pruneConfigFrom(
     owl: {
       lambda: numberIn("lambda", values.lambda, 0, 1)!,
       M: numberIn("owl-m", values["owl-m"], 0, 1e6)!,
+      seqLen: positiveInt("owl-seq-len", values["owl-seq-len"]) ?? null,
     },
   });
 }

@@ -52,7 +52,12 @@ export function calibrationRole(dataset: string): CalibrationRole {
   const role = DATASETS.has(dataset) ? DATASETS.get(dataset).calibration : undefined;
   if (role) return role;
   const can = DATASETS.names().filter((n) => DATASETS.get(n).calibration);
-  throw new ActpatError(`calibrate on "${dataset}"`, `calibration sets are ${can.join(", ")}`);
+  const tasks = can.filter((n) => DATASETS.get(n).calibration?.style);
+  const corpora = can.filter((n) => !tasks.includes(n));
+  throw new ActpatError(
+    `calibrate on "${dataset}"`,
+    `calibration sets are ${corpora.join(", ")} and the tasks ${tasks.join(", ")}`,
+  );
 }
 
 /**
