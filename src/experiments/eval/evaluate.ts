@@ -145,7 +145,7 @@ export async function evaluateModel(
       load: options.load,
     })
     : undefined;
-  if (draws) out.datasets.push(draws.wikitextRecord);
+  if (draws && "wikitextRecord" in draws) out.datasets.push(draws.wikitextRecord);
   try {
     for (const o of opened) {
       const { task } = o;
@@ -165,6 +165,11 @@ export async function evaluateModel(
         out.rows.push({ ...base, metric: "ppl", value: result.ppl, n: result.windows });
         out.rows.push({ ...base, metric: "nll", value: result.meanNll, n: result.tokens });
         out.datasets.push(record);
+        continue;
+      }
+      if (draws && "unavailable" in draws) {
+        out.skipped.push({ task: task.name, reason: draws.unavailable });
+        if (!options.quiet) console.error(`skip ${task.name}: ${draws.unavailable}`);
         continue;
       }
       const r = await multipleChoiceAccuracy(runner, model.tokenizer, o.dataset, task.split, {

@@ -6,7 +6,8 @@
  * reseeded with 0, then `eval_one_shot` shuffles each task's validation rows on the same generator and keeps
  * 256 (src/data/paper_runs.ts `paperZeroShotRows`). Which rows a task gets therefore depends on the number of
  * WikiText-2 train tokens under the model's tokenizer and on the row counts of every task drawn before it, so
- * those are read here whatever tasks are asked for.
+ * those are read here whatever tasks are asked for; where WikiText-2 train cannot be had, the tasks are skipped
+ * with that reason.
  *
  * Text: the task's paper prompt (its dataset file's `paper.prompt`), after a fixed few-shot prefix where the
  * paper has one (MMLU: the first five `auxiliary_train` rows, `gen_prompt_nshot`), BOS first.
@@ -54,7 +55,7 @@ const TRAIN_TOKENS = new WeakMap<object, number>();
 async function wikitextTrainTokens(
   tokenizer: TokenEncoder,
   load: LoadOptions,
-): Promise<{ tokens: number; record: DatasetRecord }> {
+): Promise<{ tokens: number; record: DatasetRecord } | { unavailable: string }> {
   const dataset = openDataset("wikitext2", load);
   const spec = dataset.spec;
   if (spec.kind !== "perplexity-corpus") throw new ActpatError("read wikitext2", "it is not a corpus");
@@ -62,11 +63,12 @@ async function wikitextTrainTokens(
   try {
     loaded = await dataset.split("train");
   } catch (err) {
-    throw new ActpatError(
-      "draw the paper's evaluation examples",
-      "they follow eval_ppl's 128 draws over the WikiText-2 train tokens (wanda_test.py:128), and " +
-        `wikitext2/train cannot be read: ${err instanceof Error ? err.message : err}`,
-    );
+    // Only a split that cannot be had: a file on disk that does not load is an error.
+    if (!(err instanceof ActpatError) || !/^Cannot load dataset/.test(err.message)) throw err;
+    return {
+      unavailable: "the paper's evaluation rows follow eval_ppl's 128 draws over the WikiText-2 train tokens " +
+        `(wanda_test.py:128), and wikitext2/train cannot be had: ${err.message}`,
+    };
   }
   let tokens = TRAIN_TOKENS.get(tokenizer);
   if (tokens === undefined) {
@@ -91,10 +93,15 @@ export interface PaperDrawOptions {
  * The rows `--scoring paper` scores: `paperZeroShotRows` over each task's split (`splits[name]`, default the
  * paper's validation split), after `eval_ppl`'s draws of `seqLen`-token windows.
  */
-export async function paperEvalDraws(tokenizer: TokenEncoder, options: PaperDrawOptions): Promise<PaperEvalDraws> {
+export async function paperEvalDraws(
+  tokenizer: TokenEncoder,
+  options: PaperDrawOptions,
+): Promise<PaperEvalDraws | { unavailable: string }> {
   const rows = {} as Record<(typeof PAPER_ZERO_SHOT_TASKS)[number], number>;
   const after: Record<string, string[]> = {};
-  const { tokens, record } = await wikitextTrainTokens(tokenizer, options.load ?? {});
+  const train = await wikitextTrainTokens(tokenizer, options.load ?? {});
+  if ("unavailable" in train) return train;
+  const { tokens, record } = train;
   let before = [`wikitext2/train×128 windows of ${options.seqLen}`];
   for (const name of PAPER_ZERO_SHOT_TASKS) {
     const spec = DATASETS.get(name);

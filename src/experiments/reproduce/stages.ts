@@ -190,6 +190,7 @@ export const REPRODUCE_EXPERIMENTS = [
             eval: defaultEvalConfig({
               tasks: c.tasks,
               limit: c.limit,
+              scoring: c.scoring,
               seqLen: c.seqLen,
               splits: ctx.config.splits,
             }),
@@ -221,6 +222,7 @@ export const REPRODUCE_EXPERIMENTS = [
             eval: defaultEvalConfig({
               tasks: c.tasks,
               limit: c.limit,
+              scoring: c.scoring,
               seqLen: c.seqLen,
               splits: ctx.config.splits,
             }),
