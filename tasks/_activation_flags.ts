@@ -3,7 +3,7 @@
  * {@link MODEL_FLAGS}.
  */
 import type { ParseArgsConfig } from "node:util";
-import { ActpatError, UsageError } from "../src/util/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 import {
   ENGINE_USAGE,
   engineOptions,

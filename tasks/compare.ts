@@ -8,7 +8,7 @@
  * RUN_B's, never failing on them.
  */
 import { join } from "node:path";
-import { ActpatError, runMain, UsageError } from "../src/util/errors.ts";
+import { runMain, UsageError } from "../src/util/errors.ts";
 import { nonNegativeInt, parseTaskArgs } from "./_cli.ts";
 import { EXIT_CODES } from "../src/util/exit_codes.ts";
 import { compareRuns, formatSummary, writeCompareCsv } from "../src/results/compare.ts";

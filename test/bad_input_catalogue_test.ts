@@ -263,7 +263,7 @@ const CASES: Case[] = [
     name: "unknown sts benchmark",
     task: "sts",
     args: () => ["--model", M, "--benchmarks", "nope"],
-    error: () => 'Cannot find dataset "nope"',
+    error: () => 'Cannot parse --benchmarks: "nope": Invalid option: expected one of "stsb"|"sick"',
   },
 
   // Models and tokenizers.

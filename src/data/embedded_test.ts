@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MIRROR, mirrorPath, needsMirror, STORIES_HF } from "../../test/fixtures/mirror.ts";
+import { MIRROR, mirrorPath, needsMirror } from "../../test/fixtures/mirror.ts";
 import { readReproduceConfig } from "../experiments/reproduce/mod.ts";
 import { loadSplit } from "./load.ts";
 import { DATASETS } from "./registry.ts";

@@ -131,6 +131,8 @@ Deno.test("every split a dataset file names for a role is one of its splits", ()
       if (spec.perplexity?.reference) named.push(spec.perplexity.reference.split);
     }
     if (spec.paper?.shotSplit) named.push(spec.paper.shotSplit);
-    for (const split of named) assert.ok(split in spec.splits, `${name}: "${split}" is not one of its splits`);
+    for (const split of named) {
+      assert.ok(split in spec.splits, `${name}: "${split}" is not one of its splits`);
+    }
   }
 });

@@ -6,7 +6,7 @@
 import type { LoadOptions } from "../data/mod.ts";
 import { type LoadedModel, loadModel, type LoadModelOptions } from "../model/load_model.ts";
 import { modelRecord } from "../results/manifest.ts";
-import { type RunDir, type RunDirOptions, withRunDir } from "../results/run_dir.ts";
+import { type RunDir, withRunDir } from "../results/run_dir.ts";
 import type { EngineOptions } from "./engine_options.ts";
 
 /** What every experiment run takes besides its own settings. */

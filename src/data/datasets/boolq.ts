@@ -84,7 +84,8 @@ export const boolq = defineDataset({
     answer: (doc) => ["no", "yes"][doc.label],
     shotSplit: "validation",
     eval: {
-      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/boolq.py get_boolq(label=True), eval_boolq",
+      reference:
+        "lib/dataset/__init__.py eval_one_shot, lib/dataset/boolq.py get_boolq(label=True), eval_boolq",
       split: "validation",
       choices: ["no", "yes"],
       readsFirstRows: true,

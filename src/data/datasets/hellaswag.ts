@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ActpatError } from "../../util/errors.ts";
 import { defineDataset } from "../dataset_spec.ts";
-import { PARQUET_BRANCH, LETTERS, hubParquet, piece, record } from "./_sources.ts";
+import { hubParquet, LETTERS, PARQUET_BRANCH, piece, record } from "./_sources.ts";
 import { hellaswagPreprocess, hellaswagQuery } from "./_hellaswag.ts";
 
 const HELLASWAG_DATA = "https://raw.githubusercontent.com/rowanz/hellaswag/master/data";
@@ -92,7 +92,8 @@ export const hellaswag = defineDataset({
     answer: (doc) => LETTERS[doc.label ?? 0],
     shotSplit: "validation",
     eval: {
-      reference: "lib/dataset/__init__.py eval_one_shot, lib/dataset/hellaswag.py get_hellaswag(label=True), eval_hellaswag",
+      reference:
+        "lib/dataset/__init__.py eval_one_shot, lib/dataset/hellaswag.py get_hellaswag(label=True), eval_hellaswag",
       split: "validation",
       choices: LETTERS,
     },

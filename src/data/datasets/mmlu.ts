@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineDataset } from "../dataset_spec.ts";
-import { LETTERS, hubParquetAsIs, piece, publisherAsIs } from "./_sources.ts";
+import { hubParquetAsIs, LETTERS, piece, publisherAsIs } from "./_sources.ts";
 import { pythonStrip } from "./_hellaswag.ts";
 
 const mmluSplit = (split: string, rows: number, sha256: string, bytes: number) => ({

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineDataset } from "../dataset_spec.ts";
-import { PARQUET_BRANCH, hubParquetAsIs } from "./_sources.ts";
+import { hubParquetAsIs, PARQUET_BRANCH } from "./_sources.ts";
 
 // PG-19 (deepmind/pg19 is a loading script over per-book text files; its parquet copy emozilla/pg19 is what
 // the massive-activations reference reads: lib/load_data.py get_pg19, `load_dataset('emozilla/pg19',
@@ -37,7 +37,8 @@ export const pg19 = defineDataset({
       // emozilla/pg19 validation, then `for i in range(100)` windows.
       texts: (docs) => [docs.slice(0, 5).join(" ")],
       maxWindows: 100,
-      about: "PG-19 (emozilla/pg19) validation, first 5 books joined with ' ', BOS first, first 100 windows " +
+      about:
+        "PG-19 (emozilla/pg19) validation, first 5 books joined with ' ', BOS first, first 100 windows " +
         "(massive-activations get_pg19)",
     },
   },

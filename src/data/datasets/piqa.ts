@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineDataset } from "../dataset_spec.ts";
-import { PARQUET_BRANCH, hubParquetAsIs, piece, withLabels } from "./_sources.ts";
+import { hubParquetAsIs, PARQUET_BRANCH, piece, withLabels } from "./_sources.ts";
 
 export const piqa = defineDataset({
   name: "piqa",

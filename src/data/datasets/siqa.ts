@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineDataset } from "../dataset_spec.ts";
-import { PARQUET_BRANCH, LETTERS, hubParquet, piece, withLabels, record } from "./_sources.ts";
+import { hubParquet, LETTERS, PARQUET_BRANCH, piece, record, withLabels } from "./_sources.ts";
 
 const SIQA_REPO = "https://raw.githubusercontent.com/cicl-stanford/procedural-evals-tom/" +
   "fe647d680bddb69f738519313bed625f9e93b549/data/social_iqa";

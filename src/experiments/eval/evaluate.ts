@@ -13,7 +13,7 @@ import { ActpatError, UsageError } from "../../util/errors.ts";
 import { multipleChoiceAccuracy, type Scoring } from "./multiple_choice.ts";
 import { corpusPerplexity } from "./perplexity.ts";
 import { DEFAULT_EVAL_TASKS, evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
-import { paperEvalDraws, type PaperEvalDraws } from "./paper_protocol.ts";
+import { type PaperEvalDraws, paperEvalDraws } from "./paper_protocol.ts";
 import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
 /** How to evaluate (everything but the model). */
@@ -112,7 +112,11 @@ export async function evaluateModel(
   config: EvalConfig,
   options: EvaluateOptions = {},
 ): Promise<EvalOutcome> {
-  const opened = options.opened ?? await openEvalTasks(evalTasks(config.tasks, { splits: config.splits, scoring: config.scoring }), options.load);
+  const opened = options.opened ??
+    await openEvalTasks(
+      evalTasks(config.tasks, { splits: config.splits, scoring: config.scoring }),
+      options.load,
+    );
   for (const o of opened) {
     const spec = "dataset" in o ? o.dataset.spec : undefined;
     if (
@@ -131,20 +135,21 @@ export async function evaluateModel(
   const limits = { batchSize: config.batchSize, batchTokens: config.batchTokens };
   const limit = config.limit ?? undefined;
   const seqLen = config.seqLen ?? model.config.maxPositionEmbeddings;
-  const draws = config.scoring === "paper" && opened.some((o) => "dataset" in o && o.task.kind !== "perplexity")
-    ? await paperEvalDraws(model.tokenizer, {
-      seqLen,
-      splits: Object.fromEntries(opened.map((o) => [o.task.name, o.task.split])),
-      rows: Object.fromEntries(
-        await Promise.all(
-          opened.flatMap((o) => "dataset" in o ? [o] : []).map(async (o) =>
-            [o.task.name, (await o.dataset.split(o.task.split)).docs.length] as const
+  const draws =
+    config.scoring === "paper" && opened.some((o) => "dataset" in o && o.task.kind !== "perplexity")
+      ? await paperEvalDraws(model.tokenizer, {
+        seqLen,
+        splits: Object.fromEntries(opened.map((o) => [o.task.name, o.task.split])),
+        rows: Object.fromEntries(
+          await Promise.all(
+            opened.flatMap((o) => "dataset" in o ? [o] : []).map(async (o) =>
+              [o.task.name, (await o.dataset.split(o.task.split)).docs.length] as const
+            ),
           ),
         ),
-      ),
-      load: options.load,
-    })
-    : undefined;
+        load: options.load,
+      })
+      : undefined;
   if (draws && "wikitextRecord" in draws) out.datasets.push(draws.wikitextRecord);
   try {
     for (const o of opened) {

@@ -97,7 +97,10 @@ export async function multipleChoiceAccuracy(
   if (options.scoring === "paper") {
     const protocol = spec.paper?.eval;
     if (!protocol) {
-      throw new ActpatError(`score "${spec.name}" the paper's way`, "the paper gives no choice tokens for it");
+      throw new ActpatError(
+        `score "${spec.name}" the paper's way`,
+        "the paper gives no choice tokens for it",
+      );
     }
     const shots = taskShots(spec.name, "paper", options.shots);
     const prefix = protocol.shots;
@@ -160,5 +163,11 @@ export async function multipleChoiceAccuracy(
     accNorm.push(s.accNorm);
   });
   const withNorm = spec.task.metrics.includes("acc_norm");
-  return { acc: summarise(acc), accNorm: withNorm ? summarise(accNorm) : null, shots, items, records: [record] };
+  return {
+    acc: summarise(acc),
+    accNorm: withNorm ? summarise(accNorm) : null,
+    shots,
+    items,
+    records: [record],
+  };
 }

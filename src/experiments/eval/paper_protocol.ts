@@ -66,7 +66,8 @@ async function wikitextTrainTokens(
     // Only a split that cannot be had: a file on disk that does not load is an error.
     if (!(err instanceof ActpatError) || !/^Cannot load dataset/.test(err.message)) throw err;
     return {
-      unavailable: "the paper's evaluation rows follow eval_ppl's 128 draws over the WikiText-2 train tokens " +
+      unavailable:
+        "the paper's evaluation rows follow eval_ppl's 128 draws over the WikiText-2 train tokens " +
         `(wanda_test.py:128), and wikitext2/train cannot be had: ${err.message}`,
     };
   }
@@ -106,7 +107,9 @@ export async function paperEvalDraws(
   for (const name of PAPER_ZERO_SHOT_TASKS) {
     const spec = DATASETS.get(name);
     const split = options.splits?.[name] ?? spec.paper?.eval?.split;
-    if (!split) throw new ActpatError(`draw the paper's examples of ${name}`, "it has no paper evaluation split");
+    if (!split) {
+      throw new ActpatError(`draw the paper's examples of ${name}`, "it has no paper evaluation split");
+    }
     rows[name] = options.rows?.[name] ?? splitSpec(spec, split).rows;
     after[name] = before;
     before = [...before, `${name}/${split}×${Math.min(PAPER_EVAL_SAMPLES, rows[name])}`];

@@ -119,7 +119,11 @@ Deno.test(
         const d = docs[id];
         const text = paperPrompt(task, d);
         const shots = task === "mmlu" ? 5 : 0;
-        assert.equal(await paperEvalPrompt(dataset, await dataset.example(split, id), shots), text, `${task} ${id}`);
+        assert.equal(
+          await paperEvalPrompt(dataset, await dataset.example(split, id), shots),
+          text,
+          `${task} ${id}`,
+        );
         const ids = model.tokenizer.encode(text, { addBos: true });
         const last = referenceForward(config, weights, ids, { lastOnly: true }).logits[0];
         const logits = choiceIds.map((c) => last[c]);

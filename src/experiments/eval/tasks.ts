@@ -19,11 +19,14 @@ import type { Scoring } from "./multiple_choice.ts";
 
 /** Whether `spec` is a task `deno task eval` can score. */
 function isEvalTask(spec: DatasetSpec<Doc>): boolean {
-  return spec.kind === "multiple-choice" || (spec.kind === "perplexity-corpus" && spec.evalSplit !== undefined);
+  return spec.kind === "multiple-choice" ||
+    (spec.kind === "perplexity-corpus" && spec.evalSplit !== undefined);
 }
 
 /** Every evaluation task, in registry order (the paper's Table 1: wikitext2, boolq, siqa, piqa, hellaswag, mmlu). */
-export const DEFAULT_EVAL_TASKS: readonly string[] = DATASETS.names().filter((n) => isEvalTask(DATASETS.get(n)));
+export const DEFAULT_EVAL_TASKS: readonly string[] = DATASETS.names().filter((n) =>
+  isEvalTask(DATASETS.get(n))
+);
 
 /** The multiple-choice tasks among them (the paper's Table 2 columns). */
 export const CHOICE_TASKS: readonly string[] = DEFAULT_EVAL_TASKS.filter((n) =>
@@ -46,7 +49,10 @@ export function evalSplit(spec: DatasetSpec<Doc>, scoring: Scoring): string | un
   if (spec.kind !== "multiple-choice") return undefined;
   if (scoring === "lm-eval") return spec.task.split;
   if (!spec.paper?.eval) {
-    throw new ActpatError(`evaluate "${spec.name}" with --scoring paper`, "the paper gives no zero-shot protocol for it");
+    throw new ActpatError(
+      `evaluate "${spec.name}" with --scoring paper`,
+      "the paper gives no zero-shot protocol for it",
+    );
   }
   return spec.paper.eval.split;
 }

@@ -19,8 +19,8 @@
 import {
   type CalibrationRole,
   calibrationWindows,
-  DATASETS,
   type DatasetHandle,
+  DATASETS,
   type LoadOptions,
   openDataset,
   sampleExamples,
@@ -169,7 +169,9 @@ export async function calibrationSet(
       };
     }
     const { style } = calibrationRole(spec.dataset);
-    if (!style) throw new ActpatError(`calibrate on "${spec.dataset}"`, "its calibration role names no style");
+    if (!style) {
+      throw new ActpatError(`calibrate on "${spec.dataset}"`, "its calibration role names no style");
+    }
     const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, style);
     return note ? { ...set, note } : set;
   } catch (err) {

@@ -17,8 +17,8 @@ import {
 import {
   type Allocation,
   calibrationLabel,
-  type CalibrationSet,
   calibrationSeqLen,
+  type CalibrationSet,
   calibrationSet,
   PAPER_LIST_MODELS,
   paperListFor,
@@ -157,7 +157,9 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
         label: v.label,
         prune,
         inputs: { variant: v },
-        calibration: prune ? sharedCalibration(calibrationSeqLen(prune, model.config.maxPositionEmbeddings)) : undefined,
+        calibration: prune
+          ? sharedCalibration(calibrationSeqLen(prune, model.config.maxPositionEmbeddings))
+          : undefined,
       });
       const s = prune === null
         ? 0

@@ -119,8 +119,7 @@ export async function runReproduction(
         if (!probes.has(key)) probes.set(key, probeSplit(name, split, load));
         return probes.get(key)!;
       };
-      const sampleSplit = (name: string) =>
-        config.splits[name] ?? sampleSplitOf(DATASETS.get(name));
+      const sampleSplit = (name: string) => config.splits[name] ?? sampleSplitOf(DATASETS.get(name));
 
       const modelDigest = model.files.map((f) => f.sha256);
       const outcomes: StageOutcome[] = [];
