@@ -130,26 +130,14 @@ export async function evaluateModel(
       );
     }
   }
+  const seqLen = config.seqLen ?? model.config.maxPositionEmbeddings;
+  const draws = config.scoring === "paper"
+    ? await paperDraws(opened, model.tokenizer, seqLen, options.load)
+    : null;
   const runner = new LlamaRunner(model, options.run ?? {});
   const out: EvalOutcome = { rows: [], items: [], datasets: [], skipped: [] };
   const limits = { batchSize: config.batchSize, batchTokens: config.batchTokens };
   const limit = config.limit ?? undefined;
-  const seqLen = config.seqLen ?? model.config.maxPositionEmbeddings;
-  const draws =
-    config.scoring === "paper" && opened.some((o) => "dataset" in o && o.task.kind !== "perplexity")
-      ? await paperEvalDraws(model.tokenizer, {
-        seqLen,
-        splits: Object.fromEntries(opened.map((o) => [o.task.name, o.task.split])),
-        rows: Object.fromEntries(
-          await Promise.all(
-            opened.flatMap((o) => "dataset" in o ? [o] : []).map(async (o) =>
-              [o.task.name, (await o.dataset.split(o.task.split)).docs.length] as const
-            ),
-          ),
-        ),
-        load: options.load,
-      })
-      : undefined;
   if (draws && "wikitextRecord" in draws) out.datasets.push(draws.wikitextRecord);
   try {
     for (const o of opened) {
@@ -181,7 +169,7 @@ export async function evaluateModel(
         ...limits,
         scoring: config.scoring,
         shots: config.shots,
-        rows: draws && paperRows(draws, task.name),
+        rows: draws ? paperRows(draws, task.name) : undefined,
         limit,
         addBos: config.addBos,
         maxLength: config.maxLength ?? model.config.maxPositionEmbeddings,
@@ -221,6 +209,29 @@ export async function evaluateModel(
     await runner.release();
   }
   return out;
+}
+
+/**
+ * The paper's draws over the opened tasks (their splits and loaded row counts), or null when no choice task
+ * is to be scored.
+ */
+async function paperDraws(
+  opened: readonly OpenedTask[],
+  tokenizer: Tokenizer,
+  seqLen: number,
+  load: LoadOptions | undefined,
+): Promise<PaperEvalDraws | { unavailable: string } | null> {
+  const choice = opened.flatMap((o) => "dataset" in o && o.task.kind === "multiple-choice" ? [o] : []);
+  if (choice.length === 0) return null;
+  const rows = await Promise.all(
+    choice.map(async (o) => [o.task.name, (await o.dataset.split(o.task.split)).docs.length] as const),
+  );
+  return await paperEvalDraws(tokenizer, {
+    seqLen,
+    splits: Object.fromEntries(opened.map((o) => [o.task.name, o.task.split])),
+    rows: Object.fromEntries(rows),
+    load,
+  });
 }
 
 /** The paper's rows of `task`, or why there are none. */
