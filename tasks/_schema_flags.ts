@@ -79,7 +79,24 @@ export function schemaHelp(
     return [`  --${names[key]}`, `${description ?? ""}${shown}`.trim()];
   });
   const width = Math.max(...lines.map(([f]) => f.length)) + 2;
-  return lines.map(([f, d]) => f.padEnd(width) + d).join("\n");
+  return lines.map(([f, d]) => f.padEnd(width) + wrap(d, HELP_COLUMNS - width).join("\n" + " ".repeat(width)))
+    .join("\n");
+}
+
+/** Width of the help text. */
+const HELP_COLUMNS = 112;
+
+/** `text` in lines of at most `width` characters, broken between words. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
 }
 
 function defaultOf(field: z.ZodType): unknown {

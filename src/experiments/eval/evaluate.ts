@@ -10,46 +10,22 @@ import type { Tokenizer } from "../../model/tokenizer.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { type DatasetRecord } from "../../results/manifest.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
-import { multipleChoiceAccuracy, type Scoring } from "./multiple_choice.ts";
+import { multipleChoiceAccuracy } from "./multiple_choice.ts";
 import { corpusPerplexity } from "./perplexity.ts";
-import { DEFAULT_EVAL_TASKS, evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
+import { EvalSettings } from "./settings.ts";
+import { evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
 import { type PaperEvalDraws, paperEvalDraws } from "./paper_protocol.ts";
 import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
-/** How to evaluate (everything but the model). */
-export interface EvalConfig {
-  tasks: string[];
-  /** First N examples (windows for perplexity) of each task; null: all. */
-  limit: number | null;
-  /** Few-shot examples; null: each scoring's own (lm-eval 0; paper: MMLU's five auxiliary_train shots, else 0). */
-  shots: number | null;
-  scoring: Scoring;
-  /** Perplexity window length (and `model.seqlen` of the paper's draws); null: max_position_embeddings. */
-  seqLen: number | null;
-  /** lm-eval: prepend BOS to contexts (`add_bos_token`). */
-  addBos: boolean;
-  /** lm-eval `max_length`; null: the model's max_position_embeddings. */
-  maxLength: number | null;
-  batchSize: number;
-  batchTokens: number;
+/** How to evaluate (everything but the model): the {@link EvalSettings} and the splits they read. */
+export type EvalConfig = EvalSettings & {
   /** Split per task replacing the one its dataset file names for the scoring, e.g. an embedded piece. */
   splits?: Record<string, string>;
-}
+};
 
-/** Defaults of {@link EvalConfig}. */
+/** {@link EvalSettings}' defaults with `overrides`. */
 export function defaultEvalConfig(overrides: Partial<EvalConfig> = {}): EvalConfig {
-  return {
-    tasks: [...DEFAULT_EVAL_TASKS],
-    limit: null,
-    shots: null,
-    scoring: "lm-eval",
-    seqLen: null,
-    addBos: false,
-    maxLength: null,
-    batchSize: 16,
-    batchTokens: 8192,
-    ...overrides,
-  };
+  return { ...EvalSettings.parse({}), ...overrides };
 }
 
 /** Columns of `eval.csv`. */

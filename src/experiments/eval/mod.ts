@@ -23,4 +23,5 @@ export {
   taskShots,
 } from "./tasks.ts";
 export { type Scoring, SCORINGS } from "./multiple_choice.ts";
+export { EvalSettings } from "./settings.ts";
 export { perplexity, type PerplexityResult } from "./perplexity_score.ts";
