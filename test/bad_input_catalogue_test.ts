@@ -113,7 +113,7 @@ const CASES: Case[] = [
     name: "zero samples",
     task: "density",
     args: () => ["--model", M, "--datasets", "boolq", "--gamma", "1", "--samples", "0"],
-    error: () => 'Cannot parse --samples: "0" is not a positive integer',
+    error: () => 'Cannot parse --samples: "0": Too small: expected number to be >0',
   },
   {
     name: "unknown dtype",
