@@ -128,8 +128,21 @@ export function schemaValues<S extends SettingsSchema>(
   const given = values[flag];
   throw new UsageError(
     `parse --${flag}`,
-    given === undefined ? `${issue.message} (no --${flag} given)` : `"${given}": ${issue.message}`,
+    given === undefined ? `${issue.message} (no --${flag} given)` : `"${given}"${reason(issue)}`,
   );
+}
+
+/** Why the schema refused a flag's value (after the value), in the words of the other flags' errors. */
+function reason(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_value") return ` is not one of ${issue.values.join(", ")}`;
+  if (issue.code === "invalid_type" && issue.expected === "int") return " is not an integer";
+  if (issue.code === "invalid_type" && issue.expected === "number") return " is not a number";
+  if (issue.code === "too_small" && issue.origin === "array") {
+    return ` needs at least ${issue.minimum} entries`;
+  }
+  if (issue.code === "too_small") return ` is not ${issue.inclusive ? "≥" : ">"} ${issue.minimum}`;
+  if (issue.code === "too_big") return ` is not ${issue.inclusive ? "≤" : "<"} ${issue.maximum}`;
+  return `: ${issue.message}`;
 }
 
 function read(kind: FieldKind, text: unknown): unknown {

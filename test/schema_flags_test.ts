@@ -47,13 +47,16 @@ Deno.test("schemaValues: typed values, task defaults, then the schema's; equal t
 
 Deno.test("schemaValues: what the schema refuses is Cannot parse --flag, naming the value", () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ "seq-len": "6.5", corpus: "c4", sequences: "1" }, /^Cannot parse --seq-len: "6\.5": .*int/],
-    [{ "seq-len": "x", corpus: "c4", sequences: "1" }, /^Cannot parse --seq-len: "x": /],
-    [{ "seq-len": "8", corpus: "c4", sequences: "0" }, /^Cannot parse --sequences: "0": Too small/],
-    [{ "seq-len": "8", corpus: "", sequences: "2" }, /^Cannot parse --corpus: "": Too small/],
+    [
+      { "seq-len": "6.5", corpus: "c4", sequences: "1" },
+      /^Cannot parse --seq-len: "6\.5" is not an integer$/,
+    ],
+    [{ "seq-len": "x", corpus: "c4", sequences: "1" }, /^Cannot parse --seq-len: "x" is not a number$/],
+    [{ "seq-len": "8", corpus: "c4", sequences: "0" }, /^Cannot parse --sequences: "0" is not > 0$/],
+    [{ "seq-len": "8", corpus: "", sequences: "2" }, /^Cannot parse --corpus: "" needs at least 1 entries$/],
     [
       { "seq-len": "8", corpus: "c4", sequences: "2", intervention: "x" },
-      /^Cannot parse --intervention: "x"/,
+      /^Cannot parse --intervention: "x" is not one of threshold, paper$/,
     ],
     [{ corpus: "c4", sequences: "2" }, /^Cannot parse --seq-len: .*\(no --seq-len given\)$/],
   ];
@@ -83,5 +86,5 @@ Deno.test("sts and massive take their settings' flags: a bad value exits 2 befor
     "0",
   ]);
   assert.equal(massive.code, 2, massive.stderr);
-  assert.match(massive.stderr, /error: Cannot parse --absolute: "0": Too small/);
+  assert.match(massive.stderr, /error: Cannot parse --absolute: "0" is not > 0/);
 });
