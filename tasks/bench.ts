@@ -18,8 +18,8 @@ import { kernelPeakRss } from "../src/util/peak_memory.ts";
 import { dtypeFlag, epFlag, listFlag, nonNegativeInt, oneOf, parseTaskArgs, positiveInt } from "./_cli.ts";
 
 const USAGE = "usage: deno task bench [--suite forward,eval,density,prune] " +
-  "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu] [--dtype float32,float16] " +
-  "[--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma 2e-6,q0.5,q0.9,q0.99] " +
+  "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu,cuda] [--dtype float32,float16] " +
+  "[--tf32] [--density-loop on|off] [--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma 2e-6,q0.5,q0.9,q0.99] " +
   "[--seed S] [--checkpoints DIR] [--no-cache] [--out bench.csv] [--density-json FILE] [--quiet]";
 
 function cpuName(): string {
@@ -51,6 +51,7 @@ await runMain(async () => {
     ep: { type: "string", default: "cpu" },
     dtype: { type: "string", default: "float32" },
     tf32: { type: "boolean" },
+    "density-loop": { type: "string" },
     threads: { type: "string" },
     "seq-lens": { type: "string", default: "128,512" },
     batch: { type: "string", default: "4" },
@@ -79,6 +80,10 @@ await runMain(async () => {
   const layerGroup = positiveInt("layer-group", values["layer-group"]);
   const samples = positiveInt("samples", values.samples)!;
   const seed = nonNegativeInt("seed", values.seed)!;
+  // Density batches inside one Loop graph (default: CUDA only) or one run each: to measure either path.
+  const densityLoop = values["density-loop"] === undefined
+    ? undefined
+    : oneOf("density-loop", values["density-loop"], ["on", "off"] as const) === "on";
   const densityJson = values["density-json"] ?? values.out.replace(/\.csv$/, "") + "_density.json";
 
   const useGpu = eps.some((e) => e !== "cpu");
@@ -111,6 +116,7 @@ await runMain(async () => {
                 dtype,
                 ...(threads ? { threads } : {}),
                 ...(values.tf32 ? { tf32: true } : {}),
+                ...(densityLoop === undefined ? {} : { densityLoop }),
                 ...(values["no-cache"] ? { cache: false } : {}),
               },
               seqLens,

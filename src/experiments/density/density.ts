@@ -8,7 +8,7 @@
  * sum of the per-batch sums from the activation-gradient graph. Every count, histogram and quantile compares
  * that one value, so counts from the histogram at an edge equal direct counts exactly.
  */
-import { quantile } from "../stats/summary.ts";
+import { quantileInPlace } from "../stats/summary.ts";
 import {
   LINEAR_MODULES,
   type LinearModule,
@@ -131,7 +131,7 @@ export function meanQuantile(
   const all = new Float64Array(n);
   let k = 0;
   for (const { sums, samples } of pools) for (let i = 0; i < sums.length; i++) all[k++] = sums[i] / samples;
-  return quantile(all, p);
+  return quantileInPlace(all, p);
 }
 
 /** How a count was obtained. */

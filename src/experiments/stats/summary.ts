@@ -5,6 +5,7 @@
  */
 
 import { ActpatError } from "../../util/errors.ts";
+import { minFrom, selectInPlace } from "./select.ts";
 
 type Values = Float64Array | readonly number[];
 
@@ -60,8 +61,21 @@ function quantileSorted(sorted: Float64Array, p: number): number {
  * `np.quantile(method="linear")`, R's default, and what matplotlib/seaborn boxplots use.
  */
 export function quantile(values: Values, p: number): number {
+  return quantileInPlace(Float64Array.from(checked(values, "quantile")), p);
+}
+
+/**
+ * {@link quantile} of `values` by selection instead of a sort (linear time), reordering `values`: for arrays
+ * too large to copy or sort, such as the mean |activation| of every parameter of a model.
+ */
+export function quantileInPlace(values: Float64Array, p: number): number {
   if (!(p >= 0 && p <= 1)) throw new ActpatError("compute quantile", `p must be in [0, 1], got ${p}`);
-  return quantileSorted(sortedCopy(values, "quantile"), p);
+  if (values.length === 0) return NaN;
+  const h = (values.length - 1) * p;
+  const lo = Math.floor(h);
+  const low = selectInPlace(values, lo);
+  if (h === lo) return low;
+  return low + (h - lo) * (minFrom(values, lo + 1) - low);
 }
 
 /** Median (type-7 quantile 0.5: the mean of the two middle values for even n). */
