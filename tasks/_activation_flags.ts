@@ -4,25 +4,30 @@
  */
 import type { ParseArgsConfig } from "node:util";
 import { UsageError } from "../src/util/errors.ts";
-import {
-  ENGINE_USAGE,
-  engineOptions,
-  MODEL_FLAGS,
-  nonNegativeInt,
-  overrideFlags,
-  positiveInt,
-  required,
-} from "./_cli.ts";
+import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, nonNegativeInt, overrideFlags, required } from "./_cli.ts";
+import { DensitySettings } from "../src/experiments/density/settings.ts";
+import { schemaFlags, schemaValues } from "./_schema_flags.ts";
+
+/**
+ * The sampling settings every activation experiment takes: DensitySettings' fields (the reproduce config's
+ * `density` section, whose window length, shots and batch the similarity and relevance stages follow).
+ */
+const SAMPLING = DensitySettings.pick({
+  samples: true,
+  maxLen: true,
+  shots: true,
+  batchSize: true,
+  layerGroup: true,
+});
+
+/** The tasks' defaults of {@link SAMPLING} (a reproduce config states every one). */
+const SAMPLING_DEFAULTS = { samples: 64, maxLen: 256, shots: 0, batchSize: 1 };
 
 /** Flags of every activation experiment. */
 export const ACTIVATION_FLAGS = {
   ...MODEL_FLAGS,
-  samples: { type: "string", default: "64" },
-  "max-len": { type: "string", default: "256" },
-  shots: { type: "string", default: "0" },
+  ...schemaFlags(SAMPLING),
   seed: { type: "string", default: "0" },
-  "batch-size": { type: "string", default: "1" },
-  "layer-group": { type: "string" },
   split: { type: "string" },
   out: { type: "string" },
   quiet: { type: "boolean" },
@@ -46,26 +51,23 @@ export function parseSplits(text: string | undefined): Record<string, string> {
   return out;
 }
 
-type Values = {
-  [K in keyof typeof ACTIVATION_FLAGS]?: (typeof ACTIVATION_FLAGS)[K]["type"] extends "boolean" ? boolean
-    : string;
-};
-
 /** The resolved shared settings. */
-export function activationSettings(task: string, usage: string, values: Values) {
+export function activationSettings(task: string, usage: string, values: Record<string, unknown>) {
+  const sampling = schemaValues(SAMPLING, values, { defaults: SAMPLING_DEFAULTS });
+  const v = values as Record<string, string | undefined>;
   return {
-    model: required(task, usage, "model", values.model),
-    tokenizer: values.tokenizer,
-    samples: positiveInt("samples", values.samples)!,
-    maxLen: positiveInt("max-len", values["max-len"])!,
-    shots: nonNegativeInt("shots", values.shots)!,
-    seed: nonNegativeInt("seed", values.seed)!,
-    batchSize: positiveInt("batch-size", values["batch-size"])!,
-    layerGroup: positiveInt("layer-group", values["layer-group"]),
-    splits: parseSplits(values.split),
-    engine: engineOptions(values),
-    out: values.out,
-    quiet: values.quiet ?? false,
+    model: required(task, usage, "model", v.model),
+    tokenizer: v.tokenizer,
+    samples: sampling.samples,
+    maxLen: sampling.maxLen,
+    shots: sampling.shots,
+    seed: nonNegativeInt("seed", v.seed)!,
+    batchSize: sampling.batchSize,
+    layerGroup: sampling.layerGroup ?? undefined,
+    splits: parseSplits(v.split),
+    engine: engineOptions(v),
+    out: v.out,
+    quiet: values.quiet === true,
     ...overrideFlags(values),
   };
 }

@@ -1,9 +1,9 @@
 /**
  * Flags shared by prune, table1 and transfer: calibration, sampling, and the allocation parameters, with
- * their parsing into a {@link PruneConfig}; plus the evaluation flags shared by eval, table1 and transfer.
+ * their parsing into a {@link PruneConfig}; plus the evaluation flags of table1 and transfer (from EvalSettings).
  */
 import type { ParseArgsConfig } from "node:util";
-import { listFlag, nonNegativeInt, numberIn, oneOf, positiveInt } from "./_cli.ts";
+import { nonNegativeInt, numberIn, oneOf, positiveInt } from "./_cli.ts";
 import { parseGamma } from "../src/experiments/density/mod.ts";
 import {
   defaultPruneConfig,
@@ -11,7 +11,8 @@ import {
   parseCalibration,
   type PruneConfig,
 } from "../src/experiments/prune/mod.ts";
-import { defaultEvalConfig, type EvalConfig, SCORINGS } from "../src/experiments/eval/mod.ts";
+import { type EvalConfig, EvalSettings } from "../src/experiments/eval/mod.ts";
+import { schemaFlags, schemaHelp, schemaValues } from "./_schema_flags.ts";
 
 /** Calibration and allocation flags. */
 export const PRUNE_FLAGS = {
@@ -33,6 +34,7 @@ export const PRUNE_FLAGS = {
   "density-max-len": { type: "string", default: "256" },
   lambda: { type: "string", default: "0.08" },
   "owl-m": { type: "string", default: "5" },
+  "owl-seq-len": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 /** Help lines of {@link PRUNE_FLAGS}. */
@@ -41,7 +43,7 @@ export const PRUNE_HELP =
   --sparsity-type   unstructured (default) or N:M such as 2:4, 4:8 (uniform allocation only)
   --calibration     c4 (default, Wanda's), wikitext2, or a task (boolq, piqa, siqa, hellaswag, mmlu) whose prompts
                     are concatenated into windows as in the paper's code; NAME:SPLIT picks the split (default
-                    train, MMLU validation; when it is not available another split is used and reported)
+                    train, MMLU auxiliary_train; when it is not available another split is used and reported)
   --nsamples        calibration sequences (default 128)
   --seq-len         calibration window length (default: the model's max_position_embeddings, as Wanda)
   --seed            calibration sampling seed (default 0)
@@ -57,7 +59,8 @@ export const PRUNE_HELP =
   --gamma           γ, absolute (2e-6) or a quantile of the model's own activations (q0.99, default)
   --density-samples samples N for computed counts (default 64); --density-max-len corpus windows (default 256)
   OWL:
-  --lambda          OWL's λ (default 0.08); --owl-m outlier multiple M (default 5)`;
+  --lambda          OWL's λ (default 0.08); --owl-m outlier multiple M (default 5)
+  --owl-seq-len     OWL's calibration window length (default: OWL's 2048, at most --seq-len's)`;
 
 type Values = { [K in keyof typeof PRUNE_FLAGS]?: string };
 
@@ -92,59 +95,23 @@ export function pruneConfigFrom(
     owl: {
       lambda: numberIn("lambda", values.lambda, 0, 1)!,
       M: numberIn("owl-m", values["owl-m"], 0, 1e6)!,
+      seqLen: positiveInt("owl-seq-len", values["owl-seq-len"]) ?? null,
     },
   });
 }
 
-/** Evaluation flags (tasks default per command). */
-export function evalFlags(tasks: string) {
-  return {
-    tasks: { type: "string", default: tasks },
-    limit: { type: "string" },
-    shots: { type: "string", default: "0" },
-    scoring: { type: "string", default: "lm-eval" },
-    "eval-seq-len": { type: "string", default: "2048" },
-    "add-bos": { type: "boolean", default: false },
-    "max-length": { type: "string" },
-    "eval-batch-size": { type: "string", default: "16" },
-    "batch-tokens": { type: "string", default: "8192" },
-  } as const satisfies ParseArgsConfig["options"];
+/** Flag names of the evaluation settings in table1 and transfer, where the prune flags take the plain ones. */
+const EVAL_RENAME = { seqLen: "eval-seq-len", batchSize: "eval-batch-size" };
+
+/** Evaluation flags of table1 and transfer ({@link EvalSettings}'). */
+export const EVAL_FLAGS = schemaFlags(EvalSettings, EVAL_RENAME);
+
+/** Help lines of {@link EVAL_FLAGS}, with the command's default tasks. */
+export function evalHelp(tasks: readonly string[]): string {
+  return schemaHelp(EvalSettings, { rename: EVAL_RENAME, defaults: { tasks } });
 }
 
-/** Help lines of {@link evalFlags}. */
-export const EVAL_HELP =
-  `  --tasks           evaluated tasks, comma-separated: wikitext2 (perplexity on test, windows of --eval-seq-len),
-                    boolq, siqa, piqa, hellaswag (validation), mmlu (test); unavailable ones are skipped
-  --limit           first N examples of each task (windows for perplexity); default all
-  --shots           few-shot examples (lm-eval: MMLU only, from dev; paper scoring: the paper's shot prompts)
-  --scoring         lm-eval (default: summed log-likelihood, acc and acc_norm) or paper (last-token choice)
-  --eval-seq-len    perplexity window length (default 2048)
-  --add-bos         prepend BOS to lm-eval contexts (off by default, as lm-eval)
-  --max-length      lm-eval max_length (default max_position_embeddings)
-  --eval-batch-size sequences per engine call when scoring (default 16); --batch-tokens padded tokens (8192)`;
-
-/** An {@link EvalConfig} from {@link evalFlags}. */
-export function evalConfigFrom(values: {
-  tasks?: string;
-  limit?: string;
-  shots?: string;
-  scoring?: string;
-  "eval-seq-len"?: string;
-  "add-bos"?: boolean;
-  "max-length"?: string;
-  "eval-batch-size"?: string;
-  "batch-tokens"?: string;
-}): EvalConfig {
-  const scoring = oneOf("scoring", values.scoring!, SCORINGS);
-  return defaultEvalConfig({
-    tasks: listFlag(values.tasks) ?? [],
-    limit: positiveInt("limit", values.limit) ?? null,
-    shots: nonNegativeInt("shots", values.shots)!,
-    scoring,
-    seqLen: positiveInt("eval-seq-len", values["eval-seq-len"])!,
-    addBos: values["add-bos"] ?? false,
-    maxLength: positiveInt("max-length", values["max-length"]) ?? null,
-    batchSize: positiveInt("eval-batch-size", values["eval-batch-size"])!,
-    batchTokens: positiveInt("batch-tokens", values["batch-tokens"])!,
-  });
+/** An {@link EvalConfig} from {@link EVAL_FLAGS}, with the command's default tasks. */
+export function evalConfigFrom(values: Record<string, unknown>, tasks: readonly string[]): EvalConfig {
+  return schemaValues(EvalSettings, values, { rename: EVAL_RENAME, defaults: { tasks: [...tasks] } });
 }

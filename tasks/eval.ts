@@ -4,53 +4,25 @@
  * lm-evaluation-harness conventions (or the paper's last-token scoring); writes eval.csv and eval_items.csv
  * (src/experiments/eval/). Tasks whose data cannot be had are skipped with a line.
  */
-import {
-  ENGINE_USAGE,
-  engineOptions,
-  listFlag,
-  MODEL_FLAGS,
-  nonNegativeInt,
-  oneOf,
-  overrideFlags,
-  parseTaskArgs,
-  positiveInt,
-  required,
-} from "./_cli.ts";
-import { DEFAULT_EVAL_TASKS, defaultEvalConfig, runEval, SCORINGS } from "../src/experiments/eval/mod.ts";
+import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, overrideFlags, parseTaskArgs, required } from "./_cli.ts";
+import { EvalSettings, runEval } from "../src/experiments/eval/mod.ts";
+import { schemaFlags, schemaHelp, schemaValues } from "./_schema_flags.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const USAGE =
   "usage: deno task eval --model REF [--tasks LIST] [--limit N] [--shots K] [--scoring lm-eval|paper] " +
-  "[--seq-len 2048] [--add-bos] [--max-length N] [--batch-size 16] [--batch-tokens 8192] [--out DIR] " +
+  "[--seq-len L] [--add-bos] [--max-length N] [--batch-size 16] [--batch-tokens 8192] [--out DIR] " +
   ENGINE_USAGE;
 
 const HELP = `${USAGE}
 
-  --tasks         comma-separated (default ${
-  DEFAULT_EVAL_TASKS.join(",")
-}): wikitext2 is perplexity on the test
-                  split (Wanda's windows of --seq-len tokens), the others multiple-choice accuracy on lm-eval's
-                  split (validation; MMLU test)
-  --limit         first N examples of each task (windows for perplexity); default all
-  --shots         few-shot examples (lm-eval: MMLU only, from dev; paper scoring: the paper's shot prompts)
-  --scoring       lm-eval (default: summed log-likelihood of " " + choice, acc and acc_norm) or paper
-                  (last-token logits of the choice tokens after the paper's prompt)
-  --add-bos       prepend BOS to lm-eval contexts (lm-eval's add_bos_token; off by default, as lm-eval)
-  --max-length    lm-eval max_length: longer inputs are cut on the left (default max_position_embeddings)
-  --batch-size    sequences per engine call (default 16); --batch-tokens padded tokens per call (default 8192)`;
+${schemaHelp(EvalSettings)}
+  --out           run directory (default results/runs/eval-<time>)`;
 
 await runMain(async () => {
   const { values } = parseTaskArgs("eval", USAGE, Deno.args, {
     ...MODEL_FLAGS,
-    tasks: { type: "string", default: DEFAULT_EVAL_TASKS.join(",") },
-    limit: { type: "string" },
-    shots: { type: "string", default: "0" },
-    scoring: { type: "string", default: "lm-eval" },
-    "seq-len": { type: "string", default: "2048" },
-    "add-bos": { type: "boolean", default: false },
-    "max-length": { type: "string" },
-    "batch-size": { type: "string", default: "16" },
-    "batch-tokens": { type: "string", default: "8192" },
+    ...schemaFlags(EvalSettings),
     out: { type: "string" },
   });
   if (values.help) {
@@ -58,21 +30,10 @@ await runMain(async () => {
     return;
   }
   const model = required("eval", USAGE, "model", values.model);
-  const scoring = oneOf("scoring", values.scoring, SCORINGS);
   const { dir } = await runEval({
     model,
     tokenizer: values.tokenizer,
-    config: defaultEvalConfig({
-      tasks: listFlag(values.tasks) ?? [],
-      limit: positiveInt("limit", values.limit) ?? null,
-      shots: nonNegativeInt("shots", values.shots)!,
-      scoring,
-      seqLen: positiveInt("seq-len", values["seq-len"])!,
-      addBos: values["add-bos"]!,
-      maxLength: positiveInt("max-length", values["max-length"]) ?? null,
-      batchSize: positiveInt("batch-size", values["batch-size"])!,
-      batchTokens: positiveInt("batch-tokens", values["batch-tokens"])!,
-    }),
+    config: schemaValues(EvalSettings, values),
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,

@@ -8,7 +8,6 @@
 import {
   ENGINE_USAGE,
   engineOptions,
-  listFlag,
   MODEL_FLAGS,
   nonNegativeInt,
   overrideFlags,
@@ -17,33 +16,37 @@ import {
   required,
 } from "./_cli.ts";
 import { PAPER_LAYER_RANGES, runSts } from "../src/experiments/sts/mod.ts";
+import { StsSettings } from "../src/experiments/sts/settings.ts";
+import { schemaFlags, schemaHelp, schemaValues } from "./_schema_flags.ts";
 import { parseLayerRangeSpecs } from "../src/experiments/layer_ranges.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const USAGE = "usage: deno task sts --model REF [--benchmarks stsb,sick] [--split dev] [--samples 256] " +
   `[--seed 1] [--layers RANGES] [--batch 8] [--out DIR] ${ENGINE_USAGE}`;
 
+/** The task's defaults of the settings (a reproduce config states every one). */
+const DEFAULTS: Partial<StsSettings> = {
+  benchmarks: ["stsb", "sick"],
+  split: "dev",
+  samples: 256,
+  layers: [...PAPER_LAYER_RANGES],
+};
+
 const HELP = `${USAGE}
 
-  --benchmarks  sentence-pair datasets, comma-separated (default stsb,sick)
-  --split       split name; dev (= validation; SICK's trial file) by default
-  --samples     pairs drawn per benchmark, seeded (default 256)
+${schemaHelp(StsSettings, { defaults: DEFAULTS })}
+                (layer ranges: a-b = layers a..b, 0-based, inclusive, or fractions of depth f-g = layers
+                floor(f·L) .. ceil(g·L)-1; the default, the paper's six ranges, = range(12,30), range(12,32), ...,
+                range(20,32) on a 32-layer model; split dev = validation, SICK's trial file)
   --seed        sampling seed (default 1)
-  --layers      comma-separated layer ranges: a-b = layers a..b (0-based, inclusive), or fractions of depth
-                f-g (layers floor(f·L) .. ceil(g·L)-1). Default: the paper's six ranges as fractions,
-                ${PAPER_LAYER_RANGES.join(",")}
-                (= range(12,30), range(12,32), ..., range(20,32) on a 32-layer model)
   --batch       sentence pairs per graph call (default 8)
   --out         run directory (default results/runs/sts-<time>); an existing sts run there resumes`;
 
 await runMain(async () => {
   const { values } = parseTaskArgs("sts", USAGE, Deno.args, {
     ...MODEL_FLAGS,
-    benchmarks: { type: "string", default: "stsb,sick" },
-    split: { type: "string", default: "dev" },
-    samples: { type: "string", default: "256" },
+    ...schemaFlags(StsSettings),
     seed: { type: "string", default: "1" },
-    layers: { type: "string", default: PAPER_LAYER_RANGES.join(",") },
     batch: { type: "string", default: "8" },
     out: { type: "string" },
   });
@@ -51,15 +54,16 @@ await runMain(async () => {
     console.log(HELP);
     return;
   }
+  const settings = schemaValues(StsSettings, values, { defaults: DEFAULTS });
   const model = required("sts", USAGE, "model", values.model);
   const engine = engineOptions(values);
-  const layers = parseLayerRangeSpecs(listFlag(values.layers) ?? []);
+  const layers = parseLayerRangeSpecs(settings.layers);
   const { dir, rows } = await runSts({
     model,
     tokenizer: values.tokenizer,
-    benchmarks: listFlag(values.benchmarks) ?? [],
-    split: required("sts", USAGE, "split", values.split),
-    samples: positiveInt("samples", values.samples)!,
+    benchmarks: settings.benchmarks,
+    split: settings.split,
+    samples: settings.samples,
     seed: nonNegativeInt("seed", values.seed)!,
     layers,
     batchPairs: positiveInt("batch", values.batch)!,

@@ -13,9 +13,9 @@ import {
   required,
 } from "./_cli.ts";
 import {
-  EVAL_HELP,
+  EVAL_FLAGS,
   evalConfigFrom,
-  evalFlags,
+  evalHelp,
   PRUNE_FLAGS,
   PRUNE_HELP,
   pruneConfigFrom,
@@ -34,14 +34,14 @@ const HELP = `${USAGE}
   --variants        subset of ${TABLE1_VARIANTS.map((v) => v.label).join(",")} (default all)
   --keep-models     keep each pruned checkpoint under <run dir>/models/<variant>
 ${PRUNE_HELP}
-${EVAL_HELP}
+${evalHelp(DEFAULT_EVAL_TASKS)}
   --out             run directory (default results/runs/table1-<time>); an existing table1 run there resumes`;
 
 await runMain(async () => {
   const { values } = parseTaskArgs("table1", USAGE, Deno.args, {
     ...MODEL_FLAGS,
     ...PRUNE_FLAGS,
-    ...evalFlags(DEFAULT_EVAL_TASKS.join(",")),
+    ...EVAL_FLAGS,
     variants: { type: "string" },
     "keep-models": { type: "boolean", default: false },
     out: { type: "string" },
@@ -54,7 +54,7 @@ await runMain(async () => {
     model: required("table1", USAGE, "model", values.model),
     tokenizer: values.tokenizer,
     prune: pruneConfigFrom(values, { method: "wanda", allocation: "uniform" }),
-    eval: evalConfigFrom(values),
+    eval: evalConfigFrom(values, DEFAULT_EVAL_TASKS),
     variants: listFlag(values.variants),
     keepModels: values["keep-models"],
     engine: engineOptions(values),

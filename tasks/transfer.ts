@@ -14,19 +14,19 @@ import {
   required,
 } from "./_cli.ts";
 import {
-  EVAL_HELP,
+  EVAL_FLAGS,
   evalConfigFrom,
-  evalFlags,
+  evalHelp,
   PRUNE_FLAGS,
   PRUNE_HELP,
   pruneConfigFrom,
 } from "./_prune_flags.ts";
 import { ALLOCATIONS, parseCalibration, PRUNE_METHODS } from "../src/experiments/prune/mod.ts";
+import { CHOICE_TASKS } from "../src/experiments/eval/mod.ts";
 import { runTransfer } from "../src/experiments/prune_eval/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 
 const DEFAULT_CALIBRATIONS = "boolq,siqa,piqa,hellaswag,mmlu,c4,wikitext2";
-const DEFAULT_TASKS = "boolq,siqa,piqa,hellaswag,mmlu";
 
 const USAGE =
   "usage: deno task transfer --model REF [--calibrations LIST] [--tasks LIST] [--method wanda|magnitude] " +
@@ -41,14 +41,14 @@ const HELP = `${USAGE}
   --dense           also evaluate the dense model (calibration "dense")
   --keep-models     keep each pruned checkpoint under <run dir>/models/<calibration>
 ${PRUNE_HELP.split("\n").filter((l) => !l.includes("--calibration ")).join("\n")}
-${EVAL_HELP}
+${evalHelp(CHOICE_TASKS)}
   --out             run directory (default results/runs/transfer-<time>); an existing transfer run there resumes`;
 
 await runMain(async () => {
   const { values } = parseTaskArgs("transfer", USAGE, Deno.args, {
     ...MODEL_FLAGS,
     ...PRUNE_FLAGS,
-    ...evalFlags(DEFAULT_TASKS),
+    ...EVAL_FLAGS,
     calibrations: { type: "string", default: DEFAULT_CALIBRATIONS },
     method: { type: "string", default: "wanda" },
     allocation: { type: "string", default: "uniform" },
@@ -67,7 +67,7 @@ await runMain(async () => {
     tokenizer: values.tokenizer,
     calibrations: (listFlag(values.calibrations) ?? []).map(parseCalibration),
     prune: pruneConfigFrom(values, { method, allocation }),
-    eval: evalConfigFrom(values),
+    eval: evalConfigFrom(values, CHOICE_TASKS),
     dense: values.dense,
     keepModels: values["keep-models"],
     engine: engineOptions(values),

@@ -113,7 +113,7 @@ const CASES: Case[] = [
     name: "zero samples",
     task: "density",
     args: () => ["--model", M, "--datasets", "boolq", "--gamma", "1", "--samples", "0"],
-    error: () => 'Cannot parse --samples: "0" is not a positive integer',
+    error: () => 'Cannot parse --samples: "0" is not > 0',
   },
   {
     name: "unknown dtype",
@@ -263,7 +263,7 @@ const CASES: Case[] = [
     name: "unknown sts benchmark",
     task: "sts",
     args: () => ["--model", M, "--benchmarks", "nope"],
-    error: () => 'Cannot find dataset "nope"',
+    error: () => 'Cannot parse --benchmarks: "nope" is not one of stsb, sick',
   },
 
   // Models and tokenizers.

@@ -48,6 +48,9 @@ export interface SplitSpec {
   pieceOf?: string;
 }
 
+/** Metrics lm-evaluation-harness defines for a multiple-choice task (its YAML's `metric_list`). */
+export type ChoiceMetric = "acc" | "acc_norm";
+
 /**
  * lm-evaluation-harness multiple-choice task: the context is `description + fewshot + docToText(doc)`, each
  * continuation is `" " + choice` (target_delimiter), few-shot examples are `docToText + " " + gold choice`
@@ -56,6 +59,10 @@ export interface SplitSpec {
 export interface MultipleChoiceTask<D> {
   /** The lm-eval files this reproduces, with commit. */
   reference: string;
+  /** The split lm-eval evaluates (its `test_split`, else `validation_split`). */
+  split: string;
+  /** The YAML's `metric_list`: acc_norm is reported only where it is listed. */
+  metrics: readonly ChoiceMetric[];
   docToText(doc: D): string;
   docToChoice(doc: D): string[];
   docToTarget(doc: D): number;
@@ -83,6 +90,56 @@ export interface PaperPrompt<D> {
   /** Split from which few-shot examples are taken (first n, the example itself excluded). */
   shotSplit?: string;
   sameGroup?(a: D, b: D): boolean;
+  /** How the paper's `eval_one_shot` scores the task (multiple-choice datasets). */
+  eval?: PaperEval;
+}
+
+/**
+ * The paper's zero-shot protocol for one task (lib/dataset/__init__.py `eval_one_shot` → `get_<task>(label=True,
+ * nsample=256)` and `eval_<task>`): random rows of `split`, the prompt, one forward pass, and the argmax over
+ * `choices` of the last position's logit of each choice's last token (`tokenizer(choice).input_ids[-1]`).
+ */
+export interface PaperEval {
+  reference: string;
+  split: string;
+  /** The answer strings in gold order (the gold index is the lm-eval task's `docToTarget`). */
+  choices: readonly string[];
+  /** A fixed prefix of the first `count` rows of `split`, each `prompt + answer + "\n###\n"` (MMLU's 5 shots). */
+  shots?: { split: string; count: number };
+  /**
+   * The loader draws its shuffle but reads rows 0..n−1 (BoolQ's `label=True` loop iterates
+   * `range(len(i_tos))`, lib/dataset/boolq.py:39-48).
+   */
+  readsFirstRows?: true;
+}
+
+/**
+ * How the paper builds a task's calibration text (lib/dataset/<task>.py `get_<task>_calibration`):
+ * - `prompts`: prompt_i, then "\n###\n" + prompt_j until long enough (BoolQ);
+ * - `answers`: prompt_i + answer_i, then "\n###\n" + prompt_j + answer_j (the length is checked before each
+ *   answer is appended) (PIQA, MMLU);
+ * - `prefill`: prompt_i and 100 further prompts first, then more until long enough (SIQA, HellaSwag).
+ */
+export type TaskCalibrationStyle = "prompts" | "answers" | "prefill";
+
+/** The dataset as pruning calibration: its split, and for a task the paper's way of building the text. */
+export interface CalibrationRole {
+  split: string;
+  /** Absent for corpora (Wanda's random windows). */
+  style?: TaskCalibrationStyle;
+  reference: string;
+}
+
+/** How a reference reads a corpus for perplexity: the split, and which documents joined how. */
+export interface CorpusRecipe {
+  split: string;
+  /** Rows → the texts `perplexityWindows` joins with "\n\n". */
+  texts(docs: readonly string[]): string[];
+  /** At most this many perplexity windows (the rest of the stream is not scored). */
+  maxWindows?: number;
+  /** Tokenize with the tokenizer's BOS first (`tokenizer(text)`, default) or without (`add_special_tokens=False`). */
+  bos?: boolean;
+  about: string;
 }
 
 /** A sentence pair with its gold similarity. */
@@ -103,6 +160,10 @@ interface CommonSpec<D> {
   doc: z.ZodType<D>;
   splits: Record<string, SplitSpec>;
   paper?: PaperPrompt<D>;
+  /** The split the paper's activation experiments draw inputs from (its `get_<name>` loader). */
+  sampleSplit?: string;
+  /** Present when the dataset can calibrate pruning. */
+  calibration?: CalibrationRole;
 }
 
 /** One registry entry: everything actpat knows about a dataset, declared, not coded. */
@@ -112,7 +173,17 @@ export type DatasetSpec<D> =
     | { kind: "multiple-choice"; task: MultipleChoiceTask<D> }
     | { kind: "generation"; task: GenerationTask<D> }
     | { kind: "sentence-pair"; pair(doc: D): SentencePair; scoreRange: [number, number] }
-    | { kind: "perplexity-corpus"; text(doc: D): string }
+    | {
+      kind: "perplexity-corpus";
+      text(doc: D): string;
+      /** The split `deno task eval` scores (WikiText-2 test, as Wanda). */
+      evalSplit?: string;
+      /**
+       * How it is read for perplexity: `recipe` as its source code does (Wanda's loaders, or the
+       * massive-activations reference for its own corpora), `reference` where that reference reads it otherwise.
+       */
+      perplexity?: { recipe: CorpusRecipe; reference?: CorpusRecipe };
+    }
   );
 
 /** A doc as the registry stores it once its type is erased. */
@@ -152,6 +223,15 @@ export class DatasetRegistry {
     const hint = near ? `did you mean "${near}"? ` : "";
     throw new ActpatError(`find dataset "${name}"`, `${hint}(known: ${names.join(", ")})`);
   }
+}
+
+/**
+ * The split the activation experiments draw from unless told otherwise: the one the paper's loader reads
+ * (`sampleSplit`: validation for the tasks, test for gsm8k and humaneval, train for c4 and wikitext2), else
+ * the dataset's first split.
+ */
+export function sampleSplitOf(spec: DatasetSpec<Doc>): string {
+  return spec.sampleSplit ?? Object.keys(spec.splits)[0];
 }
 
 /** Keeps `spec`'s doc type for checking its hooks, then erases it for the registry. */

@@ -1,6 +1,7 @@
 import { ActpatError } from "../util/errors.ts";
 import { paperDatasetDraw, type PaperDraw, type PaperSource, shuffledRows } from "./paper_draws.ts";
 import { PythonRandom } from "./python_random.ts";
+import { DATASETS } from "./registry.ts";
 import { drawWindowStarts } from "./wanda_draws.ts";
 
 /**
@@ -77,8 +78,11 @@ export function paperStsRows(
   return draw.ids;
 }
 
-/** The tasks of the zero-shot evaluation, in the order `eval_one_shot` runs them (wanda_test.py:139). */
-export const PAPER_ZERO_SHOT_TASKS = ["boolq", "piqa", "siqa", "hellaswag", "mmlu"] as const;
+/**
+ * The tasks of the zero-shot evaluation, in the order `eval_one_shot` draws them (lib/dataset/__init__.py:
+ * 120-131: its `if` blocks run boolq, mmlu, piqa, siqa, hellaswag, whatever the order of wanda_test.py's list).
+ */
+export const PAPER_ZERO_SHOT_TASKS = ["boolq", "mmlu", "piqa", "siqa", "hellaswag"] as const;
 
 /** Options of {@link paperZeroShotRows}. */
 export interface ZeroShotDrawOptions {
@@ -98,7 +102,8 @@ export interface ZeroShotDrawOptions {
  * The zero-shot evaluation's examples (wanda_test.py:128, 139-140), whatever `--seed` and pruning drew
  * before: `eval_ppl` calls `get_loaders("wikitext2", seed=0, seqlen=model.seqlen)` (lib/util/eval.py:22-24),
  * which reseeds with 0 and draws 128 unused train windows (lib/dataset/wikic4.py:31-35); then
- * `eval_one_shot` loads each task's validation split with `label=True, nsample=256`
+ * `eval_one_shot` loads each task's validation split, in {@link PAPER_ZERO_SHOT_TASKS} order, with
+ * `label=True, nsample=256`
  * (lib/dataset/__init__.py:120-131): a shuffle's first 256 rows, except BoolQ, whose `label=True` loop
  * reads rows 0..255 although it draws the shuffle (`for i in tqdm(range(len(i_tos)))`, lib/dataset/
  * boolq.py:39-48). `rows`: each validation split's row count (MMLU: `cais/mmlu` all/validation).
@@ -113,7 +118,7 @@ export function paperZeroShotRows(
   const out = {} as Record<(typeof PAPER_ZERO_SHOT_TASKS)[number], number[]>;
   for (const name of PAPER_ZERO_SHOT_TASKS) {
     const ids = shuffledRows(rng, rows[name], nsample);
-    out[name] = name === "boolq" ? ids.map((_, i) => i) : ids;
+    out[name] = DATASETS.get(name).paper?.eval?.readsFirstRows ? ids.map((_, i) => i) : ids;
   }
   return out;
 }

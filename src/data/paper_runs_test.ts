@@ -39,8 +39,8 @@ for (const f of paper.sts) {
 }
 
 for (const f of paper.zeroShot) {
-  Deno.test(`paperZeroShotRows: eval_one_shot's 256 examples per task after eval_ppl (seqlen ${f.seqLen})`, () => {
-    assert.deepEqual(paperZeroShotRows(rows, f), f.ids);
+  Deno.test(`paperZeroShotRows: eval_one_shot's 256 examples per task after eval_ppl (seqlen ${f.seqLen}, ${f.wikitextTrainTokens} tokens)`, () => {
+    assert.deepEqual(paperZeroShotRows(f.rows as typeof rows, f), f.ids);
   });
 }
 

@@ -12,8 +12,8 @@ const NAMES = [
   "c4-10k",
   "pg19",
   "boolq",
-  "piqa",
   "siqa",
+  "piqa",
   "hellaswag",
   "mmlu",
   "gsm8k",
@@ -106,4 +106,33 @@ Deno.test("registry checksums and sizes agree with the mirror's SOURCE.md tables
   }
   // boolq 1, piqa 2, siqa 2, mmlu 3, gsm8k 2, stsb 3, sick 3, wikitext 1.
   assert.equal(compared, 17);
+});
+
+Deno.test("every split a dataset file names for a role is one of its splits", () => {
+  for (const name of DATASETS.names()) {
+    const spec = DATASETS.get(name);
+    const named: string[] = [];
+    if (spec.sampleSplit) named.push(spec.sampleSplit);
+    if (spec.calibration) named.push(spec.calibration.split);
+    if (spec.kind === "multiple-choice") {
+      named.push(spec.task.split);
+      if (spec.task.fewshot) named.push(spec.task.fewshot.split);
+      assert.ok(spec.task.metrics.includes("acc"), `${name}: lm-eval's choice tasks all report acc`);
+      // The paper's protocol exists for every choice task, with one answer string per lm-eval choice.
+      const protocol = spec.paper?.eval;
+      assert.ok(protocol, `${name}: no paper protocol`);
+      named.push(protocol.split);
+      if (protocol.shots) named.push(protocol.shots.split);
+      assert.ok(spec.calibration?.style, `${name}: a task calibrates the paper's way`);
+    }
+    if (spec.kind === "perplexity-corpus") {
+      if (spec.evalSplit) named.push(spec.evalSplit);
+      if (spec.perplexity) named.push(spec.perplexity.recipe.split);
+      if (spec.perplexity?.reference) named.push(spec.perplexity.reference.split);
+    }
+    if (spec.paper?.shotSplit) named.push(spec.paper.shotSplit);
+    for (const split of named) {
+      assert.ok(split in spec.splits, `${name}: "${split}" is not one of its splits`);
+    }
+  }
 });

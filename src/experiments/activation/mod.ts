@@ -12,7 +12,6 @@ export {
   type DatasetSamples,
   isUnavailable,
   loadSamplesOrSkip,
-  PAPER_SAMPLE_SPLITS,
   type SampleOptions,
   samplesHash,
   type SkippedDataset,

@@ -25,6 +25,7 @@ import {
   promptText,
   PythonRandom,
   sampleExamples,
+  sampleSplitOf,
   type TokenEncoder,
   wandaWindows,
   windowTokens,
@@ -33,23 +34,6 @@ import { contentHash } from "../../results/content_hash.ts";
 import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
 import type { RunDir } from "../../results/run_dir.ts";
 import { ActpatError } from "../../util/errors.ts";
-
-/**
- * The split each dataset's examples come from in the paper's loaders: `validation` for boolq, piqa, siqa,
- * hellaswag (lib/dataset/<name>.py) and mmlu (`cais/mmlu` all/validation), `test` for gsm8k and humaneval,
- * `train` for c4 and wikitext2 (lib/dataset/__init__.py).
- */
-export const PAPER_SAMPLE_SPLITS: Readonly<Record<string, string>> = {
-  boolq: "validation",
-  piqa: "validation",
-  siqa: "validation",
-  hellaswag: "validation",
-  mmlu: "validation",
-  gsm8k: "test",
-  humaneval: "test",
-  c4: "train",
-  wikitext2: "train",
-};
 
 /** One input: its dataset, a stable id (row id, or `doc:start` / `@start` of a corpus window) and its tokens. */
 export interface ActivationSample {
@@ -80,14 +64,14 @@ export interface SampleOptions {
   /** Window length of corpus samples (the paper's 256). */
   maxLen: number;
   tokenizer: TokenEncoder;
-  /** Split to draw from (default {@link PAPER_SAMPLE_SPLITS}, else the dataset's first split). */
+  /** Split to draw from (default: the dataset's `sampleSplit`, else its first split). */
   split?: string;
   load?: LoadOptions;
 }
 
-/** The split {@link activationSamples} uses for `name` unless told otherwise. */
+/** The split {@link activationSamples} uses unless told otherwise ({@link sampleSplitOf}). */
 export function defaultSampleSplit(handle: DatasetHandle): string {
-  return PAPER_SAMPLE_SPLITS[handle.spec.name] ?? Object.keys(handle.spec.splits)[0];
+  return sampleSplitOf(handle.spec);
 }
 
 /**

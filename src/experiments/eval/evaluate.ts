@@ -10,44 +10,22 @@ import type { Tokenizer } from "../../model/tokenizer.ts";
 import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import { type DatasetRecord } from "../../results/manifest.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
-import { multipleChoiceAccuracy, type Scoring } from "./multiple_choice.ts";
+import { multipleChoiceAccuracy } from "./multiple_choice.ts";
 import { corpusPerplexity } from "./perplexity.ts";
+import { EvalSettings } from "./settings.ts";
 import { evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
+import { type PaperEvalDraws, paperEvalDraws } from "./paper_protocol.ts";
 import { experimentRun, type RunOptions } from "../experiment_run.ts";
 
-/** How to evaluate (everything but the model). */
-export interface EvalConfig {
-  tasks: string[];
-  /** First N examples (windows for perplexity) of each task; null: all. */
-  limit: number | null;
-  shots: number;
-  scoring: Scoring;
-  /** Perplexity window length. */
-  seqLen: number;
-  /** lm-eval: prepend BOS to contexts (`add_bos_token`). */
-  addBos: boolean;
-  /** lm-eval `max_length`; null: the model's max_position_embeddings. */
-  maxLength: number | null;
-  batchSize: number;
-  batchTokens: number;
-  /** Split per task replacing the one lm-eval evaluates (EVAL_SPLITS), e.g. an embedded piece. */
+/** How to evaluate (everything but the model): the {@link EvalSettings} and the splits they read. */
+export type EvalConfig = EvalSettings & {
+  /** Split per task replacing the one its dataset file names for the scoring, e.g. an embedded piece. */
   splits?: Record<string, string>;
-}
+};
 
-/** Defaults of {@link EvalConfig}. */
+/** {@link EvalSettings}' defaults with `overrides`. */
 export function defaultEvalConfig(overrides: Partial<EvalConfig> = {}): EvalConfig {
-  return {
-    tasks: ["wikitext2", "boolq", "siqa", "piqa", "hellaswag", "mmlu"],
-    limit: null,
-    shots: 0,
-    scoring: "lm-eval",
-    seqLen: 2048,
-    addBos: false,
-    maxLength: null,
-    batchSize: 16,
-    batchTokens: 8192,
-    ...overrides,
-  };
+  return { ...EvalSettings.parse({}), ...overrides };
 }
 
 /** Columns of `eval.csv`. */
@@ -110,11 +88,15 @@ export async function evaluateModel(
   config: EvalConfig,
   options: EvaluateOptions = {},
 ): Promise<EvalOutcome> {
-  const opened = options.opened ?? await openEvalTasks(evalTasks(config.tasks, config.splits), options.load);
+  const opened = options.opened ??
+    await openEvalTasks(
+      evalTasks(config.tasks, { splits: config.splits, scoring: config.scoring }),
+      options.load,
+    );
   for (const o of opened) {
     const spec = "dataset" in o ? o.dataset.spec : undefined;
     if (
-      spec?.kind === "multiple-choice" && config.scoring === "lm-eval" && config.shots > 0 &&
+      spec?.kind === "multiple-choice" && config.scoring === "lm-eval" && (config.shots ?? 0) > 0 &&
       !spec.task.fewshot
     ) {
       throw new ActpatError(
@@ -124,10 +106,15 @@ export async function evaluateModel(
       );
     }
   }
+  const seqLen = config.seqLen ?? model.config.maxPositionEmbeddings;
+  const draws = config.scoring === "paper"
+    ? await paperDraws(opened, model.tokenizer, seqLen, options.load)
+    : null;
   const runner = new LlamaRunner(model, options.run ?? {});
   const out: EvalOutcome = { rows: [], items: [], datasets: [], skipped: [] };
   const limits = { batchSize: config.batchSize, batchTokens: config.batchTokens };
   const limit = config.limit ?? undefined;
+  if (draws && "wikitextRecord" in draws) out.datasets.push(draws.wikitextRecord);
   try {
     for (const o of opened) {
       const { task } = o;
@@ -139,7 +126,7 @@ export async function evaluateModel(
       if (task.kind === "perplexity") {
         const { result, record } = await corpusPerplexity(runner, model.tokenizer, o.dataset, task.split, {
           ...limits,
-          seqLen: config.seqLen,
+          seqLen,
           limit,
           quiet: options.quiet,
         });
@@ -149,16 +136,22 @@ export async function evaluateModel(
         out.datasets.push(record);
         continue;
       }
+      if (draws && "unavailable" in draws) {
+        out.skipped.push({ task: task.name, reason: draws.unavailable });
+        if (!options.quiet) console.error(`skip ${task.name}: ${draws.unavailable}`);
+        continue;
+      }
       const r = await multipleChoiceAccuracy(runner, model.tokenizer, o.dataset, task.split, {
         ...limits,
         scoring: config.scoring,
         shots: config.shots,
+        rows: draws ? paperRows(draws, task.name) : undefined,
         limit,
         addBos: config.addBos,
         maxLength: config.maxLength ?? model.config.maxPositionEmbeddings,
         quiet: options.quiet,
       });
-      const base = { model: label, task: task.name, scoring: config.scoring, shots: config.shots };
+      const base = { model: label, task: task.name, scoring: config.scoring, shots: r.shots };
       out.rows.push({
         ...base,
         metric: "acc",
@@ -186,12 +179,47 @@ export async function evaluateModel(
           pred_norm: it.predNorm,
         });
       }
-      out.datasets.push(r.record);
+      out.datasets.push(...r.records);
     }
   } finally {
     await runner.release();
   }
   return out;
+}
+
+/**
+ * The paper's draws over the opened tasks (their splits and loaded row counts), or null when no choice task
+ * is to be scored.
+ */
+async function paperDraws(
+  opened: readonly OpenedTask[],
+  tokenizer: Tokenizer,
+  seqLen: number,
+  load: LoadOptions | undefined,
+): Promise<PaperEvalDraws | { unavailable: string } | null> {
+  const choice = opened.flatMap((o) => "dataset" in o && o.task.kind === "multiple-choice" ? [o] : []);
+  if (choice.length === 0) return null;
+  const rows = await Promise.all(
+    choice.map(async (o) => [o.task.name, (await o.dataset.split(o.task.split)).docs.length] as const),
+  );
+  return await paperEvalDraws(tokenizer, {
+    seqLen,
+    splits: Object.fromEntries(opened.map((o) => [o.task.name, o.task.split])),
+    rows: Object.fromEntries(rows),
+    load,
+  });
+}
+
+/** The paper's rows of `task`, or why there are none. */
+function paperRows(draws: PaperEvalDraws, task: string): { ids: number[]; after: string[] } {
+  const ids = draws.ids[task];
+  if (!ids) {
+    throw new ActpatError(
+      `score "${task}" the paper's way`,
+      `eval_one_shot draws rows for ${Object.keys(draws.ids).join(", ")} only`,
+    );
+  }
+  return { ids, after: draws.after[task] };
 }
 
 /** lm-eval's stderr is NaN for one example; the CSV says "unknown" as an empty cell. */
@@ -206,7 +234,7 @@ export interface EvalRunOptions extends RunOptions {
 
 /** Runs `deno task eval`: one run directory with `eval.csv` and `eval_items.csv`. */
 export async function runEval(opts: EvalRunOptions): Promise<{ dir: string; rows: CsvRow[] }> {
-  const tasks = evalTasks(opts.config.tasks, opts.config.splits);
+  const tasks = evalTasks(opts.config.tasks, { splits: opts.config.splits, scoring: opts.config.scoring });
   if (opts.config.limit !== null && !(Number.isInteger(opts.config.limit) && opts.config.limit > 0)) {
     throw new UsageError("parse --limit", `${opts.config.limit} is not a positive integer`);
   }

@@ -7,12 +7,12 @@ import { tinyModel } from "../../../test/reference/tiny_models.ts";
 import { needsMirror, STORIES_HF } from "../../../test/fixtures/mirror.ts";
 import { runTask } from "../../../test/fixtures/run_task.ts";
 import { tempDir } from "../../../test/fixtures/temp_dir.ts";
-import { type DatasetHandle, type DatasetSpec, type Doc, openDataset } from "../../data/mod.ts";
+import { type DatasetHandle, DATASETS, type DatasetSpec, type Doc, openDataset } from "../../data/mod.ts";
 import { LlamaRunner } from "../../model/llama/mod.ts";
 import { loadModel } from "../../model/load_model.ts";
 import { readCsv } from "../../results/csv.ts";
 import { EVAL_SCHEMA } from "./evaluate.ts";
-import { multipleChoiceAccuracy, PAPER_CHOICES } from "./multiple_choice.ts";
+import { multipleChoiceAccuracy } from "./multiple_choice.ts";
 import { corpusPerplexity } from "./perplexity.ts";
 import { encodePair } from "./loglikelihood.ts";
 
@@ -50,6 +50,8 @@ Deno.test("hand-made 4-item multiple-choice task: acc 3/4 ± 0.25, as worked out
     kind: "multiple-choice",
     task: {
       reference: "test",
+      split: "validation",
+      metrics: ["acc", "acc_norm"],
       docToText: (d: Doc) => String(d.q),
       docToChoice: (d: Doc) => d.choices as string[],
       docToTarget: (d: Doc) => Number(d.gold),
@@ -154,7 +156,9 @@ Deno.test(
       assert.equal(r.acc.n, 2);
       assert.equal(r.accNorm, null);
       const { config, weights } = await readStories260K();
-      const choiceIds = PAPER_CHOICES.boolq.map((c) => model.tokenizer.encode(c, { addBos: true }).at(-1)!);
+      const choices = DATASETS.get("boolq").paper!.eval!.choices;
+      assert.deepEqual(choices, ["no", "yes"]);
+      const choiceIds = choices.map((c) => model.tokenizer.encode(c, { addBos: true }).at(-1)!);
       const { docs } = await boolq.split("validation");
       for (let i = 0; i < 2; i++) {
         const d = docs[i];
@@ -172,21 +176,13 @@ Deno.test(
 );
 
 Deno.test(
-  "deno task eval on stories260K: every task in the mirror, n = --limit, HellaSwag skipped",
+  "deno task eval on stories260K: every task in the mirror, n = --limit, HellaSwag skipped, acc_norm where " +
+    "lm-eval defines it, windows of the model's context",
   needsMirror,
   async () => {
     await using tmp = await tempDir();
     const out = join(tmp.path, "run");
-    const res = await runTask("eval.ts", [
-      "--model",
-      STORIES_HF,
-      "--limit",
-      "3",
-      "--seq-len",
-      "64",
-      "--out",
-      out,
-    ]);
+    const res = await runTask("eval.ts", ["--model", STORIES_HF, "--limit", "3", "--out", out]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /skip hellaswag: Cannot load dataset "hellaswag"/);
     const rows = await readCsv(join(out, "eval.csv"), EVAL_SCHEMA);
@@ -197,6 +193,8 @@ Deno.test(
       assert.equal(r.n, 3, `${r.task} ${r.metric}`);
       if (String(r.metric).startsWith("acc")) assert((r.value as number) >= 0 && (r.value as number) <= 1);
     }
+    // lm-eval's YAMLs: acc_norm for piqa and hellaswag only (boolq, social_iqa, mmlu list acc alone).
+    assert.deepEqual(rows.filter((r) => r.metric === "acc_norm").map((r) => r.task), ["piqa"]);
     const ppl = rows.find((r) => r.metric === "ppl")!;
     assert(Number.isFinite(ppl.value) && (ppl.value as number) > 1);
     const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
@@ -204,5 +202,8 @@ Deno.test(
     const mmlu = manifest.datasets.find((d: { name: string }) => d.name === "mmlu");
     assert.deepEqual(mmlu.examples.ids, [0, 1, 2]);
     assert.equal(mmlu.split, "test");
+    // --seq-len defaults to max_position_embeddings (512 for stories260K).
+    const wikitext = manifest.datasets.find((d: { name: string }) => d.name === "wikitext2");
+    assert.equal(wikitext.windows.seqLen, 512);
   },
 );

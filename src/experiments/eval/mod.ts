@@ -14,6 +14,14 @@ export {
   printRows,
   runEval,
 } from "./evaluate.ts";
-export { DEFAULT_EVAL_TASKS, evalTasks, type OpenedTask, openEvalTasks } from "./tasks.ts";
+export {
+  CHOICE_TASKS,
+  DEFAULT_EVAL_TASKS,
+  evalTasks,
+  type OpenedTask,
+  openEvalTasks,
+  taskShots,
+} from "./tasks.ts";
 export { type Scoring, SCORINGS } from "./multiple_choice.ts";
+export { EvalSettings } from "./settings.ts";
 export { perplexity, type PerplexityResult } from "./perplexity_score.ts";

@@ -2,14 +2,15 @@
  * Multiple-choice accuracy of a task, two ways (src/experiments/eval/choice_scores.ts):
  *
  * - `lm-eval`: lm-evaluation-harness requests (src/data `multipleChoiceRequest`: its templates, " " + choice
- *   continuations, few-shot from the task's fewshot split) scored by summed log-likelihood → acc and acc_norm
- *   (by the choice's character length), with mean_stderr;
- * - `paper`: the paper's prompt (src/data `promptText`, BOS first) and its last-token comparison of the
- *   choice tokens' logits (Qian2333/… lib/dataset/<task>.py `eval_<task>`, `tokenizer(choice).input_ids[-1]`).
- *
- * Examples are the first `limit` rows of the split (lm-eval's `--limit`), or all of them.
+ *   continuations, few-shot from the task's fewshot split) scored by summed log-likelihood → acc, and acc_norm
+ *   (by the choice's character length) where the task's YAML lists it, with mean_stderr; the first `limit` rows
+ *   of the split (lm-eval's `--limit`), or all of them;
+ * - `paper`: the paper's prompt (paper_protocol.ts: BOS first, MMLU after its five auxiliary_train shots) and its
+ *   last-token comparison of the choice tokens' logits (Qian2333/… lib/dataset/<task>.py `eval_<task>`,
+ *   `tokenizer(choice).input_ids[-1]` of the dataset file's `paper.eval.choices`), on the rows the paper's
+ *   draws give (`ids`), the first `limit` of them when given.
  */
-import { type DatasetHandle, multipleChoiceRequest, promptText } from "../../data/mod.ts";
+import { type DatasetHandle, multipleChoiceRequest } from "../../data/mod.ts";
 import type { LlamaRunner } from "../../model/llama/mod.ts";
 import type { Tokenizer } from "../../model/tokenizer.ts";
 import { type DatasetRecord, datasetRecord } from "../../results/manifest.ts";
@@ -29,19 +30,12 @@ import {
   scoreChoiceItem,
   summarise,
 } from "./choice_scores.ts";
+import { paperEvalPrompt } from "./paper_protocol.ts";
+import { taskShots } from "./tasks.ts";
 
 /** Scoring conventions. */
 export const SCORINGS = ["lm-eval", "paper"] as const;
 export type Scoring = typeof SCORINGS[number];
-
-/** The paper's choice strings per task (`choices` in lib/dataset/<task>.py); index = lm-eval's target. */
-export const PAPER_CHOICES: Record<string, readonly string[]> = {
-  boolq: ["no", "yes"],
-  piqa: ["0", "1"],
-  siqa: ["A", "B", "C"],
-  hellaswag: ["A", "B", "C", "D"],
-  mmlu: ["A", "B", "C", "D"],
-};
 
 /** One scored example. */
 export interface ItemResult {
@@ -55,16 +49,22 @@ export interface ItemResult {
 /** Accuracy of a task with its per-example outcomes. */
 export interface MultipleChoiceResult {
   acc: MetricSummary;
-  /** lm-eval only. */
+  /** lm-eval, where the task defines acc_norm. */
   accNorm: MetricSummary | null;
+  /** Few-shot examples in each prompt. */
+  shots: number;
   items: ItemResult[];
-  record: DatasetRecord;
+  /** The evaluated split with the rows scored, then any split the few-shot prefix came from. */
+  records: DatasetRecord[];
 }
 
 /** Options of {@link multipleChoiceAccuracy}. */
 export interface MultipleChoiceOptions extends BatchLimits {
   scoring: Scoring;
-  shots: number;
+  /** Few-shot examples; null: the protocol's (lm-eval 0; paper: the task's own prefix, MMLU 5, else 0). */
+  shots: number | null;
+  /** Rows to score, in order, and the draw that chose them (the paper's); default: the split from row 0. */
+  rows?: { ids: readonly number[]; after: string[] };
   limit?: number;
   /** lm-eval: prepend BOS to contexts (lm-eval's `add_bos_token`, default false). */
   addBos?: boolean;
@@ -86,24 +86,34 @@ export async function multipleChoiceAccuracy(
     throw new ActpatError(`score "${spec.name}" as multiple choice`, `it is a ${spec.kind} dataset`);
   }
   const loaded = await dataset.split(split);
-  const n = Math.min(options.limit ?? Infinity, loaded.docs.length);
-  const ids = Array.from({ length: n }, (_, i) => i);
+  const rows = options.rows?.ids ?? Array.from({ length: loaded.docs.length }, (_, i) => i);
+  const ids = rows.slice(0, Math.min(options.limit ?? Infinity, rows.length));
   const examples = await Promise.all(ids.map((id) => dataset.example(split, id)));
-  const record = datasetRecord(loaded, { examples: { seed: null, ids } });
-
+  const record = datasetRecord(loaded, {
+    examples: options.rows
+      ? { seed: 0, ids, generator: "python-random", after: options.rows.after }
+      : { seed: null, ids },
+  });
   if (options.scoring === "paper") {
-    const choices = PAPER_CHOICES[spec.name];
-    if (!choices) {
+    const protocol = spec.paper?.eval;
+    if (!protocol) {
       throw new ActpatError(
         `score "${spec.name}" the paper's way`,
         "the paper gives no choice tokens for it",
       );
     }
-    const choiceIds = choices.map((c) => tokenizer.encode(c, { addBos: true }).at(-1)!);
+    const shots = taskShots(spec.name, "paper", options.shots);
+    const prefix = protocol.shots;
+    const records = [record];
+    if (prefix && shots > 0) {
+      const shotIds = Array.from({ length: shots }, (_, i) => i);
+      records.push(datasetRecord(await dataset.split(prefix.split), {
+        examples: { seed: null, ids: shotIds, generator: "first-rows" },
+      }));
+    }
+    const choiceIds = protocol.choices.map((c) => tokenizer.encode(c, { addBos: true }).at(-1)!);
     const prompts = await Promise.all(
-      examples.map(async (e) =>
-        tokenizer.encode(await promptText(dataset, e, { shots: options.shots }), { addBos: true })
-      ),
+      examples.map(async (e) => tokenizer.encode(await paperEvalPrompt(dataset, e, shots), { addBos: true })),
     );
     const bar = progress(`${spec.name} (paper scoring)`, prompts.length, {
       unit: "examples",
@@ -120,11 +130,12 @@ export async function multipleChoiceAccuracy(
         predNorm: null,
       };
     });
-    return { acc: summarise(items.map((it) => it.pred === it.gold ? 1 : 0)), accNorm: null, items, record };
+    const acc = summarise(items.map((it) => it.pred === it.gold ? 1 : 0));
+    return { acc, accNorm: null, shots, items, records };
   }
-
+  const shots = taskShots(spec.name, "lm-eval", options.shots);
   const requests = await Promise.all(
-    examples.map((e) => multipleChoiceRequest(dataset, e, { shots: options.shots })),
+    examples.map((e) => multipleChoiceRequest(dataset, e, { shots })),
   );
   const pairs: EncodedPair[] = [];
   for (const r of requests) {
@@ -151,5 +162,12 @@ export async function multipleChoiceAccuracy(
     acc.push(s.acc);
     accNorm.push(s.accNorm);
   });
-  return { acc: summarise(acc), accNorm: summarise(accNorm), items, record };
+  const withNorm = spec.task.metrics.includes("acc_norm");
+  return {
+    acc: summarise(acc),
+    accNorm: withNorm ? summarise(accNorm) : null,
+    shots,
+    items,
+    records: [record],
+  };
 }

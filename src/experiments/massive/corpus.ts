@@ -6,6 +6,7 @@
  * windows are `randomWindows` of the chosen corpus, the stream's leading BOS left out unless asked for.
  */
 import {
+  type CorpusRecipe,
   type CorpusWindows,
   DATASETS,
   type LoadedSplit,
@@ -19,70 +20,19 @@ import {
 } from "../../data/mod.ts";
 import { ActpatError, UsageError } from "../../util/errors.ts";
 
-/** How each corpus is read: the split, and which documents joined how. */
-export interface CorpusRecipe {
-  split: string;
-  /** Rows → the texts `perplexityWindows` joins with "\n\n". */
-  texts(docs: readonly string[]): string[];
-  /** At most this many perplexity windows (the rest of the stream is not scored). */
-  maxWindows?: number;
-  /** Tokenize with the tokenizer's BOS first (`tokenizer(text)`, default) or without (`add_special_tokens=False`). */
-  bos?: boolean;
-  about: string;
-}
-
 /** Which code's recipes: Wanda's perplexity loaders, or the massive-activations reference's `lib/load_data.py`. */
 export type CorpusProtocol = "wanda" | "reference";
 
 /** The reference's three perplexity corpora (locuslab/massive-activations `main_llm.py` exp3 `ds_list`). */
 export const REFERENCE_CORPORA: readonly string[] = ["wikitext2", "c4-10k", "pg19"];
 
-/** The corpora `--corpus` accepts. */
-export const MASSIVE_CORPORA: Record<string, CorpusRecipe> = {
-  wikitext2: {
-    split: "test",
-    texts: (docs) => [...docs],
-    about: 'WikiText-2 raw test, rows joined with "\\n\\n" (Wanda eval_ppl_wikitext)',
-  },
-  c4: {
-    split: "validation",
-    // locuslab/wanda lib/data.py get_c4: ' '.join(valdata[:1100]['text']), then the first 256 windows.
-    texts: (docs) => [docs.slice(0, 1100).join(" ")],
-    maxWindows: 256,
-    about: "C4 validation shard 0, first 1100 documents joined with ' ', first 256 windows (Wanda get_c4)",
-  },
-  "c4-10k": {
-    split: "train",
-    // locuslab/massive-activations lib/load_data.py get_c4: tokenizer(' '.join(valdata["train"][:5000]['text'])),
-    // then `for i in range(100)` windows.
-    texts: (docs) => [docs.slice(0, 5000).join(" ")],
-    maxWindows: 100,
-    about: "NeelNanda/c4-10k train, first 5000 documents joined with ' ', BOS first, first 100 windows " +
-      "(massive-activations get_c4)",
-  },
-  pg19: {
-    split: "validation",
-    // locuslab/massive-activations lib/load_data.py get_pg19: tokenizer(' '.join(valdata[:5]['text'])) of
-    // emozilla/pg19 validation, then `for i in range(100)` windows.
-    texts: (docs) => [docs.slice(0, 5).join(" ")],
-    maxWindows: 100,
-    about: "PG-19 (emozilla/pg19) validation, first 5 books joined with ' ', BOS first, first 100 windows " +
-      "(massive-activations get_pg19)",
-  },
-};
-
-/** Where the reference reads a corpus differently from {@link MASSIVE_CORPORA}. */
-const REFERENCE_OVERRIDES: Record<string, CorpusRecipe> = {
-  wikitext2: {
-    split: "test",
-    // locuslab/massive-activations lib/load_data.py get_wikitext: "\n\n".join(testdata['text']) tokenized
-    // with add_special_tokens=False, all ⌊n / seqlen⌋ windows.
-    texts: (docs) => [...docs],
-    bos: false,
-    about:
-      'WikiText-2 raw test, rows joined with "\\n\\n", no BOS, all windows (massive-activations get_wikitext)',
-  },
-};
+/** The corpora `--corpus` accepts: the datasets that declare how they are read for perplexity. */
+export function perplexityCorpora(): string[] {
+  return DATASETS.names().filter((n) => {
+    const spec = DATASETS.get(n);
+    return spec.kind === "perplexity-corpus" && spec.perplexity !== undefined;
+  });
+}
 
 /** A corpus read and tokenized once. */
 export interface Corpus {
@@ -96,20 +46,19 @@ export interface Corpus {
 }
 
 /**
- * The recipe of `name` under `protocol` (default Wanda's), or `Cannot parse --corpus: ...` naming the
- * accepted corpora.
+ * The recipe of `name` under `protocol` (default Wanda's), as its dataset file declares it, or
+ * `Cannot parse --corpus: ...` naming the accepted corpora.
  */
 export function corpusRecipe(name: string, protocol: CorpusProtocol = "wanda"): CorpusRecipe {
-  const recipe = (protocol === "reference" ? REFERENCE_OVERRIDES[name] : undefined) ?? MASSIVE_CORPORA[name];
-  if (!recipe) {
+  const spec = DATASETS.has(name) ? DATASETS.get(name) : undefined;
+  const recipes = spec?.kind === "perplexity-corpus" ? spec.perplexity : undefined;
+  if (!recipes) {
     throw new UsageError(
       "parse --corpus",
-      `"${name}" is not a perplexity corpus this experiment reads (known: ${
-        Object.keys(MASSIVE_CORPORA).join(", ")
-      })`,
+      `"${name}" is not a perplexity corpus this experiment reads (known: ${perplexityCorpora().join(", ")})`,
     );
   }
-  return recipe;
+  return (protocol === "reference" ? recipes.reference : undefined) ?? recipes.recipe;
 }
 
 /**

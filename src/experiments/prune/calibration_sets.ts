@@ -8,7 +8,8 @@
  *   Parameters-in-Language-Models lib/dataset/<task>.py @93503116): `nsamples` rows drawn at random, each
  *   prompt followed by further prompts joined with "\n###\n" until the text has seqLen tokens, then cut to
  *   seqLen. The fill prompts are the split's rows nsamples, nsamples + 1, ... in file order, one running
- *   counter for all windows, as in the paper's code. Three variants, per task (see {@link TASK_CALIBRATION}).
+ *   counter for all windows, as in the paper's code. Three variants, per task (the dataset file's
+ *   `calibration.style`, src/data/dataset_spec.ts `TaskCalibrationStyle`).
  *
  * The paper and Wanda draw with Python's `random`, and so do we, bit for bit (src/data/python_random.ts):
  * `c4` as `wandaC4Windows`, `wikitext2` as `wandaWikitextStarts`, tasks as `paperCalibrationRows`, each
@@ -16,11 +17,14 @@
  * documents and starts equal the references'; every one used is returned.
  */
 import {
+  type CalibrationRole,
   calibrationWindows,
   type DatasetHandle,
+  DATASETS,
   type LoadOptions,
   openDataset,
   sampleExamples,
+  type TaskCalibrationStyle,
   type TokenEncoder,
   wandaWindows,
   windowTokens,
@@ -36,34 +40,32 @@ export interface CalibrationSpec {
   split?: string;
 }
 
-/**
- * How the paper builds a task's calibration text:
- * - `prompts`: prompt_i, then "\n###\n" + prompt_j until long enough (BoolQ);
- * - `answers`: prompt_i + answer_i, then "\n###\n" + prompt_j + answer_j (the length is checked before each
- *   answer is appended) (PIQA, MMLU);
- * - `prefill`: prompt_i and 100 further prompts first, then more until long enough (SIQA, HellaSwag).
- */
-export type TaskCalibrationStyle = "prompts" | "answers" | "prefill";
-
-/** The paper's calibration style per task, with the function it reproduces. */
-export const TASK_CALIBRATION: Record<string, { style: TaskCalibrationStyle; reference: string }> = {
-  boolq: { style: "prompts", reference: "lib/dataset/boolq.py get_boolq_calibration" },
-  piqa: { style: "answers", reference: "lib/dataset/piqa.py get_piqa_calibration" },
-  mmlu: { style: "answers", reference: "lib/dataset/mmlu.py get_mmlu_calibration" },
-  siqa: { style: "prefill", reference: "lib/dataset/siqa.py get_siqa_calibration" },
-  hellaswag: { style: "prefill", reference: "lib/dataset/hellaswag.py get_hellaswag_calibration" },
-};
-
 /** Prompts the `prefill` style adds before it first checks the length (`while num_count < 100`). */
 const PREFILL_PROMPTS = 100;
 const SEPARATOR = "\n###\n";
 
 /**
- * The split calibration reads by default: train everywhere (Wanda, the paper), except MMLU: `auxiliary_train`
- * (99,842 rows), as the paper's code (lib/dataset/mmlu.py line 76, get_mmlu_calibration).
+ * The dataset's calibration role (its file's `calibration`), or `Cannot calibrate on "x": ...` naming the
+ * datasets that can calibrate.
+ */
+export function calibrationRole(dataset: string): CalibrationRole {
+  const role = DATASETS.has(dataset) ? DATASETS.get(dataset).calibration : undefined;
+  if (role) return role;
+  const can = DATASETS.names().filter((n) => DATASETS.get(n).calibration);
+  const tasks = can.filter((n) => DATASETS.get(n).calibration?.style);
+  const corpora = can.filter((n) => !tasks.includes(n));
+  throw new ActpatError(
+    `calibrate on "${dataset}"`,
+    `calibration sets are ${corpora.join(", ")} and the tasks ${tasks.join(", ")}`,
+  );
+}
+
+/**
+ * The split calibration reads by default, as the dataset file declares it: train everywhere (Wanda, the
+ * paper), except MMLU: `auxiliary_train` (99,842 rows), as the paper's code (lib/dataset/mmlu.py line 76).
  */
 export function defaultCalibrationSplit(dataset: string): string {
-  return dataset === "mmlu" ? "auxiliary_train" : "train";
+  return calibrationRole(dataset).split;
 }
 
 /** Parses `name` or `name:split`. */
@@ -78,13 +80,9 @@ export function parseCalibration(text: string): CalibrationSpec {
   return m[2] ? { dataset: m[1], split: m[2] } : { dataset: m[1] };
 }
 
-/** Throws unless `dataset` can calibrate (c4, wikitext2 or a task of {@link TASK_CALIBRATION}). */
+/** Throws unless `dataset` can calibrate (its dataset file declares a calibration role). */
 export function checkCalibrationDataset(dataset: string): void {
-  if (dataset === "c4" || dataset === "wikitext2" || dataset in TASK_CALIBRATION) return;
-  throw new ActpatError(
-    `calibrate on "${dataset}"`,
-    `calibration sets are c4, wikitext2 and the tasks ${Object.keys(TASK_CALIBRATION).join(", ")}`,
-  );
+  calibrationRole(dataset);
 }
 
 /** `name` or `name:split` back to text. */
@@ -170,9 +168,11 @@ export async function calibrationSet(
         }),
       };
     }
-    checkCalibrationDataset(spec.dataset);
-    const task = TASK_CALIBRATION[spec.dataset];
-    const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, task.style);
+    const { style } = calibrationRole(spec.dataset);
+    if (!style) {
+      throw new ActpatError(`calibrate on "${spec.dataset}"`, "its calibration role names no style");
+    }
+    const set = await taskCalibration(dataset, split, tokenizer, { nsamples, seqLen, seed }, style);
     return note ? { ...set, note } : set;
   } catch (err) {
     // The split is loaded: a failure now means it is too small for what was asked (a typed, per-cell result).

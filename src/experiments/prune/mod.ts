@@ -10,7 +10,9 @@
 export {
   type Allocation,
   ALLOCATIONS,
+  calibrationSeqLen,
   defaultPruneConfig,
+  OWL_SEQ_LEN,
   type PruneConfig,
   type PrunedModel,
   pruneModel,

@@ -78,7 +78,11 @@ export interface PruneConfig {
     maxLen: number;
   };
   /** OWL: λ and the outlier multiple M. */
-  owl: { lambda: number; M: number };
+  /**
+   * OWL's λ and outlier multiple M, and its calibration window length (null: {@link calibrationSeqLen}'s
+   * rule, OWL's 2048).
+   */
+  owl: { lambda: number; M: number; seqLen: number | null };
 }
 
 /** Defaults of everything but model and output. */
@@ -104,7 +108,7 @@ export function defaultPruneConfig(overrides: Partial<PruneConfig> = {}): PruneC
       samples: 64,
       maxLen: 256,
     },
-    owl: { lambda: 0.08, M: 5 },
+    owl: { lambda: 0.08, M: 5, seqLen: null },
     ...overrides,
   };
 }
@@ -215,6 +219,23 @@ export interface PruneModelOptions {
 }
 
 /**
+ * OWL's calibration window length: luuyin/OWL main.py sets `model.seqlen = 2048` and every pruning function
+ * draws `get_loaders("c4", ..., seqlen=2048)` (lib/prune_all.py), whatever the model's context.
+ */
+export const OWL_SEQ_LEN = 2048;
+
+/**
+ * The calibration window length of `config`: `seqLen`, else the model's max_position_embeddings (Wanda's
+ * `model.seqlen`); with the OWL allocation `owl.seqLen`, else OWL's 2048, never longer than those windows
+ * (a shorter configured length is kept, e.g. a small model's).
+ */
+export function calibrationSeqLen(config: PruneConfig, maxPositionEmbeddings: number): number {
+  const seqLen = config.seqLen ?? maxPositionEmbeddings;
+  if (config.allocation !== "owl") return seqLen;
+  return config.owl.seqLen ?? Math.min(OWL_SEQ_LEN, seqLen);
+}
+
+/**
  * Prunes `model` as `config` says: builds the calibration set (Wanda, OWL), the layer targets, then prunes
  * layer by layer. The source checkpoint is never modified.
  */
@@ -249,7 +270,7 @@ export async function pruneModel(
     ? null
     : options.calibration ?? await calibrationSet(config.calibration, model.tokenizer, {
       nsamples: config.nsamples,
-      seqLen: config.seqLen ?? model.config.maxPositionEmbeddings,
+      seqLen: calibrationSeqLen(config, model.config.maxPositionEmbeddings),
       seed: config.seed,
       load: options.load,
       quiet: options.quiet,
@@ -411,7 +432,7 @@ function pruningDescription(
         split: c.split,
         procedure: c.procedure,
         nsamples: config.nsamples,
-        seqLen: config.seqLen ?? model.config.maxPositionEmbeddings,
+        seqLen: calibrationSeqLen(config, model.config.maxPositionEmbeddings),
         seed: config.seed,
         files: c.record.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
         ...(c.record.windows ? { windows: c.record.windows } : {}),

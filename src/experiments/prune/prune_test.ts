@@ -9,7 +9,14 @@ import { loadModel } from "../../model/load_model.ts";
 import { writeRandomCheckpoint } from "../../model/random_checkpoint.ts";
 import { readCsv } from "../../results/csv.ts";
 import { activationAllocation, owlAllocation } from "./layer_allocation.ts";
-import { defaultPruneConfig, type PruneConfig, pruneModel, SPARSITY_SCHEMA } from "./prune.ts";
+import {
+  calibrationSeqLen,
+  defaultPruneConfig,
+  OWL_SEQ_LEN,
+  type PruneConfig,
+  pruneModel,
+  SPARSITY_SCHEMA,
+} from "./prune.ts";
 import { parseGamma } from "../density/mod.ts";
 
 /** Small calibration from the mirror: PIQA prompts (short, so tokenizing is quick). */
@@ -264,4 +271,20 @@ Deno.test("deno task prune writes the run directory and the checkpoint", needsMi
   const bad = await runTask("prune.ts", ["--model", STORIES_HF, "--method", "sparsegpt"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Cannot parse --method: "sparsegpt" is not one of wanda, magnitude/);
+});
+
+Deno.test("calibration window length: Wanda's model.seqlen, OWL's 2048 (never longer than those windows)", () => {
+  const base = defaultPruneConfig();
+  // Wanda: --seq-len, else max_position_embeddings (locuslab/wanda main.py model.seqlen).
+  assert.equal(calibrationSeqLen(base, 4096), 4096);
+  assert.equal(calibrationSeqLen({ ...base, seqLen: 1024 }, 4096), 1024);
+  // OWL: main.py's model.seqlen = 2048 and get_loaders(..., seqlen=2048), for a 4096-token model too.
+  const owl = { ...base, allocation: "owl" as const };
+  assert.equal(OWL_SEQ_LEN, 2048);
+  assert.equal(calibrationSeqLen(owl, 4096), 2048);
+  assert.equal(calibrationSeqLen({ ...owl, seqLen: 4096 }, 4096), 2048);
+  // A shorter configured or model length is kept; --owl-seq-len decides when given.
+  assert.equal(calibrationSeqLen({ ...owl, seqLen: 128 }, 512), 128);
+  assert.equal(calibrationSeqLen(owl, 512), 512);
+  assert.equal(calibrationSeqLen({ ...owl, owl: { ...owl.owl, seqLen: 4096 } }, 4096), 4096);
 });

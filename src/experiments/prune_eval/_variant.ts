@@ -11,7 +11,7 @@ import type { CsvRow, CsvSchema } from "../../results/csv.ts";
 import type { DatasetRecord } from "../../results/manifest.ts";
 import { type RunDir, runStage } from "../../results/run_dir.ts";
 import type { ComputeDType } from "../../model/llama/_weights.ts";
-import { type EvalConfig, evaluateModel, type OpenedTask, printRows } from "../eval/mod.ts";
+import { type EvalConfig, evaluateModel, type OpenedTask, printRows, taskShots } from "../eval/mod.ts";
 import { type CalibrationSet, type PruneConfig, pruneModel, sparsityRows } from "../prune/mod.ts";
 import { CalibrationUnbuildable } from "../prune/calibration_unbuildable.ts";
 import type { EngineOptions } from "../engine_options.ts";
@@ -161,7 +161,7 @@ export function cannotBeBuiltRows(
     stderr: null,
     n: 0,
     scoring: evalConfig.scoring,
-    shots: evalConfig.shots,
+    shots: taskShots(task, evalConfig.scoring, evalConfig.shots),
     status: "cannot-be-built",
     reason,
   }));

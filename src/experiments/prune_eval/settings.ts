@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { Gamma } from "../density/gamma.ts";
+import { SCORINGS } from "../eval/multiple_choice.ts";
 import { ALLOCATIONS } from "../prune/prune.ts";
 import { PAPER_LIST_MODELS } from "../prune/paper_lists.ts";
 
@@ -18,6 +19,10 @@ const prune = {
   seqLen: z.number().int().positive().describe("calibration and perplexity window length"),
   tasks: z.array(z.string()).min(1),
   limit: z.number().int().positive().nullable(),
+  scoring: z.enum(SCORINGS).default("lm-eval").describe(
+    "lm-eval: its templates and log-likelihoods on its splits; paper: the authors' eval_one_shot (256 drawn " +
+      "validation rows, last-token choice, MMLU 5-shot)",
+  ),
 };
 
 /** Schema of the table1 settings. */

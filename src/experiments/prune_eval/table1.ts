@@ -17,6 +17,7 @@ import {
 import {
   type Allocation,
   calibrationLabel,
+  calibrationSeqLen,
   type CalibrationSet,
   calibrationSet,
   PAPER_LIST_MODELS,
@@ -118,7 +119,7 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     }
     return v;
   });
-  const tasks = evalTasks(opts.eval.tasks, opts.eval.splits);
+  const tasks = evalTasks(opts.eval.tasks, { splits: opts.eval.splits, scoring: opts.eval.scoring });
   const config = {
     model: opts.model,
     tokenizer: opts.tokenizer ?? null,
@@ -135,16 +136,25 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
     const rows: CsvRow[] = [];
     const sparsity: CsvRow[] = [];
     const summary: Record<string, unknown>[] = [];
-    // The variants share one calibration set: build it once, when a variant first needs it.
-    let calibration: Promise<CalibrationSet> | undefined;
-    const sharedCalibration = () =>
-      calibration ??= calibrationSet(opts.prune.calibration, model.tokenizer, {
-        nsamples: opts.prune.nsamples,
-        seqLen: opts.prune.seqLen ?? model.config.maxPositionEmbeddings,
-        seed: opts.prune.seed,
-        load: opts.load,
-        quiet: opts.quiet,
-      });
+    // Variants of one window length share one calibration set (OWL's may be shorter): built once, when a
+    // variant first needs it.
+    const calibrations = new Map<number, Promise<CalibrationSet>>();
+    const sharedCalibration = (seqLen: number) => () => {
+      let set = calibrations.get(seqLen);
+      if (!set) {
+        calibrations.set(
+          seqLen,
+          set = calibrationSet(opts.prune.calibration, model.tokenizer, {
+            nsamples: opts.prune.nsamples,
+            seqLen,
+            seed: opts.prune.seed,
+            load: opts.load,
+            quiet: opts.quiet,
+          }),
+        );
+      }
+      return set;
+    };
     for (const v of variants) {
       const prune: PruneConfig | null = v.method === "dense"
         ? null
@@ -155,7 +165,9 @@ export async function runTable1(opts: Table1Options): Promise<{ dir: string; row
         label: v.label,
         prune,
         inputs: { variant: v },
-        calibration: sharedCalibration,
+        calibration: prune
+          ? sharedCalibration(calibrationSeqLen(prune, model.config.maxPositionEmbeddings))
+          : undefined,
       });
       const s = prune === null
         ? 0

@@ -79,7 +79,7 @@ export async function runTransfer(opts: TransferOptions): Promise<{ dir: string;
   const labels = opts.calibrations.map(calibrationLabel);
   const dup = labels.find((l, i) => labels.indexOf(l) !== i);
   if (dup) throw new UsageError("parse --calibrations", `"${dup}" is listed twice`);
-  const tasks = evalTasks(opts.eval.tasks, opts.eval.splits);
+  const tasks = evalTasks(opts.eval.tasks, { splits: opts.eval.splits, scoring: opts.eval.scoring });
   const config = {
     model: opts.model,
     tokenizer: opts.tokenizer ?? null,

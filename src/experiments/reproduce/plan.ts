@@ -9,12 +9,17 @@
  * Each cell alone writes its folder (`dir`) and its records (`cells/<id>.done.json`).
  */
 import { z } from "zod";
-import { type LoadOptions, loadSplit, onDisk, splitAvailability } from "../../data/mod.ts";
-import { DATASETS } from "../../data/registry.ts";
+import {
+  DATASETS,
+  type LoadOptions,
+  loadSplit,
+  onDisk,
+  sampleSplitOf,
+  splitAvailability,
+} from "../../data/mod.ts";
 import { modelDepthOnDisk } from "../../model/model_depth.ts";
 import { contentHash } from "../../results/content_hash.ts";
 import { versions } from "../../results/manifest.ts";
-import { PAPER_SAMPLE_SPLITS } from "../activation/mod.ts";
 import type { EngineOptions } from "../engine_options.ts";
 import type { ReproduceConfig } from "./config.ts";
 import {
@@ -148,8 +153,7 @@ export async function planReproduction(opts: PlanOptions): Promise<ExecutablePla
     if (!probes.has(key)) probes.set(key, probeSplit(name, split, load, opts.download));
     return probes.get(key)!;
   };
-  const sampleSplit = (name: string) =>
-    config.splits[name] ?? PAPER_SAMPLE_SPLITS[name] ?? Object.keys(DATASETS.get(name).splits)[0];
+  const sampleSplit = (name: string) => config.splits[name] ?? sampleSplitOf(DATASETS.get(name));
   const numLayers = await modelDepthOnDisk(config.model);
   const model = { ref: config.model, tokenizer: config.tokenizer };
   const common = {

@@ -6,7 +6,7 @@
 import { DATASETS, openDataset, paperStsRows } from "../../data/mod.ts";
 import { plannedSampleIds } from "../activation/mod.ts";
 import { resolveStsSplit } from "../sts/mod.ts";
-import { defaultEvalConfig } from "../eval/mod.ts";
+import { defaultEvalConfig, type EvalConfig, evalTasks, taskShots } from "../eval/mod.ts";
 import { parseLayerRangeSpec, resolveLayerRange } from "../layer_ranges.ts";
 import {
   defaultCalibrationSplit,
@@ -116,20 +116,21 @@ export function rowSparsities(
 
 /** The evaluation of a pruning stage, resolved. */
 export function evalSettings(
-  c: { tasks: string[]; limit: number | null; seqLen: number },
+  c: { tasks: string[]; limit: number | null; seqLen: number; scoring: EvalConfig["scoring"] },
   ctx: StageContext,
 ) {
   const e = defaultEvalConfig({
     tasks: c.tasks,
     limit: c.limit,
+    scoring: c.scoring,
     seqLen: c.seqLen,
     splits: ctx.config.splits,
   });
+  const tasks = evalTasks(e.tasks, { splits: ctx.config.splits, scoring: e.scoring });
   return {
-    tasks: e.tasks.map((t) => ({ task: t, split: ctx.config.splits[t] ?? "the task's evaluation split" })),
+    tasks: tasks.map((t) => ({ task: t.name, split: t.split, shots: taskShots(t.name, e.scoring, e.shots) })),
     limit: e.limit ?? "all rows",
     scoring: e.scoring,
-    shots: e.shots,
     perplexitySeqLen: e.seqLen,
   };
 }

@@ -243,6 +243,7 @@ export const REPRODUCE_EXPERIMENTS = [
           eval: defaultEvalConfig({
             tasks: c.tasks,
             limit: c.limit,
+            scoring: c.scoring,
             seqLen: c.seqLen,
             splits: ctx.config.splits,
           }),
@@ -291,6 +292,7 @@ export const REPRODUCE_EXPERIMENTS = [
           eval: defaultEvalConfig({
             tasks: c.tasks,
             limit: c.limit,
+            scoring: c.scoring,
             seqLen: c.seqLen,
             splits: ctx.config.splits,
           }),

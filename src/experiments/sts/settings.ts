@@ -4,9 +4,9 @@ import { LayerRangeText } from "../layer_ranges.ts";
 
 /** Schema of the STS settings. */
 export const StsSettings = z.strictObject({
-  benchmarks: z.array(z.enum(["stsb", "sick"])).min(1),
-  split: z.string(),
-  samples: z.number().int().positive(),
-  layers: z.array(LayerRangeText).min(1),
+  benchmarks: z.array(z.enum(["stsb", "sick"])).min(1).describe("sentence-pair datasets, comma-separated"),
+  split: z.string().describe("split name"),
+  samples: z.number().int().positive().describe("pairs per benchmark"),
+  layers: z.array(LayerRangeText).min(1).describe("layer ranges, comma-separated"),
 });
 export type StsSettings = z.infer<typeof StsSettings>;

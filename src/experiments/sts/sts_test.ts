@@ -261,7 +261,7 @@ Deno.test(
         ],
         [
           [...model, "--benchmarks", "boolq"],
-          /"boolq" is a multiple-choice dataset, not a sentence-pair one/,
+          /Cannot parse --benchmarks: "boolq" is not one of stsb, sick/,
         ],
         [
           [...model, "--split", "tset"],
