@@ -25,3 +25,4 @@ export {
 export { type Scoring, SCORINGS } from "./multiple_choice.ts";
 export { EvalSettings } from "./settings.ts";
 export { perplexity, type PerplexityResult } from "./perplexity_score.ts";
+export { PAPER_EVAL_SAMPLES } from "./paper_protocol.ts";

@@ -157,6 +157,24 @@ Deno.test("plan of the Llama-2-7B paper config: the authors' list, both γ, MMLU
     },
   );
   assert.equal(plan.stages.find((s) => s.name === "transfer")!.settings.allocation, "paper-lists");
+  // The authors' zero-shot protocol: MMLU 5-shot, the other tasks 0-shot, rows drawn when the cell runs.
+  const evalOf = plan.stages.find((s) => s.name === "table1")!.settings.eval as {
+    scoring: string;
+    rows: string;
+    tasks: { task: string; split: string; shots: number }[];
+  };
+  assert.equal(evalOf.scoring, "paper");
+  assert.deepEqual(evalOf.tasks.find((t) => t.task === "mmlu"), {
+    task: "mmlu",
+    split: "validation",
+    shots: 5,
+  });
+  assert.deepEqual(evalOf.tasks.find((t) => t.task === "boolq"), {
+    task: "boolq",
+    split: "validation",
+    shots: 0,
+  });
+  assert.match(evalOf.rows, /^256 per task as eval_one_shot draws them/);
   // Without the model's config the STS ranges wait for its depth.
   const sts = plan.stages.find((s) => s.name === "sts")!.settings.ranges as {
     spec: string;

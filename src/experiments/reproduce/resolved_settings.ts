@@ -6,7 +6,7 @@
 import { DATASETS, openDataset, paperStsRows } from "../../data/mod.ts";
 import { plannedSampleIds } from "../activation/mod.ts";
 import { resolveStsSplit } from "../sts/mod.ts";
-import { defaultEvalConfig, type EvalConfig, evalTasks, taskShots } from "../eval/mod.ts";
+import { defaultEvalConfig, type EvalConfig, evalTasks, PAPER_EVAL_SAMPLES, taskShots } from "../eval/mod.ts";
 import { parseLayerRangeSpec, resolveLayerRange } from "../layer_ranges.ts";
 import {
   defaultCalibrationSplit,
@@ -129,8 +129,13 @@ export function evalSettings(
   const tasks = evalTasks(e.tasks, { splits: ctx.config.splits, scoring: e.scoring });
   return {
     tasks: tasks.map((t) => ({ task: t.name, split: t.split, shots: taskShots(t.name, e.scoring, e.shots) })),
-    limit: e.limit ?? "all rows",
     scoring: e.scoring,
+    rows: e.scoring === "paper"
+      ? `${PAPER_EVAL_SAMPLES} per task as eval_one_shot draws them, after WikiText-2 train windows whose count ` +
+        "depends on its tokenization: drawn when the cell runs, listed in its manifest"
+      : e.limit === null
+      ? "all rows of each split"
+      : `the first ${e.limit} rows of each split (lm-eval's --limit)`,
     perplexitySeqLen: e.seqLen,
   };
 }
