@@ -134,6 +134,7 @@ Deno.test({
       });
       const manifest = JSON.parse(await Deno.readTextFile(join(slurm, "manifest.json")));
       assert.equal(manifest.status, "ok", manifest.error);
+      await waitFor("the finishing job ends", 60, async () => (await queue(cluster)).length === 0);
 
       const text = await reproduce(["--status", "--out", slurm], cluster.path);
       assert.match(text.stdout, /^done 10$/m, text.stdout);
