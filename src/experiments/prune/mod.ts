@@ -39,3 +39,4 @@ export {
   defaultCalibrationSplit,
   parseCalibration,
 } from "./calibration_sets.ts";
+export { pruneConfigOf, PruneSettings } from "./settings.ts";
