@@ -13,7 +13,7 @@ import {
   parseTaskArgs,
   required,
 } from "./_cli.ts";
-import { PRUNE_FLAGS, PRUNE_HELP, pruneConfigFrom } from "./_prune_flags.ts";
+import { PRUNE_FLAGS, pruneConfigFrom, pruneHelp } from "./_prune_flags.ts";
 import { ALLOCATIONS, PRUNE_METHODS, runPrune } from "../src/experiments/prune/mod.ts";
 import { runMain } from "../src/util/errors.ts";
 
@@ -28,7 +28,7 @@ const HELP = `${USAGE}
   --allocation      per-layer sparsity: uniform (default), activation-formula (the paper's formula from
                     per-layer activated-parameter counts), paper-lists (the authors' hard-coded lists, what
                     their Table 1 ran) or owl (outlier-weighted layerwise sparsity)
-${PRUNE_HELP}
+${pruneHelp()}
   --save            checkpoint folder (default <run dir>/model); --out run directory`;
 
 await runMain(async () => {

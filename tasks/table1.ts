@@ -17,8 +17,8 @@ import {
   evalConfigFrom,
   evalHelp,
   PRUNE_FLAGS,
-  PRUNE_HELP,
   pruneConfigFrom,
+  pruneHelp,
 } from "./_prune_flags.ts";
 import { runTable1, TABLE1_VARIANTS } from "../src/experiments/prune_eval/mod.ts";
 import { DEFAULT_EVAL_TASKS } from "../src/experiments/eval/mod.ts";
@@ -33,7 +33,7 @@ const HELP = `${USAGE}
 
   --variants        subset of ${TABLE1_VARIANTS.map((v) => v.label).join(",")} (default all)
   --keep-models     keep each pruned checkpoint under <run dir>/models/<variant>
-${PRUNE_HELP}
+${pruneHelp()}
 ${evalHelp(DEFAULT_EVAL_TASKS)}
   --out             run directory (default results/runs/table1-<time>); an existing table1 run there resumes`;
 

@@ -18,8 +18,8 @@ import {
   evalConfigFrom,
   evalHelp,
   PRUNE_FLAGS,
-  PRUNE_HELP,
   pruneConfigFrom,
+  pruneHelp,
 } from "./_prune_flags.ts";
 import { ALLOCATIONS, parseCalibration, PRUNE_METHODS } from "../src/experiments/prune/mod.ts";
 import { CHOICE_TASKS } from "../src/experiments/eval/mod.ts";
@@ -40,7 +40,7 @@ const HELP = `${USAGE}
   --method          wanda (default) or magnitude; --allocation uniform (default), activation-formula, paper-lists or owl
   --dense           also evaluate the dense model (calibration "dense")
   --keep-models     keep each pruned checkpoint under <run dir>/models/<calibration>
-${PRUNE_HELP.split("\n").filter((l) => !l.includes("--calibration ")).join("\n")}
+${pruneHelp(["calibration"])}
 ${evalHelp(CHOICE_TASKS)}
   --out             run directory (default results/runs/transfer-<time>); an existing transfer run there resumes`;
 

@@ -161,7 +161,7 @@ const CASES: Case[] = [
     name: "sparsity above 1",
     task: "prune",
     args: () => ["--model", M, "--sparsity", "1.5"],
-    error: () => 'Cannot parse --sparsity: "1.5" is not a number in [0, 1]',
+    error: () => 'Cannot parse --sparsity: "1.5" is not < 1',
   },
   {
     name: "sequence length 1",

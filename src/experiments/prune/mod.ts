@@ -40,3 +40,4 @@ export {
   parseCalibration,
 } from "./calibration_sets.ts";
 export { uniformAllocation } from "./layer_allocation.ts";
+export { pruneConfigOf, PruneSettings } from "./settings.ts";

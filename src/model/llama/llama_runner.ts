@@ -69,6 +69,25 @@ export interface LlamaRunOptions {
   densityLoop?: boolean;
 }
 
+/**
+ * A linear weight above this many bytes in the compute dtype makes the activation graphs run without
+ * onnxruntime's CPU arena (see {@link activationArena}).
+ */
+const ARENA_WEIGHT_LIMIT = 64 * 2 ** 20;
+
+/**
+ * The CPU arena for an activation-gradient session: off for large models, whose intermediates are
+ * weight-sized ([out, in] per matrix) and an arena would keep the largest working set resident between runs
+ * (1-layer Llama-2-7B shape: peak 4.3 → 3.6 GiB; bench/RESULTS.md); on for small ones, where without it
+ * every attention buffer above glibc's 32 MiB mmap ceiling is mapped and zero-faulted anew on each run
+ * (stories260K, 8 sequences of 687 tokens: 15 s per batch without, 0.7 s with).
+ */
+export function activationArena(config: LlamaConfig, dtype: ComputeDType): false | undefined {
+  const bytes = dtype === "float64" ? 8 : 4;
+  const largest = Math.max(...LINEAR_MODULES.map((m) => linearShape(config, m)).map(([r, c]) => r * c));
+  return largest * bytes > ARENA_WEIGHT_LIMIT ? false : undefined;
+}
+
 /** Protobuf messages cannot exceed 2 GiB; graphs with more inline weight bytes must use files. */
 const MAX_INLINE_BYTES = 2 ** 31 - 2 ** 26;
 
@@ -526,9 +545,7 @@ export class LlamaRunner {
         key: activationGradientGraphKey(config, weights, graphOpts),
         build: () => buildActivationGradientGraph(config, weights, graphOpts),
         fileBacked: allFileBacked(weights, modelTensorNames(config)),
-        // Its intermediates are weight-sized ([out, in] per matrix): an arena would keep the largest working
-        // set resident between runs (1-layer Llama-2-7B shape: peak 4.3 → 3.6 GiB; bench/RESULTS.md).
-        cpuArena: false,
+        cpuArena: activationArena(config, graphOpts.dtype ?? "float32"),
         deviceOutputs: graphOpts.accumulate
           ? (graphOpts.layers ?? []).flatMap((l) => LINEAR_MODULES.map((m) => densityOutput(l, m)))
           : undefined,
