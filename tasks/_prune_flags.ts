@@ -11,7 +11,8 @@ export const PRUNE_FLAGS = schemaFlags(PruneSettings);
 
 /** Help lines of {@link PRUNE_FLAGS}, less the `omit` fields (transfer takes a list of calibrations). */
 export function pruneHelp(omit: readonly (keyof PruneSettings)[] = []): string {
-  return schemaHelp(PruneSettings.omit(Object.fromEntries(omit.map((k) => [k, true]))));
+  const mask = Object.fromEntries(omit.map((k) => [k, true])) as Partial<Record<keyof PruneSettings, true>>;
+  return schemaHelp(PruneSettings.omit(mask));
 }
 
 /** A {@link PruneConfig} from the flags (method and allocation given by the caller). */
