@@ -385,7 +385,8 @@ const CASES: Case[] = [
     },
     error: (c) =>
       `Cannot use ${join(c.ws, "density-run")} as the run directory: it holds a "density" run of another ` +
-      `configuration (model: "other" → "${M}"`,
+      // The value is shortened past 40 characters (long checkout paths): its first 20 are in every form.
+      `configuration (model: "other" → "${M.slice(0, 20)}`,
   },
   {
     name: "--out is held by a run in progress",
