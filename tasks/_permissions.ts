@@ -98,7 +98,14 @@ const PROFILES: Record<string, Profile> = {
   },
   similarity: { model: true, data: true, writes: runDir, browser: false, gc: false },
   relevance: { model: true, data: true, writes: runDir, browser: false, gc: false },
-  prune: { model: true, data: true, writes: runDir, browser: false, gc: true },
+  // --save: the pruned checkpoint's folder, written in place (pruned_checkpoint.ts checks what it holds).
+  prune: {
+    model: true,
+    data: true,
+    writes: (f) => [...runDir(f), ...(str(f, "save") ? [str(f, "save")!] : [])],
+    browser: false,
+    gc: true,
+  },
   eval: { model: true, data: true, writes: runDir, browser: false, gc: false },
   table1: { model: true, data: true, writes: runDir, browser: false, gc: true },
   transfer: { model: true, data: true, writes: runDir, browser: false, gc: true },

@@ -62,6 +62,10 @@ Deno.test("taskPermissions: write only the cache and the paths the flags name; n
   assert.deepEqual(list(similarity, "write"), ["/c", "/w/results/runs"]);
   assert.equal(list(similarity, "net")[0], "127.0.0.1:8123");
 
+  // prune writes its run and the pruned checkpoint's folder (--save), nothing else.
+  const prune = taskPermissions("prune", ["--model", "m", "--save", "ck/pruned"], { env: env(), cwd: "/w" });
+  assert.deepEqual(list(prune, "write"), [cache, "/w/results/runs", "/w/ck/pruned"]);
+
   // compare reads two runs and writes --out only: no net, no write without --out; ffi only for the
   // onnxruntime binding every task's module graph loads.
   const compare = taskPermissions("compare", ["a", "b"], { env: env(), cwd: "/w" });
