@@ -115,11 +115,13 @@ const PROFILES: Record<string, Profile> = {
   bench: {
     model: true,
     data: true,
+    // The CSV and the density JSON are written atomically (a temporary file beside each, then renamed): their
+    // folders.
     writes: (f) => {
       const out = str(f, "out") ?? "bench.csv";
       return [
-        out,
-        str(f, "density-json") ?? out.replace(/\.csv$/, "") + "_density.json",
+        dirname(resolve(out)),
+        dirname(resolve(str(f, "density-json") ?? out.replace(/\.csv$/, "") + "_density.json")),
         str(f, "checkpoints") ?? "/tmp/actpat-bench",
       ];
     },

@@ -22,6 +22,10 @@ const USAGE = "usage: deno task bench [--suite forward,eval,density,prune] " +
   "[--tf32] [--density-loop on|off] [--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma 2e-6,q0.5,q0.9,q0.99] " +
   "[--seed S] [--checkpoints DIR] [--no-cache] [--out bench.csv] [--density-json FILE] [--quiet]";
 
+function peakRssLine(bytes: number | null): string {
+  return bytes === null ? "" : `peak RSS of the process: ${(bytes / 2 ** 30).toFixed(2)} GiB; `;
+}
+
 function cpuName(): string {
   try {
     return (cpus()[0]?.model ?? "cpu").replace(/\s+/g, " ").trim();
@@ -151,7 +155,9 @@ await runMain(async () => {
   const agree = agreements(runs);
   if (agree.length) console.log(`\nagreement with the reference run:\n${agreementTable(agree)}`);
   console.log(
-    `\npeak RSS of the process: ${((kernelPeakRss() ?? NaN) / 2 ** 30).toFixed(2)} GiB; wrote ${values.out}` +
+    // The kernel's high-water mark needs read access to /proc/self/status, which Deno grants only with -A
+    // (not under the launcher): then the sampled peaks in the table stand alone.
+    `\n${peakRssLine(kernelPeakRss())}wrote ${values.out}` +
       (density.length ? ` and ${densityJson}` : ""),
   );
   if (failures.length) throw new ActpatError("run every benchmark case", `failed: ${failures.join("; ")}`);

@@ -66,6 +66,12 @@ Deno.test("taskPermissions: write only the cache and the paths the flags name; n
   const prune = taskPermissions("prune", ["--model", "m", "--save", "ck/pruned"], { env: env(), cwd: "/w" });
   assert.deepEqual(list(prune, "write"), [cache, "/w/results/runs", "/w/ck/pruned"]);
 
+  // bench writes its CSV and density JSON atomically (temporary file beside each): their folders.
+  const bench = taskPermissions("bench", ["--out", "/r/b.csv", "--density-json", "/j/d.json"], {
+    env: env(),
+  });
+  assert.deepEqual(list(bench, "write"), [cache, "/r", "/j", "/tmp/actpat-bench"]);
+
   // compare reads two runs and writes --out only: no net, no write without --out; ffi only for the
   // onnxruntime binding every task's module graph loads.
   const compare = taskPermissions("compare", ["a", "b"], { env: env(), cwd: "/w" });
