@@ -130,7 +130,14 @@ export function meanQuantile(
   const n = pools.reduce((s, x) => s + x.sums.length, 0);
   const all = new Float64Array(n);
   let k = 0;
-  for (const { sums, samples } of pools) for (let i = 0; i < sums.length; i++) all[k++] = sums[i] / samples;
+  for (const { sums, samples } of pools) {
+    for (let i = 0; i < sums.length; i++) {
+      // A NaN would be ordered arbitrarily by the selection: an upstream bug, named here as quantile() would.
+      if (Number.isNaN(all[k++] = sums[i] / samples)) {
+        throw new ActpatError("compute the γ quantile", `a mean activation is NaN (value ${k - 1})`);
+      }
+    }
+  }
   return quantileInPlace(all, p);
 }
 

@@ -199,3 +199,17 @@ Deno.test("densityTable: histogram counts on an edge, kept sums and quantiles eq
     assert(c.count.low <= d && d <= c.count.high);
   }
 });
+
+Deno.test("meanQuantile: the type-7 quantile of sums / samples over every pool; a NaN mean is named", () => {
+  const pools = [
+    { sums: Float32Array.of(4, 8, 2), samples: 2 },
+    { sums: Float64Array.of(10, 0), samples: 5 },
+  ];
+  // Means 2, 4, 1, 2, 0 → sorted 0, 1, 2, 2, 4: q0.5 = 2, q0.9 = 2 + 0.6 · 2 = 3.2.
+  assert.equal(meanQuantile(pools, 0.5), 2);
+  assert.ok(Math.abs(meanQuantile(pools, 0.9) - 3.2) < 1e-12);
+  assert.throws(
+    () => meanQuantile([{ sums: Float32Array.of(1, NaN), samples: 1 }], 0.5),
+    /a mean activation is NaN \(value 1\)/,
+  );
+});
