@@ -7,7 +7,8 @@
  */
 import type { LlamaRunner } from "../../model/llama/llama_runner.ts";
 import { ActpatError } from "../../util/errors.ts";
-import { type MassiveCriterion, massiveThreshold, selectKth } from "./hidden_stats.ts";
+import { type MassiveCriterion, massiveThreshold } from "./hidden_stats.ts";
+import { selectKth } from "../stats/select.ts";
 import { runBlocks } from "./layered_forward.ts";
 
 /** The reference's prompt for the figure (`main_llm.py` exp1 `seq`). */

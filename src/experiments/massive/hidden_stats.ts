@@ -7,6 +7,7 @@
  * |x| > `absolute` (100) and |x| > `ratio` (1000) × that median.
  */
 import { ActpatError } from "../../util/errors.ts";
+import { selectKth } from "../stats/select.ts";
 
 /** One entry of a hidden state: token position, dimension, signed value. */
 export interface Activation {
@@ -126,46 +127,4 @@ function topEntries(abs: ArrayLike<number>, k: number): number[] {
     best[j] = i;
   }
   return best;
-}
-
-/**
- * The k-th smallest value (0-based) of `a`, by in-place quickselect with a median-of-three pivot: O(n)
- * expected, where a full sort of a 4096 × 4096 hidden state would dominate the run.
- */
-export function selectKth(a: Float32Array | Float64Array, k: number): number {
-  if (!(k >= 0 && k < a.length)) {
-    throw new ActpatError("select order statistic", `k ${k} outside [0, ${a.length})`);
-  }
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >>> 1;
-    // Order a[lo], a[mid], a[hi]; the middle one is the pivot.
-    if (a[mid] < a[lo]) swap(a, mid, lo);
-    if (a[hi] < a[lo]) swap(a, hi, lo);
-    if (a[hi] < a[mid]) swap(a, hi, mid);
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    // Now a[lo..j] ≤ pivot ≤ a[i..hi] and everything strictly between j and i equals the pivot.
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-function swap(a: Float32Array | Float64Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
 }

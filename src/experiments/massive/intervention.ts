@@ -10,7 +10,8 @@
  * delimiter tokens are found wherever they fall.
  */
 import { ActpatError } from "../../util/errors.ts";
-import { type HiddenStats, type MassiveCriterion, massiveThreshold, selectKth } from "./hidden_stats.ts";
+import { type HiddenStats, type MassiveCriterion, massiveThreshold } from "./hidden_stats.ts";
+import { selectKth } from "../stats/select.ts";
 
 /** What a massive activation is set to. */
 export type InterventionSetting = "zero" | "mean";

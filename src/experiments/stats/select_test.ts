@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { quantile, quantileInPlace } from "./summary.ts";
-import { selectInPlace } from "./select.ts";
+import { selectKth } from "./select.ts";
 
 // Reference: the type-7 quantile read off a full sort (numpy's np.quantile(method="linear")).
 function sortedQuantile(values: Float64Array, p: number): number {
@@ -20,19 +20,19 @@ function seeded(seed: number): () => number {
   };
 }
 
-Deno.test("selectInPlace gives every order statistic of a sort, and partitions around it", () => {
+Deno.test("selectKth gives every order statistic of a sort, and partitions around it", () => {
   const rand = seeded(3);
   for (const n of [1, 2, 3, 10, 257]) {
     const base = Float64Array.from({ length: n }, () => Math.floor(rand() * 7)); // many ties
     const sorted = Float64Array.from(base).sort();
     for (let k = 0; k < n; k++) {
       const a = Float64Array.from(base);
-      assert.equal(selectInPlace(a, k), sorted[k]);
+      assert.equal(selectKth(a, k), sorted[k]);
       for (let i = 0; i < k; i++) assert.ok(a[i] <= a[k]);
       for (let i = k + 1; i < n; i++) assert.ok(a[i] >= a[k]);
     }
   }
-  assert.throws(() => selectInPlace(new Float64Array(3), 3), /outside 0\.\.2/);
+  assert.throws(() => selectKth(new Float64Array(3), 3), /k 3 outside \[0, 3\)/);
 });
 
 Deno.test("quantileInPlace equals the sorted type-7 quantile on random, sorted, reversed and tied inputs", () => {

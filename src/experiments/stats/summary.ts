@@ -5,7 +5,7 @@
  */
 
 import { ActpatError } from "../../util/errors.ts";
-import { minFrom, selectInPlace } from "./select.ts";
+import { minFrom, selectKth } from "./select.ts";
 
 type Values = Float64Array | readonly number[];
 
@@ -73,7 +73,7 @@ export function quantileInPlace(values: Float64Array, p: number): number {
   if (values.length === 0) return NaN;
   const h = (values.length - 1) * p;
   const lo = Math.floor(h);
-  const low = selectInPlace(values, lo);
+  const low = selectKth(values, lo);
   if (h === lo) return low;
   return low + (h - lo) * (minFrom(values, lo + 1) - low);
 }
