@@ -3,8 +3,15 @@
  * {@link MODEL_FLAGS}.
  */
 import type { ParseArgsConfig } from "node:util";
-import { UsageError } from "../src/util/errors.ts";
-import { ENGINE_USAGE, engineOptions, MODEL_FLAGS, nonNegativeInt, overrideFlags, required } from "./_cli.ts";
+import {
+  ENGINE_USAGE,
+  engineOptions,
+  MODEL_FLAGS,
+  nonNegativeInt,
+  overrideFlags,
+  parseSplits,
+  required,
+} from "./_cli.ts";
 import { DensitySettings } from "../src/experiments/density/settings.ts";
 import { schemaFlags, schemaValues } from "./_schema_flags.ts";
 
@@ -38,18 +45,6 @@ export const ACTIVATION_USAGE =
   "[--samples N (64)] [--max-len N (256: corpus window length)] [--shots N (0)] " +
   "[--seed S (0)] [--batch-size N (1)] [--layer-group K (all layers)] [--split NAME=SPLIT,...] [--out DIR] " +
   `${ENGINE_USAGE} [--quiet]`;
-
-/** `--split boolq=train,wikitext2=test` → { boolq: "train", wikitext2: "test" }. */
-export function parseSplits(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (text === undefined) return out;
-  for (const item of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
-    const m = item.match(/^([\w-]+)=([\w-]+)$/);
-    if (!m) throw new UsageError("parse --split", `"${item}" is not of the form dataset=split`);
-    out[m[1]] = m[2];
-  }
-  return out;
-}
 
 /** The resolved shared settings. */
 export function activationSettings(task: string, usage: string, values: Record<string, unknown>) {

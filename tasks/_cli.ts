@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { COMPUTE_DTYPES, EngineOptions } from "../src/experiments/engine_options.ts";
 import { EXECUTION_PROVIDERS } from "../src/onnx/mod.ts";
 import { closest } from "../src/data/dataset_spec.ts";
+import { unsupportedCompute } from "../src/model/llama/mod.ts";
 import { UsageError } from "../src/util/errors.ts";
 
 /** The top-level handler every task's main runs in: one `error: Cannot …` line, exit codes per the README. */
@@ -151,6 +152,18 @@ export function listFlag(text: string | undefined): string[] | undefined {
   return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
+/** `--split boolq=train,wikitext2=test` → { boolq: "train", wikitext2: "test" }. */
+export function parseSplits(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (text === undefined) return out;
+  for (const item of text.split(",").map((s) => s.trim()).filter((s) => s !== "")) {
+    const m = item.match(/^([\w-]+)=([\w-]+)$/);
+    if (!m) throw new UsageError("parse --split", `"${item}" is not of the form dataset=split`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
+
 /** An execution provider (`--ep`, any case). */
 export function epFlag(text: string): EngineOptions["ep"] {
   return oneOf("ep", text.toLowerCase(), EXECUTION_PROVIDERS);
@@ -165,10 +178,13 @@ export function dtypeFlag(text: string): EngineOptions["dtype"] {
 export function engineOptions(
   values: { ep?: string; threads?: string; dtype?: string; tf32?: boolean },
 ): EngineOptions {
-  return EngineOptions.parse({
+  const engine = EngineOptions.parse({
     ep: epFlag(values.ep ?? "cpu"),
     dtype: dtypeFlag(values.dtype ?? "float32"),
     threads: positiveInt("threads", values.threads),
     ...(values.tf32 ? { tf32: true } : {}),
   });
+  const why = unsupportedCompute(engine.ep, engine.dtype);
+  if (why) throw new UsageError(`use --dtype ${engine.dtype} with --ep ${engine.ep}`, why);
+  return engine;
 }

@@ -119,7 +119,7 @@ const CASES: Case[] = [
     name: "unknown dtype",
     task: "density",
     args: () => ["--model", M, ...DENSITY, "--dtype", "int8"],
-    error: () => 'Cannot parse --dtype: "int8" is not one of float32, float16, float64',
+    error: () => 'Cannot parse --dtype: "int8" is not one of float32, float16, bfloat16, float64',
   },
   {
     name: "unknown execution provider",
@@ -258,6 +258,18 @@ const CASES: Case[] = [
     task: "eval",
     args: () => ["--model", M, "--tasks", "nope"],
     error: () => 'Cannot find dataset "nope"',
+  },
+  {
+    name: "eval --split for a task not evaluated",
+    task: "eval",
+    args: () => ["--model", M, "--tasks", "wikitext2", "--split", "boolq=validation"],
+    error: () => "Cannot parse --split: boolq is not among the tasks (wikitext2)",
+  },
+  {
+    name: "bfloat16 compute on the CPU provider",
+    task: "density",
+    args: () => ["--model", M, "--datasets", "mmlu", "--gamma", "2e-6", "--dtype", "bfloat16"],
+    error: () => "Cannot use --dtype bfloat16 with --ep cpu: onnxruntime's cpu provider has no bfloat16",
   },
   {
     name: "unknown sts benchmark",

@@ -8,7 +8,12 @@ import type { ComputeDType } from "../model/llama/_weights.ts";
 import { EXECUTION_PROVIDERS } from "../onnx/mod.ts";
 
 /** Compute dtypes, spelled as everywhere else in actpat (`--dtype`, configs, manifests). */
-export const COMPUTE_DTYPES = ["float32", "float16", "float64"] as const satisfies readonly ComputeDType[];
+export const COMPUTE_DTYPES = [
+  "float32",
+  "float16",
+  "bfloat16",
+  "float64",
+] as const satisfies readonly ComputeDType[];
 
 /** Schema of {@link EngineOptions}. */
 export const EngineOptions = z.strictObject({

@@ -8,7 +8,7 @@ import type { ComputeDType } from "../../model/llama/_weights.ts";
 import type { MemoryReport } from "../../util/peak_memory.ts";
 import { layerLinearParams } from "./layer_groups.ts";
 
-const COMPUTE_BYTES: Record<ComputeDType, number> = { float32: 4, float16: 2, float64: 8 };
+const COMPUTE_BYTES: Record<ComputeDType, number> = { float32: 4, float16: 2, bfloat16: 2, float64: 8 };
 
 /**
  * The issue's memory bound: 1.5 × (every weight in the compute dtype + one accumulator for the layers scored

@@ -235,6 +235,13 @@ export interface EvalRunOptions extends RunOptions {
 /** Runs `deno task eval`: one run directory with `eval.csv` and `eval_items.csv`. */
 export async function runEval(opts: EvalRunOptions): Promise<{ dir: string; rows: CsvRow[] }> {
   const tasks = evalTasks(opts.config.tasks, { splits: opts.config.splits, scoring: opts.config.scoring });
+  const stray = Object.keys(opts.config.splits ?? {}).filter((name) => !opts.config.tasks.includes(name));
+  if (stray.length) {
+    throw new UsageError(
+      "parse --split",
+      `${stray.join(", ")} is not among the tasks (${opts.config.tasks.join(", ")})`,
+    );
+  }
   if (opts.config.limit !== null && !(Number.isInteger(opts.config.limit) && opts.config.limit > 0)) {
     throw new UsageError("parse --limit", `${opts.config.limit} is not a positive integer`);
   }

@@ -8,8 +8,11 @@ import { createHash } from "node:crypto";
 import { cast, type DType, type Graph, type Value } from "../../onnx/mod.ts";
 import type { StorageDType, WeightStore, WeightTensor } from "../weights.ts";
 
-/** Floating-point dtypes a Llama graph computes in: float32 (CPU default), float16 (GPU), float64 (tests). */
-export type ComputeDType = "float32" | "float16" | "float64";
+/**
+ * Floating-point dtypes a Llama graph computes in: float32 (CPU default), float16 and bfloat16 (GPU; bfloat16
+ * only on CUDA, the one provider with bfloat16 matrix products), float64 (tests).
+ */
+export type ComputeDType = "float32" | "float16" | "bfloat16" | "float64";
 
 const STORAGE_TO_DTYPE: Record<StorageDType, DType> = { F32: "float32", F16: "float16", BF16: "bfloat16" };
 

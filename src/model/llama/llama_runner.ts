@@ -88,6 +88,16 @@ export function activationArena(config: LlamaConfig, dtype: ComputeDType): false
   return largest * bytes > ARENA_WEIGHT_LIMIT ? false : undefined;
 }
 
+/**
+ * Why `ep` cannot compute in `dtype`, or null: bfloat16 needs CUDA (onnxruntime's CPU and WebGPU providers
+ * register no bfloat16 Gemm or MatMul kernel; docs/OperatorKernels.md).
+ */
+export function unsupportedCompute(ep: string, dtype: ComputeDType): string | null {
+  return dtype === "bfloat16" && ep !== "cuda"
+    ? `onnxruntime's ${ep} provider has no bfloat16 matrix product; use --ep cuda, or --dtype float16 or float32`
+    : null;
+}
+
 /** Protobuf messages cannot exceed 2 GiB; graphs with more inline weight bytes must use files. */
 const MAX_INLINE_BYTES = 2 ** 31 - 2 ** 26;
 
@@ -224,7 +234,11 @@ export class LlamaRunner {
   /** Runs in flight per activation-gradient session name (an idle session may be released). */
   private readonly activationRuns = new Map<string, number>();
 
-  constructor(readonly model: LlamaModel, readonly opts: LlamaRunOptions = {}) {}
+  constructor(readonly model: LlamaModel, readonly opts: LlamaRunOptions = {}) {
+    const ep = opts.ep ?? "cpu";
+    const why = unsupportedCompute(ep, opts.dtype ?? "float32");
+    if (why) throw new ActpatError(`compute in ${opts.dtype} on the ${ep} provider`, why);
+  }
 
   private session(
     name: string,
