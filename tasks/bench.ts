@@ -1,6 +1,6 @@
 /**
  * `deno task bench [--suite forward,eval,density,prune] [--shapes stories260K,llama2-7b:2,llama2-7b:4]
- * [--ep cpu,webgpu,cuda] [--dtype float32,float16] [--tf32] [--seq-lens 128,512] [--layer-group K] [--out bench.csv]`:
+ * [--ep cpu,webgpu,cuda] [--dtype float32,float16,bfloat16] [--tf32] [--seq-lens 128,512] [--layer-group K] [--out bench.csv]`:
  * throughput, achieved FLOP/s and peak memory of the engine's graphs (bench/). Not a test: prints a table and
  * writes CSV, plus the density statistic as JSON for bench/reference/density_reference.py. With layer groups
  * the FLOP count is still one pass's (each group repeats the forward and backward pass).
@@ -12,13 +12,14 @@ import { benchModel } from "../bench/models.ts";
 import { agreements, agreementTable, benchCsv, benchTable, type RunOutputs } from "../bench/report.ts";
 import { type BenchRow, type DensityRecord, runCase } from "../bench/suites.ts";
 import { parseGamma } from "../src/experiments/density/mod.ts";
+import { unsupportedCompute } from "../src/model/llama/mod.ts";
 import { writeFileAtomic } from "../src/util/atomic_write.ts";
 import { ActpatError, runMain } from "../src/util/errors.ts";
 import { kernelPeakRss } from "../src/util/peak_memory.ts";
 import { dtypeFlag, epFlag, listFlag, nonNegativeInt, oneOf, parseTaskArgs, positiveInt } from "./_cli.ts";
 
 const USAGE = "usage: deno task bench [--suite forward,eval,density,prune] " +
-  "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu,cuda] [--dtype float32,float16] " +
+  "[--shapes stories260K,llama2-7b:2,llama2-7b:4,<checkpoint dir>] [--ep cpu,webgpu,cuda] [--dtype float32,float16,bfloat16] " +
   "[--tf32] [--density-loop on|off] [--threads N] [--seq-lens 128,512] [--batch B] [--layer-group K] [--samples N] [--gamma 2e-6,q0.5,q0.9,q0.99] " +
   "[--seed S] [--checkpoints DIR] [--no-cache] [--out bench.csv] [--density-json FILE] [--quiet]";
 
@@ -114,6 +115,11 @@ await runMain(async () => {
         for (const ep of eps) {
           for (const dtype of dtypes) {
             const label = `${suite} ${entry} ${ep}/${dtype}`;
+            const unsupported = unsupportedCompute(ep, dtype);
+            if (unsupported) {
+              console.error(`skip: ${label}: ${unsupported}`);
+              continue;
+            }
             const r = await runCase(model, suite, {
               engine: {
                 ep,

@@ -1,6 +1,6 @@
 /**
  * `deno task generate --model REF --prompt TEXT --max-new-tokens N [--ep cpu|webgpu|cuda] [--threads N]
- * [--dtype float32|float16|float64] [--tokenizer REF]`: greedy continuation of TEXT (BOS prepended), printed
+ * [--dtype float32|float16|bfloat16|float64] [--tokenizer REF]`: greedy continuation of TEXT (BOS prepended), printed
  * with the prompt, as llama2.c's run.c prints it. An end-to-end check of loading, tokenizing and the causal
  * LM graph. Stops early at EOS (or BOS, llama2.c's sequence delimiter).
  */

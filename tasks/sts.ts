@@ -1,7 +1,7 @@
 /**
  * `deno task sts --model REF [--benchmarks stsb,sick] [--split dev] [--samples 256] [--seed 1]
  * [--layers 12-30,16-30,0.5-1.0] [--batch 8] [--out DIR] [--ep cpu|webgpu|cuda] [--threads N]
- * [--dtype float32|float16|float64] [--tokenizer REF]`: paper Table 3 — Spearman correlation of the activation
+ * [--dtype float32|float16|bfloat16|float64] [--tokenizer REF]`: paper Table 3 — Spearman correlation of the activation
  * similarity of sentence pairs (and of hidden-state cosine baselines) with the gold scores, per layer range.
  * Writes sts.csv, sts_pairs.csv and manifest.json into the run directory (src/experiments/sts/).
  */
