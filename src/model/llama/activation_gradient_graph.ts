@@ -171,7 +171,8 @@ export function activationGradientGraphKey(
     // 4: linears are Gemm(x, W, transB) (no Transpose(W) for onnxruntime to fold into a weight copy).
     // 5: the per-sample chain is unrolled for a fixed batch size instead of scanned; optional running sums.
     // 6: batched products and the loop over batches (options); weights declared in the root graph.
-    version: 6,
+    // 7: half-precision batched products summed over the batch and multiplied by W in the compute dtype.
+    version: 7,
     config,
     ...resolved(config, opts),
     weights: weightKey(store, modelTensorNames(config)),
@@ -265,10 +266,10 @@ function activationStep(
       return g.scope(`activation/layers.${l}/${m}`, () => {
         const toAcc = (v: Value) => v.dtype === acc ? v : cast(v, acc);
         const x = trunk.layers[l].inputs[LINEAR_INPUT_OF[m]]; // [B, T, in]
-        const w = weightValue(g, store, linearWeightName(l, m), acc); // [out, in]
+        const name = linearWeightName(l, m);
         return r.products === "batched" && !r.similarity
-          ? { density: batchedDensity(delta, x, w) }
-          : reduceLinear(toAcc(delta), toAcc(x), w, r);
+          ? { density: batchedDensity(delta, x, weightValue(g, store, name, r.dtype), acc) }
+          : reduceLinear(toAcc(delta), toAcc(x), weightValue(g, store, name, acc), r); // W [out, in]
       });
     })
   );
@@ -276,13 +277,17 @@ function activationStep(
 }
 
 /**
- * Σ_b |W ⊙ δ_bᵀ x_b| as one batched MatMul [B, out, in] in the compute dtype (float16 products accumulate in
- * float32 inside cuBLAS), |·| in that dtype, then summed over the batch in float32.
+ * Σ_b |W ⊙ δ_bᵀ x_b| = |W| ⊙ Σ_b |δ_bᵀ x_b| as one batched MatMul [B, out, in] in the compute dtype (float16
+ * and bfloat16 products accumulate in float32 inside cuBLAS), |·| and the sum over the batch in that dtype
+ * (the reduction accumulates in float32; its result is rounded once), then × |W| with `w` in the compute
+ * dtype, the copy the forward pass already holds, so half-precision runs keep no float32 copy of the
+ * weights (Llama-2-7B: 26 GB), and read the [B, out, in] products once instead of widening them to float32.
+ * The result, in `acc`, is what the running sums add up.
  */
-function batchedDensity(delta: Value, x: Value, w: Value): Value {
+function batchedDensity(delta: Value, x: Value, w: Value, acc: "float32" | "float64"): Value {
   const products = abs(matmul(transpose(delta, [0, 2, 1]), x)); // [B, out, in]
-  const wide = products.dtype === w.dtype ? products : cast(products, w.dtype);
-  return abs(mul(reduceSum(wide, [0], { keepdims: false }), w));
+  const density = abs(mul(reduceSum(products, [0], { keepdims: false }), w));
+  return density.dtype === acc ? density : cast(density, acc);
 }
 
 /**
