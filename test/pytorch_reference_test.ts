@@ -1,0 +1,118 @@
+/**
+ * actpat against PyTorch and transformers on the CPU, through the project's reference scripts
+ * (bench/reference/): the paper's activation counts of the real stories260K, and a checkpoint `deno task prune
+ * --save` wrote loaded by transformers, which must give the perplexity actpat gives it and hold exactly the
+ * zeros sparsity.csv reports (issue 19). PyTorch is not part of the product, so these run only where
+ * `ACTPAT_REFERENCE_PYTHON` names a Python with torch and transformers, and are listed as ignored elsewhere
+ * (CI installs nothing the README does not).
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { STORIES_HF } from "./fixtures/mirror.ts";
+import { runTask } from "./fixtures/run_task.ts";
+import { tempDir } from "./fixtures/temp_dir.ts";
+
+const PYTHON = Deno.env.get("ACTPAT_REFERENCE_PYTHON");
+const reference = (name: string) => fileURLToPath(new URL(`../bench/reference/${name}`, import.meta.url));
+const PIECE = fileURLToPath(new URL("../datasets/wikitext-2-raw-v1/wiki.test.first200.raw", import.meta.url));
+// No mirror: the calibration and evaluation pieces the repository embeds.
+const ENV = { ACTPAT_MIRROR: "" };
+
+async function evalPpl(model: string, out: string): Promise<string> {
+  const args = ["--model", model, "--tasks", "wikitext2", "--split", "wikitext2=test-first200"];
+  const r = await runTask("eval.ts", [...args, "--seq-len", "128", "--dtype", "float64", "--out", out], ENV);
+  assert.equal(r.code, 0, r.stderr);
+  return join(out, "eval.csv");
+}
+
+async function python(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(PYTHON!, { args, stdout: "piped", stderr: "piped" }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function transformersPpl(model: string, evalCsv: string) {
+  const script = reference("transformers_perplexity.py");
+  const r = await python([script, "--model", model, "--raw", PIECE, "--seq-len", "128", "--actpat", evalCsv]);
+  return { ...r, result: JSON.parse(r.stdout) };
+}
+
+Deno.test({
+  name: "stories260K's activation counts equal PyTorch's at every layer and threshold (CPU, float32)",
+  ignore: !PYTHON,
+  fn: async () => {
+    await using dir = await tempDir();
+    const [csv, json, out] = ["bench.csv", "bench.json", "reference.json"].map((f) => join(dir.path, f));
+    const bench = await runTask("bench.ts", [
+      ...[
+        "--suite",
+        "density",
+        "--shapes",
+        "stories260K",
+        "--ep",
+        "cpu",
+        "--seq-lens",
+        "128",
+        "--samples",
+        "32",
+      ],
+      ...["--batch", "8", "--gamma", "1e-4,q0.5,q0.9", "--out", csv, "--density-json", json, "--quiet"],
+    ], ENV);
+    assert.equal(bench.code, 0, bench.stderr);
+    const r = await python([
+      reference("density_reference.py"),
+      "--actpat",
+      json,
+      "--device",
+      "cpu",
+      "--out",
+      out,
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const [c] = JSON.parse(await Deno.readTextFile(out)).comparisons;
+    // Both sides sum the same float32 products in different orders: a count moves only where a mean sits
+    // within rounding of a threshold (none did: 0 measured); y and the per-layer sums agree to ~1e-7.
+    assert.ok(c.max_count_rel <= 1e-3, JSON.stringify(c));
+    assert.ok(c.y_rel_l2 <= 1e-5 && c.layer_sums_rel_l2 <= 1e-5, JSON.stringify(c));
+  },
+});
+
+Deno.test({
+  name: "a pruned checkpoint gives actpat's WikiText-2 perplexity in transformers, with sparsity.csv's zeros",
+  ignore: !PYTHON,
+  fn: async () => {
+    await using dir = await tempDir();
+    const pruned = join(dir.path, "pruned");
+    const prune = await runTask("prune.ts", [
+      "--model",
+      STORIES_HF,
+      "--sparsity",
+      "0.5",
+      "--calibration",
+      "c4",
+      "--nsamples",
+      "16",
+      "--seq-len",
+      "128",
+      "--save",
+      pruned,
+      "--out",
+      join(dir.path, "prune-run"),
+    ], ENV);
+    assert.equal(prune.code, 0, prune.stderr);
+
+    const ok = await transformersPpl(pruned, await evalPpl(pruned, join(dir.path, "eval-pruned")));
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.result.zeros.linears, 35); // 5 layers × 7 linears
+    assert.equal(ok.result.zeros.largestDifference, 0);
+    assert.equal(ok.result.actpat.windows, ok.result.windows);
+    assert.ok(ok.result.actpat.relativeDifference <= 1e-6, JSON.stringify(ok.result.actpat));
+
+    // The comparison can fail: the dense model's perplexity is not the pruned one's.
+    const dense = await evalPpl(STORIES_HF, join(dir.path, "eval-dense"));
+    const wrong = await transformersPpl(pruned, dense);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /perplexity differs by/);
+  },
+});
