@@ -147,6 +147,9 @@ export async function createSession(
         // creation; without it the weights stay in the memory-mapped checkpoint only (for a Llama-2-7B-sized
         // layer: 2.4 GiB less at creation, creation 10 s → 0.2 s, no slower run on CPU; bench/RESULTS.md).
         disable_prepacking: "1",
+        // CUDA: weights straight from cudaMalloc, outside the BFC arena, whose power-of-two extensions would
+        // otherwise be sized after tens of GB of weights (a suspect in the 32-layer run's out-of-memory).
+        ...(ep === "cuda" ? { use_device_allocator_for_initializers: "1" } : {}),
         ...(extDir ? { model_external_initializers_file_folder_path: extDir } : {}),
       },
     },
