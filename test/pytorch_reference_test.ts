@@ -1,6 +1,7 @@
 /**
  * actpat against PyTorch and transformers on the CPU, through the project's reference scripts
- * (bench/reference/): the paper's activation counts of the real stories260K, and a checkpoint `deno task prune
+ * (bench/reference/): the paper's activation counts of the real stories260K, the massive-activation statistics
+ * of the committed baseline (which the baseline test holds actpat to), and a checkpoint `deno task prune
  * --save` wrote loaded by transformers, which must give the perplexity actpat gives it and hold exactly the
  * zeros sparsity.csv reports (issue 19). PyTorch is not part of the product, so these run only where
  * `ACTPAT_REFERENCE_PYTHON` names a Python with torch and transformers, and are listed as ignored elsewhere
@@ -75,6 +76,34 @@ Deno.test({
     // within rounding of a threshold (none did: 0 measured); y and the per-layer sums agree to ~1e-7.
     assert.ok(c.max_count_rel <= 1e-3, JSON.stringify(c));
     assert.ok(c.y_rel_l2 <= 1e-5 && c.layer_sums_rel_l2 <= 1e-5, JSON.stringify(c));
+  },
+});
+
+Deno.test({
+  name:
+    "the baseline's massive-activation statistics and signature-figure values equal transformers' hidden states",
+  ignore: !PYTHON,
+  fn: async () => {
+    const run = fileURLToPath(new URL("../results/baseline-stories260K/07-massive", import.meta.url));
+    const args = [reference("massive_reference.py"), "--model", STORIES_HF, "--raw", PIECE];
+    const r = await python([...args, "--run", run]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.deepEqual([result.sequences, result.layers], [10, 5]);
+    assert.ok(result.featureValues > 0);
+
+    // The comparison can fail: the same run with every window one token later.
+    await using dir = await tempDir();
+    await Deno.copyFile(join(run, "massive.csv"), join(dir.path, "massive.csv"));
+    await Deno.copyFile(join(run, "massive_features.csv"), join(dir.path, "massive_features.csv"));
+    const manifest = JSON.parse(await Deno.readTextFile(join(run, "manifest.json")));
+    for (const d of manifest.datasets) {
+      if (d.windows) d.windows.starts = d.windows.starts.map((s: number) => s + 1);
+    }
+    await Deno.writeTextFile(join(dir.path, "manifest.json"), JSON.stringify(manifest));
+    const shifted = await python([...args, "--run", dir.path]);
+    assert.equal(shifted.code, 1, shifted.stdout);
+    assert.match(shifted.stderr, /relative difference/);
   },
 });
 
