@@ -103,8 +103,16 @@ export function addMeans(
     if (!(x > E0)) {
       if (x !== x) throw new ActpatError("compute density", `the mean activation of ${what}[${i}] is NaN`);
       hist[0]++;
-    } else if (x > ELAST) hist[BIN_COUNT - 1]++;
-    else {
+    } else if (x > ELAST) {
+      // An infinite sum is an overflow (a float16 product or batch sum past 65504), not a large activation.
+      if (x === Infinity) {
+        throw new ActpatError(
+          "compute density",
+          `the mean activation of ${what}[${i}] is infinite (an overflow; compute in bfloat16 or float32)`,
+        );
+      }
+      hist[BIN_COUNT - 1]++;
+    } else {
       let k = CELL_BIN[cellOf(x) - CELL0];
       while (x > BIN_EDGES[k]) k++;
       hist[k]++;

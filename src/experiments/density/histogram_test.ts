@@ -35,7 +35,7 @@ function nextDown(x: number): number {
 /** Values spread log-uniformly over 1e-15 … 1e4, plus zeros, edges and their neighbours. */
 function testValues(n: number, seed: number): Float64Array {
   const u = mulberry32(seed);
-  const out: number[] = [0, 0, Infinity];
+  const out: number[] = [0, 0, Number.MAX_VALUE];
   for (let i = 0; i < n; i++) out.push(10 ** (-15 + 19 * u()));
   for (const e of BIN_EDGES) out.push(e, nextUp(e), nextDown(e));
   return Float64Array.from(out);
@@ -81,6 +81,10 @@ Deno.test("binIndex and addMeans agree with a linear scan over the edges, edges 
   assert.throws(
     () => addMeans(new Float64Array(BIN_COUNT), Float32Array.from([NaN]), 1, "w"),
     /w\[0\] is NaN/,
+  );
+  assert.throws(
+    () => addMeans(new Float64Array(BIN_COUNT), Float32Array.from([1, Infinity]), 2, "w"),
+    /w\[1\] is infinite \(an overflow/,
   );
 });
 
