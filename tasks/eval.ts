@@ -45,7 +45,10 @@ await runMain(async () => {
   const { dir } = await runEval({
     model,
     tokenizer: values.tokenizer,
-    config: { ...schemaValues(EvalSettings, values), splits: parseSplits(values.split) },
+    config: {
+      ...schemaValues(EvalSettings, values),
+      ...(values.split === undefined ? {} : { splits: parseSplits(values.split) }),
+    },
     engine: engineOptions(values),
     out: values.out,
     argv: Deno.args,

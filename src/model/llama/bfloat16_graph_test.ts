@@ -1,10 +1,11 @@
 /**
  * bfloat16 compute runs only on CUDA, which no test machine has, so what can be checked here is checked: every
  * graph the runner opens, built in bfloat16, (1) holds bfloat16 only in ops the CUDA provider has bfloat16
- * kernels for, (2) keeps norms, RoPE angles, softmax and the density/similarity sums out of bfloat16, with
- * float32 outputs, (3) passes onnxruntime's type and shape inference (a CPU session gets as far as kernel
- * lookup, where the CPU provider's missing bfloat16 kernels stop it), and (4) computes with bfloat16 checkpoint
- * tensors as stored, with no float32 copy of them in the density Loop. The numbers themselves are measured on the device (bench/RESULTS.md).
+ * kernels for, (2) keeps norms, RoPE angles and softmax out of bfloat16, with float32 outputs (the running
+ * density and similarity sums), (3) passes onnxruntime's type and shape inference (a CPU session gets as far
+ * as kernel lookup, where the CPU provider's missing bfloat16 kernels stop it), and (4) computes with bfloat16
+ * checkpoint tensors as stored, with no float32 copy of them in the density Loop. The numbers themselves are
+ * measured on the device (bench/RESULTS.md).
  */
 import assert from "node:assert/strict";
 import {
@@ -109,6 +110,8 @@ Deno.test("bfloat16 graphs use only ops with CUDA bfloat16 kernels and keep sums
           assert.ok(CUDA_BFLOAT16_OPS.has(n.opType), `${name} ${what}: ${n.name} (${n.opType}) in bfloat16`);
         }
         assert.ok(!touches(n, "float16"), `${name} ${what}: ${n.name} holds float16 in a bfloat16 graph`);
+        // CUDA has a bfloat16 Softmax, but attention probabilities are formed in float32, as transformers does.
+        assert.ok(!(n.opType === "Softmax" && touches(n, "bfloat16")), `${name} ${what}: ${n.name}`);
       }
       for (const { name: out, value } of g.outputs) {
         assert.equal(value.dtype, "float32", `${name} ${what}: output ${out}`);
