@@ -13,13 +13,14 @@ zeros of every linear weight are counted against its `pruned` column.
 
 Usage (torch and transformers; float64 on the CPU is enough for a small model):
   python3 bench/reference/transformers_perplexity.py --model DIR --raw wiki.test.raw --seq-len L \
-      [--actpat RUN/eval.csv] [--rtol 1e-9] [--dtype float64] [--out result.json]
+      [--actpat RUN/eval.csv] [--rtol 1e-6] [--dtype float64] [--out result.json]
 With --actpat, exits 1 when the perplexity differs from actpat's wikitext2 row by more than rtol (relative).
 """
 import argparse
 import csv
 import json
 import math
+import os
 import sys
 
 import torch
@@ -67,7 +68,6 @@ def actpat_ppl(eval_csv):
 
 
 def main():
-    import os
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
