@@ -22,12 +22,8 @@ import json
 import sys
 
 import torch
+from wikitext_rows import hub_rows
 
-
-def hub_rows(path):
-    """The rows of Salesforce/wikitext's builder: each file line with its newline, blank lines as ""."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return [line if line.strip() else "" for line in f]
 
 
 def layer_outputs(model, ids):

@@ -24,15 +24,11 @@ import os
 import sys
 
 import torch
+from wikitext_rows import hub_rows
 
 MODULES = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn",
            "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
 
-
-def hub_rows(path):
-    """The rows of Salesforce/wikitext's builder: each file line with its newline, blank lines as ""."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return [line if line.strip() else "" for line in f]
 
 
 def perplexity(model, ids, seq_len):
