@@ -1,8 +1,8 @@
 /**
  * actpat against PyTorch and transformers on the CPU, through the project's reference scripts
  * (bench/reference/): the paper's activation counts of the real stories260K, the massive-activation statistics
- * of the committed baseline (which the baseline test holds actpat to), and a checkpoint `deno task prune
- * --save` wrote loaded by transformers, which must give the perplexity actpat gives it and hold exactly the
+ * of the committed baseline (which the baseline test holds actpat to), Wanda's masks against a PyTorch Wanda
+ * on the run's calibration windows, and a checkpoint `deno task prune --save` wrote loaded by transformers, which must give the perplexity actpat gives it and hold exactly the
  * zeros sparsity.csv reports (issue 19). PyTorch is not part of the product, so these run only where
  * `ACTPAT_REFERENCE_PYTHON` names a Python with torch and transformers, and are listed as ignored elsewhere
  * (CI installs nothing the README does not).
@@ -108,7 +108,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a pruned checkpoint gives actpat's WikiText-2 perplexity in transformers, with sparsity.csv's zeros",
+  name:
+    "Wanda's masks equal a PyTorch Wanda on the same windows; the checkpoint gives actpat's perplexity in transformers",
   ignore: !PYTHON,
   fn: async () => {
     await using dir = await tempDir();
@@ -130,6 +131,21 @@ Deno.test({
       join(dir.path, "prune-run"),
     ], ENV);
     assert.equal(prune.code, 0, prune.stderr);
+
+    const rows = fileURLToPath(
+      new URL("../datasets/c4/en/c4-train.00000-of-01024.first100.jsonl", import.meta.url),
+    );
+    const wanda = (saved: string) =>
+      python([
+        ...[reference("wanda_reference.py"), "--model", STORIES_HF, "--pruned", saved],
+        ...["--run", join(dir.path, "prune-run"), "--rows", rows],
+      ]);
+    const same = await wanda(pruned);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.equal(JSON.parse(same.stdout).entriesDiffering, 0);
+    // The comparison can fail: the dense checkpoint has none of the zeros.
+    const unpruned = await wanda(STORIES_HF);
+    assert.equal(unpruned.code, 1, unpruned.stdout);
 
     const ok = await transformersPpl(pruned, await evalPpl(pruned, join(dir.path, "eval-pruned")));
     assert.equal(ok.code, 0, ok.stderr);
