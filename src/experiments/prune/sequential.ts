@@ -35,8 +35,7 @@ import { magnitudeMask } from "./magnitude_mask.ts";
 import { applyMask, type PrunePattern } from "./mask.ts";
 import { wandaMask } from "./wanda_mask.ts";
 
-/** Pruning score: Wanda (|W|·sqrt(scaler_row), per output row) or magnitude (|W|, per matrix). */
-/** Pruning scores: Wanda's |W|·sqrt(Σx²) per output row, or |W| per matrix. */
+/** Pruning scores: Wanda's |W|·sqrt(scaler_row) per output row, or magnitude |W| per matrix. */
 export const PRUNE_METHODS = ["wanda", "magnitude"] as const;
 export type PruneMethod = typeof PRUNE_METHODS[number];
 
