@@ -1,11 +1,12 @@
 /**
  * actpat against PyTorch and transformers on the CPU, through the project's reference scripts
  * (bench/reference/): the paper's activation counts of the real stories260K, the massive-activation statistics
- * of the committed baseline (which the baseline test holds actpat to), Wanda's masks against a PyTorch Wanda
- * on the run's calibration windows, and a checkpoint `deno task prune --save` wrote loaded by transformers, which must give the perplexity actpat gives it and hold exactly the
- * zeros sparsity.csv reports (issue 19). PyTorch is not part of the product, so these run only where
- * `ACTPAT_REFERENCE_PYTHON` names a Python with torch and transformers, and are listed as ignored elsewhere
- * (CI installs nothing the README does not).
+ * of the committed baseline (which the baseline test holds actpat to), BoolQ/PIQA predictions against
+ * lm-eval's scoring, Wanda's masks against a PyTorch Wanda on the run's calibration windows, and a checkpoint
+ * `deno task prune --save` wrote loaded by transformers, which must give the perplexity actpat gives it and
+ * hold exactly the zeros sparsity.csv reports (issue 19). PyTorch is not part of the product, so these run
+ * only where `ACTPAT_REFERENCE_PYTHON` names a Python with torch and transformers, and are listed as ignored
+ * elsewhere (CI installs nothing the README does not).
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -104,6 +105,48 @@ Deno.test({
     const shifted = await python([...args, "--run", dir.path]);
     assert.equal(shifted.code, 1, shifted.stdout);
     assert.match(shifted.stderr, /relative difference/);
+  },
+});
+
+Deno.test({
+  name: "BoolQ and PIQA predictions (acc and acc_norm) equal lm-eval's scoring written again in transformers",
+  ignore: !PYTHON,
+  fn: async () => {
+    await using dir = await tempDir();
+    const out = join(dir.path, "eval");
+    const splits = "boolq=validation-first200,piqa=validation-first200";
+    const r = await runTask("eval.ts", [
+      "--model",
+      STORIES_HF,
+      "--tasks",
+      "boolq,piqa",
+      "--split",
+      splits,
+      "--out",
+      out,
+    ], ENV);
+    assert.equal(r.code, 0, r.stderr);
+    const data = (p: string) => fileURLToPath(new URL(`../datasets/${p}`, import.meta.url));
+    const check = (items: string) =>
+      python([
+        ...[reference("lm_eval_reference.py"), "--model", STORIES_HF, "--actpat", items],
+        ...["--boolq", data("boolq/dev.first200.jsonl"), "--piqa", data("piqa/valid.first200.jsonl")],
+        ...["--piqa-labels", data("piqa/valid-labels.first200.lst")],
+      ]);
+    const same = await check(join(out, "eval_items.csv"));
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.equal(JSON.parse(same.stdout).items, 400);
+
+    // The comparison can fail: one prediction flipped.
+    const lines = (await Deno.readTextFile(join(out, "eval_items.csv"))).split("\n");
+    const cells = lines[1].split(",");
+    cells[5] = String(1 - Number(cells[5])); // pred
+    lines[1] = cells.join(",");
+    const flipped = join(dir.path, "flipped.csv");
+    await Deno.writeTextFile(flipped, lines.join("\n"));
+    const wrong = await check(flipped);
+    assert.equal(wrong.code, 1, wrong.stdout);
+    assert.match(wrong.stderr, /1 of 400 items differ/);
   },
 });
 
