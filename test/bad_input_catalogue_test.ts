@@ -528,6 +528,17 @@ const CASES: Case[] = [
     setup: (c) => put(join(c.ws, "bad.json"), "{ bad"),
     error: (c) => `Cannot read config ${join(c.ws, "bad.json")}`,
   },
+  {
+    name: "reproduce with a config that computes in bfloat16 on the CPU",
+    task: "reproduce",
+    args: (c) => ["--config", join(c.ws, "bf16.json")],
+    setup: async (c) => {
+      const config = JSON.parse(await Deno.readTextFile(join(ROOT, "paper/configs/default.json")));
+      await put(join(c.ws, "bf16.json"), JSON.stringify({ ...config, dtype: "bfloat16" }));
+    },
+    error: (c) =>
+      `Cannot read config ${join(c.ws, "bf16.json")}: dtype: onnxruntime's cpu provider has no bfloat16`,
+  },
 ];
 
 /** Every file under `dir` with its bytes. */

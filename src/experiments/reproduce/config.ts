@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ActpatError } from "../../util/errors.ts";
+import { unsupportedCompute } from "../../model/llama/llama_runner.ts";
 import { EngineOptions } from "../engine_options.ts";
 import { DensitySettings } from "../density/settings.ts";
 import { RelevanceSettings, SimilaritySettings } from "../similarity/settings.ts";
@@ -57,5 +58,7 @@ export async function readReproduceConfig(
     const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
     throw new ActpatError(`read config ${path}`, issues);
   }
+  const unsupported = unsupportedCompute(parsed.data.ep, parsed.data.dtype);
+  if (unsupported) throw new ActpatError(`read config ${path}`, `dtype: ${unsupported}`);
   return parsed.data;
 }
