@@ -1,12 +1,12 @@
 /**
  * actpat against PyTorch and transformers on the CPU, through the project's reference scripts
- * (bench/reference/): the paper's activation counts of the real stories260K, the massive-activation statistics
- * of the committed baseline (which the baseline test holds actpat to), BoolQ/PIQA predictions against
- * lm-eval's scoring, Wanda's masks against a PyTorch Wanda on the run's calibration windows, and a checkpoint
- * `deno task prune --save` wrote loaded by transformers, which must give the perplexity actpat gives it and
- * hold exactly the zeros sparsity.csv reports (issue 19). PyTorch is not part of the product, so these run
- * only where `ACTPAT_REFERENCE_PYTHON` names a Python with torch and transformers, and are listed as ignored
- * elsewhere (CI installs nothing the README does not).
+ * (bench/reference/): the paper's activation counts of the real stories260K; the massive-activation statistics
+ * and STS activation similarities of the committed baseline (which the baseline test holds actpat to);
+ * BoolQ/PIQA predictions against lm-eval's scoring; Wanda's masks against a PyTorch Wanda on the run's
+ * calibration windows; and a checkpoint `deno task prune --save` wrote, loaded by transformers, which must give
+ * the perplexity actpat gives it and hold exactly the zeros sparsity.csv reports (issue 19). PyTorch is not
+ * part of the product, so these run only where `ACTPAT_REFERENCE_PYTHON` names a Python with torch and
+ * transformers, and are listed as ignored elsewhere (CI installs nothing the README does not).
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
@@ -95,6 +95,37 @@ Deno.test({
     const shifted = await python([...args, "--run", dir.path]);
     assert.equal(shifted.code, 1, shifted.stdout);
     assert.match(shifted.stderr, /relative difference/);
+  },
+});
+
+Deno.test({
+  name: "the baseline's STS activation similarities (every pair and layer) equal PyTorch's",
+  ignore: !PYTHON,
+  fn: async () => {
+    const run = fileURLToPath(new URL("../results/baseline-stories260K/06-sts", import.meta.url));
+    const data = (p: string) => fileURLToPath(new URL(`../datasets/${p}`, import.meta.url));
+    const check = (dir: string) =>
+      python([
+        ...[reference("sts_reference.py"), "--run", dir, "--model", STORIES_HF],
+        ...["--stsb", data("stsb/sts-dev.first300.csv"), "--sick", data("sick/SICK_trial.first300.txt")],
+      ]);
+    const r = await check(run);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual([JSON.parse(r.stdout).pairs, JSON.parse(r.stdout).similarities], [128, 640]);
+
+    // The comparison can fail: the first pair's rows pointed at the next row of the file.
+    await using dir = await tempDir();
+    const lines = (await Deno.readTextFile(join(run, "sts_pairs.csv"))).split("\n");
+    const first = lines[1].split(",").slice(0, 4).join(",");
+    const moved = lines.map((l) => {
+      if (!l.startsWith(first + ",")) return l;
+      const f = l.split(",");
+      f[3] = String(Number(f[3]) + 1);
+      return f.join(",");
+    });
+    await Deno.writeTextFile(join(dir.path, "sts_pairs.csv"), moved.join("\n"));
+    const wrong = await check(dir.path);
+    assert.equal(wrong.code, 1, wrong.stdout);
   },
 });
 
