@@ -17,7 +17,9 @@ import { tempDir } from "./fixtures/temp_dir.ts";
 
 const PYTHON = Deno.env.get("ACTPAT_REFERENCE_PYTHON");
 const reference = (name: string) => fileURLToPath(new URL(`../bench/reference/${name}`, import.meta.url));
-const PIECE = fileURLToPath(new URL("../datasets/wikitext-2-raw-v1/wiki.test.first200.raw", import.meta.url));
+/** A file of the dataset pieces the repository embeds. */
+const data = (path: string) => fileURLToPath(new URL(`../datasets/${path}`, import.meta.url));
+const PIECE = data("wikitext-2-raw-v1/wiki.test.first200.raw");
 // No mirror: the calibration and evaluation pieces the repository embeds.
 const ENV = { ACTPAT_MIRROR: "" };
 
@@ -103,7 +105,6 @@ Deno.test({
   ignore: !PYTHON,
   fn: async () => {
     const run = fileURLToPath(new URL("../results/baseline-stories260K/06-sts", import.meta.url));
-    const data = (p: string) => fileURLToPath(new URL(`../datasets/${p}`, import.meta.url));
     const check = (dir: string) =>
       python([
         ...[reference("sts_reference.py"), "--run", dir, "--model", STORIES_HF],
@@ -147,7 +148,6 @@ Deno.test({
       out,
     ], ENV);
     assert.equal(r.code, 0, r.stderr);
-    const data = (p: string) => fileURLToPath(new URL(`../datasets/${p}`, import.meta.url));
     const check = (items: string) =>
       python([
         ...[reference("lm_eval_reference.py"), "--model", STORIES_HF, "--actpat", items],
@@ -196,9 +196,7 @@ Deno.test({
     ], ENV);
     assert.equal(prune.code, 0, prune.stderr);
 
-    const rows = fileURLToPath(
-      new URL("../datasets/c4/en/c4-train.00000-of-01024.first100.jsonl", import.meta.url),
-    );
+    const rows = data("c4/en/c4-train.00000-of-01024.first100.jsonl");
     const wanda = (saved: string) =>
       python([
         ...[reference("wanda_reference.py"), "--model", STORIES_HF, "--pruned", saved],

@@ -3,7 +3,7 @@
 
 For each token window (the same ones actpat used, read from the JSON that `deno task bench --suite density`
 writes), a per-sample backward of y = max over the vocabulary of the last position's logits through
-transformers' LlamaForCausalLM loaded from the same checkpoint folder; |W * dy/dW| of the 7 linear weights of
+transformers' AutoModelForCausalLM loaded from the same checkpoint folder; |W * dy/dW| of the 7 linear weights of
 every decoder layer is accumulated on the device (a hook per weight folds each gradient into the accumulator
 as soon as it exists and frees it, so at most about one layer's gradients are alive). Per layer, the number
 of parameters whose mean over the N windows exceeds each threshold gamma is compared with actpat's counts
@@ -21,29 +21,16 @@ import sys
 import time
 
 import torch
+from hf_model import LINEAR_OWNERS, linear, load_model
 
-MODULES = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 COUNT_TOLERANCE = 0.005  # the issue's bar: per-layer counts within 0.5 %
-
-
-def load_model(path, dtype):
-    import transformers
-    from transformers import LlamaForCausalLM
-
-    # transformers 5 names the argument `dtype`; 4.x before 4.56 only knows `torch_dtype`.
-    major = int(transformers.__version__.split(".")[0])
-    kwargs = {"dtype": dtype} if major >= 5 else {"torch_dtype": dtype}
-    model = LlamaForCausalLM.from_pretrained(path, **kwargs)
-    model.eval()
-    return model
 
 
 def linear_weights(model):
     out = []
     for layer_index, layer in enumerate(model.model.layers):
-        for m in MODULES:
-            owner = layer.mlp if m in ("gate_proj", "up_proj", "down_proj") else layer.self_attn
-            out.append((layer_index, m, getattr(owner, m).weight))
+        for m in LINEAR_OWNERS:
+            out.append((layer_index, m, linear(layer, m).weight))
     return out
 
 

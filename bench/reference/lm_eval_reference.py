@@ -21,6 +21,7 @@ import json
 import sys
 
 import torch
+from hf_model import load_model
 
 
 def boolq(path):
@@ -57,7 +58,7 @@ def loglikelihood(model, tokenizer, context, continuation, max_length):
 
 def main():
     import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True)
@@ -68,9 +69,7 @@ def main():
     p.add_argument("--max-length", type=int, help="default: the model's max_position_embeddings")
     a = p.parse_args()
 
-    major = int(transformers.__version__.split(".")[0])
-    model = AutoModelForCausalLM.from_pretrained(
-        a.model, **({"dtype": torch.float32} if major >= 5 else {"torch_dtype": torch.float32})).eval()
+    model = load_model(a.model)
     tokenizer = AutoTokenizer.from_pretrained(a.model)
     max_length = a.max_length or model.config.max_position_embeddings
     tasks = {"boolq": boolq(a.boolq), "piqa": piqa(a.piqa, a.piqa_labels)}

@@ -22,6 +22,7 @@ import json
 import sys
 
 import torch
+from hf_model import load_model
 from wikitext_rows import hub_rows
 
 
@@ -51,7 +52,7 @@ def stats(h):
 
 def main():
     import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--run", required=True, help="a massive run directory (manifest.json, massive.csv)")
@@ -73,10 +74,7 @@ def main():
         sys.exit(f"{a.raw} is not the file the run read (sha256 {digest})")
     seq_len, starts = corpus["windows"]["seqLen"], corpus["windows"]["starts"]
 
-    major = int(transformers.__version__.split(".")[0])
-    model = AutoModelForCausalLM.from_pretrained(
-        a.model, **({"dtype": torch.float32} if major >= 5 else {"torch_dtype": torch.float32}))
-    model.eval()
+    model = load_model(a.model)
     tokenizer = AutoTokenizer.from_pretrained(a.model)
     ids = tokenizer("\n\n".join(hub_rows(a.raw))).input_ids
 

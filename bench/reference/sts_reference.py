@@ -19,9 +19,7 @@ import json
 import sys
 
 import torch
-
-MODULES = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn",
-           "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
+from hf_model import LINEAR_OWNERS, linear, load_model
 
 
 def stsb_pairs(path):
@@ -43,14 +41,14 @@ def activation(model, tokenizer, text):
     logits.max().backward()
     out = []
     for layer in model.model.layers:
-        ws = [getattr(getattr(layer, owner), m).weight for m, owner in MODULES.items()]
+        ws = [linear(layer, m).weight for m in LINEAR_OWNERS]
         out.append(torch.cat([(w.detach() * w.grad).double().flatten() for w in ws]))
     return out
 
 
 def main():
     import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--run", required=True, help="an sts run directory (sts_pairs.csv)")
@@ -61,14 +59,12 @@ def main():
     p.add_argument("--rtol", type=float, default=1e-4)
     a = p.parse_args()
 
-    major = int(transformers.__version__.split(".")[0])
-    model = AutoModelForCausalLM.from_pretrained(
-        a.model, **({"dtype": torch.float32} if major >= 5 else {"torch_dtype": torch.float32})).eval()
+    model = load_model(a.model)
     for prm in model.parameters():
         prm.requires_grad_(False)
     for layer in model.model.layers:
-        for m, owner in MODULES.items():
-            getattr(getattr(layer, owner), m).weight.requires_grad_(True)
+        for m in LINEAR_OWNERS:
+            linear(layer, m).weight.requires_grad_(True)
     tokenizer = AutoTokenizer.from_pretrained(a.model)
     pairs = {"stsb": stsb_pairs(a.stsb), "sick": sick_pairs(a.sick)}
 

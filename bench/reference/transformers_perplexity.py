@@ -4,7 +4,8 @@ of the product.
 
 Checks that a checkpoint actpat wrote (`deno task prune --save DIR`) is a working Hugging Face checkpoint: it
 loads in `AutoModelForCausalLM.from_pretrained` (Llama, Mistral, Qwen2), its tokenizer in
-`AutoTokenizer.from_pretrained`, and it gives the perplexity actpat reports for it. The computation is locuslab/wanda's `eval_ppl_wikitext` written again
+`AutoTokenizer.from_pretrained`, and it gives the perplexity actpat reports for it. The computation is
+locuslab/wanda's `eval_ppl_wikitext` written again
 from the raw file: the rows as the hub's wikitext builder yields them (a line with its newline, "" for a
 blank line), joined with "\\n\\n", tokenized once by the checkpoint's tokenizer, cut into floor(n / L)
 windows of L tokens, each scored on its own; ppl = exp(mean token NLL). Nothing comes from actpat but the
@@ -24,10 +25,8 @@ import os
 import sys
 
 import torch
+from hf_model import linear, load_model
 from wikitext_rows import hub_rows
-
-MODULES = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn",
-           "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
 
 
 
@@ -48,8 +47,7 @@ def zero_counts(model, sparsity_csv):
     worst, checked = 0, 0
     with open(sparsity_csv, newline="") as f:
         for row in csv.DictReader(f):
-            owner = getattr(model.model.layers[int(row["layer"])], MODULES[row["module"]])
-            weight = getattr(owner, row["module"]).weight
+            weight = linear(model.model.layers[int(row["layer"])], row["module"]).weight
             worst = max(worst, abs(int((weight == 0).sum()) - int(row["pruned"])))
             checked += 1
     return {"linears": checked, "largestDifference": worst}
@@ -65,7 +63,7 @@ def actpat_ppl(eval_csv):
 
 def main():
     import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True)
@@ -79,11 +77,7 @@ def main():
     p.add_argument("--out")
     a = p.parse_args()
 
-    dtype = getattr(torch, a.dtype)
-    # transformers 5 names the argument `dtype`; 4.x before 4.56 only knows `torch_dtype`.
-    major = int(transformers.__version__.split(".")[0])
-    model = AutoModelForCausalLM.from_pretrained(a.model, **({"dtype": dtype} if major >= 5 else {"torch_dtype": dtype}))
-    model.eval()
+    model = load_model(a.model, getattr(torch, a.dtype))
     tokenizer = AutoTokenizer.from_pretrained(a.model)
     ids = tokenizer("\n\n".join(hub_rows(a.raw)), return_tensors="pt").input_ids[0]
     result = {"torch": torch.__version__, "transformers": transformers.__version__, "dtype": a.dtype,

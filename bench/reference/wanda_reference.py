@@ -21,9 +21,7 @@ import json
 import sys
 
 import torch
-
-MODULES = {"q_proj": "self_attn", "k_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn",
-           "gate_proj": "mlp", "up_proj": "mlp", "down_proj": "mlp"}
+from hf_model import LINEAR_OWNERS, linear, load_model
 
 
 def calibration_windows(tokenizer, manifest, rows_path):
@@ -74,7 +72,7 @@ def prune(model, windows, sparsity):
     inputs = layer_inputs(model, windows)
     with torch.no_grad():
         for index, layer in enumerate(model.model.layers):
-            linears = {m: getattr(getattr(layer, owner), m) for m, owner in MODULES.items()}
+            linears = {m: linear(layer, m) for m in LINEAR_OWNERS}
             scaler = {m: torch.zeros(lin.in_features, dtype=torch.float64) for m, lin in linears.items()}
             seen = {m: 0 for m in linears}
 
@@ -105,7 +103,7 @@ def prune(model, windows, sparsity):
 
 def main():
     import transformers
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="the checkpoint actpat pruned")
@@ -122,17 +120,15 @@ def main():
     config = manifest["config"]
     if config["method"] != "wanda" or config["allocation"] != "uniform" or config["pattern"] != "unstructured":
         sys.exit("only wanda, uniform, unstructured runs are rebuilt here")
-    major = int(transformers.__version__.split(".")[0])
-    kw = {"dtype": torch.float32} if major >= 5 else {"torch_dtype": torch.float32}
-    model = AutoModelForCausalLM.from_pretrained(a.model, **kw).eval()
+    model = load_model(a.model)
     tokenizer = AutoTokenizer.from_pretrained(a.model)
     windows = calibration_windows(tokenizer, manifest, a.rows)
     masks = prune(model, windows, config["sparsity"])
-    saved = AutoModelForCausalLM.from_pretrained(a.pruned, **kw)
+    saved = load_model(a.pruned)
 
     worst, where, total = 0.0, "", 0
     for (index, m), mask in masks.items():
-        theirs = getattr(getattr(saved.model.layers[index], MODULES[m]), m).weight == 0
+        theirs = linear(saved.model.layers[index], m).weight == 0
         differ = int((mask != theirs).sum())
         total += differ
         if differ / mask.numel() > worst:
